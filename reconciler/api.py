@@ -1,0 +1,90 @@
+"""The engine: joins the separate parts (load, read, check, plan, apply). The CLI calls this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler import desired as desired_mod
+from reconciler import registry
+from reconciler.apply import Applier, Audit, Report
+from reconciler.errors import StalePlanError, ValidationErrors
+from reconciler.plan import Plan
+from reconciler.planner import build_plan
+from reconciler.references import check_references, promoted_versions
+from reconciler.state import DesiredModel, LiveState, fingerprint
+
+
+@dataclass
+class Session:
+    """A registry connection plus the call counter the benchmark reads."""
+
+    target: registry.Target
+    client: Any
+    counter: registry.CallCounter
+
+    @classmethod
+    def open(cls, target: registry.Target | None = None) -> Session:
+        target = target or registry.resolve_target()
+        return cls(target, registry.client(target), registry.CallCounter())
+
+    def read(self) -> LiveState:
+        return registry.read_live(self.client, self.target, self.counter)
+
+    def with_run_status(self, desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> LiveState:
+        run_ids = {
+            live.models[m.name].versions[n].run_id
+            for m in desired
+            if m.name in live.models
+            for n in promoted_versions(m, live.models[m.name], changed_only)
+        }
+        status = registry.read_run_status(self.client, self.target, {r for r in run_ids if r}, self.counter)
+        return LiveState(live.models, status)
+
+
+def load(models_dir: Path) -> list[DesiredModel]:
+    return desired_mod.load_models(models_dir)
+
+
+def check(desired: Sequence[DesiredModel], live: LiveState) -> None:
+    errors = check_references(desired, live)
+    if errors:
+        raise ValidationErrors(errors)
+
+
+def plan(session: Session, desired: Sequence[DesiredModel], changed_only: bool = True) -> Plan:
+    live = session.with_run_status(desired, session.read(), changed_only)
+    check(desired, live)
+    return build_plan(desired, live)
+
+
+def desired_from_plan(saved: Plan, source: str) -> list[DesiredModel]:
+    return [desired_mod.from_document(doc, f"{source}#{doc['name']}") for doc in saved.desired]
+
+
+def fresh_or_stale(session: Session, saved: Plan, source: str) -> Plan | None:
+    """The saved plan if the registry still matches it; None if it was already applied; else refuse."""
+    live = session.read()
+    now = fingerprint(live, saved.scope)
+    if now == saved.live_fingerprint:
+        return saved
+    if not build_plan(desired_from_plan(saved, source), live).has_changes():
+        return None
+    raise StalePlanError(
+        f"{source}: the registry changed since this plan was made (live state {now[:19]}…, "
+        f"plan made against {saved.live_fingerprint[:19]}…); run 'reconciler plan' again and review the new plan"
+    )
+
+
+def apply(
+    session: Session,
+    the_plan: Plan,
+    audit: Audit,
+    concurrency: int,
+    on_progress: Callable[[int], None] = lambda n: None,
+) -> Report:
+    if session.target.embedded or not session.target.registry_uri.startswith(("http://", "https://")):
+        concurrency = 1  # a local database file takes one writer at a time
+    return Applier(session.client, session.target, concurrency, on_progress).apply(the_plan, audit)

@@ -1,0 +1,189 @@
+"""Apply a plan to the registry: bounded concurrency, retries, a result per change, audit tags.
+
+Changes run in waves so order holds where it matters: registered models are created first;
+then promotions, aliases, descriptions and tags; then archives and removals (so a stage is
+never left empty in between); then the audit trail on every entity that changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from reconciler.plan import Action, Change, Field, Plan
+from reconciler.registry import Target, classify
+from reconciler.state import AUDIT_NAMESPACE
+
+AUDIT_TAG = AUDIT_NAMESPACE + "audit"
+MAX_AUDIT_CHANGES = 20
+TRANSIENT_HTTP = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who and what an apply records on everything it touches."""
+
+    plan_hash: str
+    commit: str | None = None
+    pull_request: str | None = None
+    approvers: tuple[str, ...] = ()
+    actor: str | None = None
+    applied_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def tag_value(self, changes: Sequence[Change]) -> str:
+        record = {
+            "plan": self.plan_hash,
+            "applied_at": self.applied_at,
+            "commit": self.commit,
+            "pull_request": self.pull_request,
+            "approved_by": list(self.approvers) or None,
+            "applied_by": self.actor,
+            "changes": [describe(c) for c in changes[:MAX_AUDIT_CHANGES]],
+        }
+        if len(changes) > MAX_AUDIT_CHANGES:
+            record["more_changes"] = len(changes) - MAX_AUDIT_CHANGES
+        return json.dumps({k: v for k, v in record.items() if v is not None}, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Result:
+    change: Change
+    error: str | None = None
+    skipped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Report:
+    results: tuple[Result, ...]
+    audited: int
+
+    def failed(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+
+def describe(c: Change) -> str:
+    what = c.address.field.value if c.address.key is None else f"{c.address.field.value}[{c.address.key}]"
+    where = f"v{c.address.version} " if c.address.version is not None else ""
+    return f"{c.action.symbol} {where}{what}: {c.before!r} -> {c.after!r}"
+
+
+# One table: how each kind of change is written. (field, on a version?, delete?) -> call.
+_WRITES: dict[tuple[Field, bool, bool], Callable[[Any, Change], Any]] = {
+    (Field.MODEL, False, False): lambda m, c: m.create_registered_model(c.address.model, description=c.after or None),
+    (Field.DESCRIPTION, False, False): lambda m, c: m.update_registered_model(c.address.model, description=c.after),
+    (Field.DESCRIPTION, True, False): lambda m, c: m.update_model_version(
+        c.address.model, str(c.address.version), description=c.after
+    ),
+    (Field.TAG, False, False): lambda m, c: m.set_registered_model_tag(c.address.model, c.address.key, c.after),
+    (Field.TAG, False, True): lambda m, c: m.delete_registered_model_tag(c.address.model, c.address.key),
+    (Field.TAG, True, False): lambda m, c: m.set_model_version_tag(
+        c.address.model, str(c.address.version), c.address.key, c.after
+    ),
+    (Field.TAG, True, True): lambda m, c: m.delete_model_version_tag(
+        c.address.model, str(c.address.version), c.address.key
+    ),
+    (Field.ALIAS, False, False): lambda m, c: m.set_registered_model_alias(
+        c.address.model, c.address.key, str(c.after)
+    ),
+    (Field.ALIAS, False, True): lambda m, c: m.delete_registered_model_alias(c.address.model, c.address.key),
+    (Field.STAGE, True, False): lambda m, c: m.transition_model_version_stage(
+        c.address.model, str(c.address.version), c.after, archive_existing_versions=False
+    ),
+}
+
+
+def _wave(c: Change) -> int:
+    if c.address.field is Field.MODEL:
+        return 0
+    if c.action is Action.DELETE or (c.address.field is Field.STAGE and c.after == "Archived"):
+        return 2
+    return 1
+
+
+def _is_transient(e: BaseException) -> bool:
+    import requests
+    from mlflow.exceptions import MlflowException
+
+    if isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return True
+    if isinstance(e, MlflowException):
+        return e.get_http_status_code() in TRANSIENT_HTTP or e.error_code == "TEMPORARILY_UNAVAILABLE"
+    return False
+
+
+_retrying = retry(
+    retry=retry_if_exception(_is_transient),
+    stop=stop_after_attempt(3),
+    wait=wait_exponential(multiplier=0.2, max=2),
+    reraise=True,
+)
+
+
+class Applier:
+    def __init__(
+        self, mlflow_client: Any, target: Target, concurrency: int, on_progress: Callable[[int], None] = lambda n: None
+    ):
+        self.client = mlflow_client
+        self.target = target
+        self.concurrency = max(1, concurrency)
+        self.on_progress = on_progress
+
+    def apply(self, plan: Plan, audit: Audit) -> Report:
+        results: list[Result] = []
+        failed_models: set[str] = set()
+        for wave in (0, 1, 2):
+            batch = [c for c in plan.changes if _wave(c) == wave]
+            done = self._run(batch, failed_models)
+            failed_models |= {r.change.address.model for r in done if wave == 0 and not r.ok}
+            results.extend(done)
+        audited = self._audit(results, audit)
+        return Report(tuple(results), audited)
+
+    def _run(self, changes: Sequence[Change], skip_models: set[str]) -> list[Result]:
+        def one(c: Change) -> Result:
+            try:
+                if c.address.model in skip_models:
+                    return Result(c, "skipped: creating the registered model failed", skipped=True)
+                return self._write(c)
+            finally:
+                self.on_progress(1)
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(one, changes))
+
+    def _write(self, c: Change) -> Result:
+        write = _WRITES[(c.address.field, c.address.version is not None, c.action is Action.DELETE)]
+        try:
+            _retrying(write)(self.client, c)
+        except Exception as e:  # reported per change; the others go on
+            error = classify(e, self.target)
+            return Result(c, str(error) if error else f"{type(e).__name__}: {e}")
+        return Result(c)
+
+    def _audit(self, results: Iterable[Result], audit: Audit) -> int:
+        touched: dict[tuple[str, int | None], list[Change]] = {}
+        for r in results:
+            if r.ok:
+                a = r.change.address
+                touched.setdefault((a.model, a.version), []).append(r.change)
+                if a.field is Field.ALIAS and r.change.after is not None:
+                    touched.setdefault((a.model, int(r.change.after)), []).append(r.change)
+        writes = [_audit_change(model, version, audit.tag_value(cs)) for (model, version), cs in touched.items()]
+        done = self._run(writes, set())
+        return sum(1 for r in done if r.ok)
+
+
+def _audit_change(model: str, version: int | None, value: str) -> Change:
+    from reconciler.plan import Address
+
+    return Change(Address(model, version, Field.TAG, AUDIT_TAG), Action.UPDATE, None, value)

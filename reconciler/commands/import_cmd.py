@@ -1,0 +1,47 @@
+"""reconciler import: write models/<name>.yaml from the live registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler import api
+from reconciler.commands import models_dir_option, out, status
+from reconciler.errors import ReconcilerError, ValidationErrors
+from reconciler.importer import render_file, write_atomic
+
+
+@click.command("import")
+@click.argument("names", nargs=-1)
+@click.option("--all", "import_all", is_flag=True, help="Import every registered model.")
+@models_dir_option
+def command(names: tuple[str, ...], import_all: bool, models_dir: Path) -> int:
+    """Write models/NAME.yaml for each NAME (or --all) from the registry; keeps comments in existing files."""
+    if bool(names) == import_all:
+        raise click.UsageError("give model NAMEs or --all (not both)")
+    session = api.Session.open()
+    with status(f"Reading {session.target.describe()}…"):
+        live = session.read()
+    wanted = sorted(live.models) if import_all else list(names)
+    missing = [n for n in wanted if n not in live.models]
+    if missing:
+        raise ReconcilerError(
+            f"no registered model named {', '.join(map(repr, missing))} in "
+            f"{session.target.describe()}; check the name (case matters)"
+        )
+    files, errors = {}, []
+    for name in wanted:  # render everything first: nothing is written if any file would be invalid
+        path = models_dir / f"{name}.yaml"
+        existing = path.read_text(encoding="utf-8") if path.exists() else None
+        try:
+            files[path] = (render_file(live.models[name], existing, str(path)), existing)
+        except ReconcilerError as e:
+            errors.append(e)
+    if errors:
+        raise ValidationErrors(errors)
+    for path, (text, existing) in files.items():
+        if text != existing:
+            write_atomic(path, text)
+        out.print(f"{'unchanged' if text == existing else 'wrote'} {path}")
+    return 0

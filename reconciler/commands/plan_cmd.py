@@ -1,0 +1,48 @@
+"""reconciler plan: read the live registry and show what apply would change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler import api, render
+from reconciler.commands import models_dir_option, out, status
+from reconciler.errors import EXIT_CHANGES
+from reconciler.importer import write_atomic
+
+
+@click.command("plan")
+@models_dir_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the plan.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan (JSON) for 'reconciler apply FILE'.",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are, 1 on errors."
+)
+def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode: bool) -> int:
+    """Compute the changes that would make the registry match the files."""
+    desired = api.load(models_dir)
+    session = api.Session.open()
+    with status(f"Reading {session.target.describe()}…"):
+        the_plan = api.plan(session, desired)
+    if out_file is not None:
+        write_atomic(out_file, render.to_json(the_plan))
+    if fmt == "text":
+        render.to_text(the_plan, out, session.target.describe())
+        if out_file is not None:
+            out.print(f"Saved the plan to {out_file}. Apply exactly it with: reconciler apply {out_file}")
+    else:
+        click.echo(render.RENDERERS[fmt](the_plan), nl=False)
+    return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes() else 0

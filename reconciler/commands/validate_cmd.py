@@ -1,0 +1,41 @@
+"""reconciler validate: schema and semantic checks; with a registry, the references too."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from reconciler import api
+from reconciler.commands import err, models_dir_option, out, status
+
+
+def _registry_default() -> bool:
+    return bool(os.environ.get("MLFLOW_TRACKING_URI") or os.environ.get("MLFLOW_REGISTRY_URI"))
+
+
+@click.command("validate")
+@models_dir_option
+@click.option(
+    "--registry/--offline",
+    "use_registry",
+    default=None,
+    help="Also check versions, aliases and runs against the live registry "
+    "[default: on when MLFLOW_TRACKING_URI or MLFLOW_REGISTRY_URI is set].",
+)
+def command(models_dir: Path, use_registry: bool | None) -> int:
+    """Check every models/*.yaml file: syntax, schema, contradictions, and references."""
+    desired = api.load(models_dir)
+    checked = "schema and semantics"
+    if use_registry if use_registry is not None else _registry_default():
+        session = api.Session.open()
+        with status(f"Reading {session.target.describe()}…"):
+            live = session.read()
+            live = session.with_run_status(desired, live, changed_only=False)
+        api.check(desired, live)
+        checked += f", references against {session.target.describe()}"
+    out.print(f"{len(desired)} model file(s) in {models_dir} are valid ({checked}).")
+    if not desired:
+        err.print(f"warning: {models_dir} has no *.yaml files")
+    return 0

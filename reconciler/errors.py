@@ -1,0 +1,40 @@
+"""One error hierarchy. Every user-facing error is one line: where, what, what to do."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+EXIT_CHANGES = 2  # plan --detailed-exitcode: there are changes
+EXIT_INTERNAL = 3
+
+
+class ReconcilerError(Exception):
+    """A problem the user can fix. The message names the place and says what to do."""
+
+
+class DesiredStateError(ReconcilerError):
+    """A models/*.yaml file is malformed, violates the schema or contradicts itself."""
+
+
+class ValidationErrors(DesiredStateError):
+    """Several files are wrong; all are reported, one line each."""
+
+    def __init__(self, errors: list[DesiredStateError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class PlanFileError(ReconcilerError):
+    """A saved plan cannot be read."""
+
+
+class RegistryError(ReconcilerError):
+    """The registry is unreachable, refuses our credentials, or answered unexpectedly."""
+
+
+class StalePlanError(ReconcilerError):
+    """The registry changed since the saved plan was made."""
+
+
+class ApplyFailed(ReconcilerError):
+    """Some changes failed to apply; the others were applied and audited."""

@@ -1,0 +1,126 @@
+"""Write models/<name>.yaml from the live registry; update existing files in place, keeping comments."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from reconciler.desired import (
+    SCHEMA_HEADER,
+    check_document,
+    check_semantics,
+    from_document,
+    parse_yaml,
+)
+from reconciler.errors import DesiredStateError
+from reconciler.state import LiveModel, Stage, user_tags
+
+# The keys import owns; everything else in an existing file (owners, policy, comments) is kept.
+MANAGED_KEYS = ("description", "tags", "aliases", "versions")
+
+
+def live_document(m: LiveModel) -> dict[str, Any]:
+    """The file content that makes `plan` show no changes for this live model."""
+    doc: dict[str, Any] = {"name": m.name}
+    if m.description:
+        doc["description"] = m.description
+    if user_tags(m.tags):
+        doc["tags"] = dict(user_tags(m.tags))
+    if m.aliases:
+        doc["aliases"] = dict(sorted(m.aliases.items()))
+    versions = {}
+    for n, v in sorted(m.versions.items()):
+        entry: dict[str, Any] = {}
+        if v.stage is not Stage.NONE:
+            entry["stage"] = v.stage.value
+        if v.description:
+            entry["description"] = v.description
+        if user_tags(v.tags):
+            entry["tags"] = dict(user_tags(v.tags))
+        if entry:
+            versions[n] = entry
+    if versions:
+        doc["versions"] = versions
+    return doc
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    return yaml
+
+
+def _styled(value: Any) -> Any:
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value)
+    return value
+
+
+def _merge(into: CommentedMap, new: Mapping[str, Any]) -> None:
+    """Update a ruamel mapping in place: kept keys keep their comments and order."""
+    for key in [k for k in into if k not in new and str(k) not in {str(n) for n in new}]:
+        del into[key]
+    for key, value in new.items():
+        existing_key = next((k for k in into if str(k) == str(key)), key)
+        if isinstance(value, Mapping):
+            if not isinstance(into.get(existing_key), CommentedMap):
+                into[existing_key] = CommentedMap()
+            _merge(into[existing_key], value)
+        elif into.get(existing_key) != value:
+            into[existing_key] = _styled(value)
+
+
+def render_file(m: LiveModel, existing: str | None, source: str) -> str:
+    new = live_document(m)
+    if existing is None:
+        data = CommentedMap()
+        data["name"] = m.name
+    else:
+        data = parse_yaml(existing, source)
+    for key in MANAGED_KEYS:
+        if key in new:
+            if not isinstance(data.get(key), CommentedMap) and isinstance(new[key], Mapping):
+                data[key] = CommentedMap()
+            if isinstance(new[key], Mapping):
+                _merge(data[key], new[key])
+            else:
+                data[key] = _styled(new[key])
+        elif key in data:
+            del data[key]
+    buf = io.StringIO()
+    _yaml().dump(data, buf)
+    text = buf.getvalue()
+    if SCHEMA_HEADER not in text:
+        text = f"{SCHEMA_HEADER}\n{text}"
+    _check(text, source)
+    return text
+
+
+def _check(text: str, source: str) -> None:
+    data = parse_yaml(text, source)
+    try:
+        check_document(data, source)
+        check_semantics(from_document(data, source), data)
+    except DesiredStateError as e:
+        raise DesiredStateError(f"{e} (import would write an invalid file; nothing was written)") from e
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

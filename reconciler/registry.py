@@ -1,0 +1,210 @@
+"""The live registry: which one, how to reach it, and reading its state in a few batched calls.
+
+This module and apply.py are the only ones that touch MLflow.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import RegistryError
+from reconciler.http import install_quickack
+from reconciler.state import LiveModel, LiveState, LiveVersion, Stage, frozen_map
+
+DEFAULT_DB = "mlflow.db"
+MODELS_PAGE = 1000  # MLflow's maximum for search_registered_models
+VERSIONS_PAGE = 10_000
+RUN_IDS_PER_QUERY = 100
+
+# MLflow retries each HTTP request itself (urllib3 Retry on 429/5xx and connection errors).
+# Its defaults (7 retries, backoff factor 2, 120 s timeout) make an unreachable registry hang
+# for minutes; these fail in seconds. A user's own settings win.
+_HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.5",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    tracking_uri: str
+    registry_uri: str
+    embedded: bool
+
+    def describe(self) -> str:
+        uri = self.registry_uri
+        return f"{uri} (embedded default)" if self.embedded else uri
+
+
+def resolve_target(cwd: Path | None = None) -> Target:
+    """MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI as MLflow users expect; else a local SQLite file."""
+    tracking = os.environ.get("MLFLOW_TRACKING_URI")
+    registry = os.environ.get("MLFLOW_REGISTRY_URI")
+    if tracking or registry:
+        tracking = tracking or registry
+        return Target(tracking, registry or tracking, embedded=False)  # type: ignore[arg-type]
+    uri = embedded_uri(cwd)
+    return Target(uri, uri, embedded=True)
+
+
+def embedded_uri(cwd: Path | None = None) -> str:
+    return f"sqlite:///{((cwd or Path.cwd()) / DEFAULT_DB).resolve()}"
+
+
+def client(target: Target) -> Any:
+    for key, value in _HTTP_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    install_quickack()
+    # Stages are deprecated in MLflow but this tool supports them on purpose; say it once, in the docs.
+    warnings.filterwarnings("ignore", message=".*transition_model_version_stage.*", category=FutureWarning)
+    from mlflow import MlflowClient
+
+    with translate_errors(target):
+        return MlflowClient(tracking_uri=target.tracking_uri, registry_uri=target.registry_uri)
+
+
+@contextmanager
+def translate_errors(target: Target, what: str = "registry") -> Iterator[None]:
+    """MLflow and network exceptions -> one-line RegistryError saying what to do."""
+    try:
+        yield
+    except RegistryError:
+        raise
+    except Exception as e:  # classified below; anything unrecognised is re-raised as is
+        error = classify(e, target, what)
+        if error is None:
+            raise
+        raise error from e
+
+
+def classify(e: BaseException, target: Target, what: str = "registry") -> RegistryError | None:
+    import requests
+    from mlflow.exceptions import MlflowException
+
+    where = f"{what} {target.describe()}"
+    text = str(e)
+    if isinstance(e, requests.exceptions.ConnectionError) or "Max retries exceeded" in text:
+        return RegistryError(f"cannot reach the {where}; check MLFLOW_TRACKING_URI and that the server is up")
+    if isinstance(e, MlflowException):
+        status = e.get_http_status_code()
+        if status == 401 or "401" in text.split("\n", 1)[0]:
+            return RegistryError(
+                f"the {where} refused the credentials (HTTP 401); set "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
+            )
+        if status == 403 or e.error_code == "PERMISSION_DENIED":
+            return RegistryError(
+                f"the {where} denied permission (HTTP 403): {_first_line(e.message)}; "
+                "ask an admin for MANAGE permission on the models"
+            )
+        return RegistryError(f"the {where} answered {e.error_code}: {_first_line(e.message)}")
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else "(no message)"
+
+
+def _pages(fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+    token = None
+    while True:
+        page = fetch(token)
+        yield from page
+        token = page.token
+        if not token:
+            return
+
+
+@dataclass
+class CallCounter:
+    """How many registry calls a read made (the benchmark reports it)."""
+
+    calls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, fn: Callable) -> Callable:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.calls += 1
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+
+def read_live(mlflow_client: Any, target: Target, counter: CallCounter | None = None) -> LiveState:
+    """All registered models and all versions: two paginated searches, run concurrently."""
+    counter = counter or CallCounter()
+    search_models = counter.count(mlflow_client.search_registered_models)
+    search_versions = counter.count(mlflow_client.search_model_versions)
+    with translate_errors(target), ThreadPoolExecutor(max_workers=2) as pool:
+        models_f = pool.submit(lambda: list(_pages(lambda t: search_models(max_results=MODELS_PAGE, page_token=t))))
+        versions_f = pool.submit(
+            lambda: list(_pages(lambda t: search_versions(max_results=VERSIONS_PAGE, page_token=t)))
+        )
+        models, versions = models_f.result(), versions_f.result()
+    return LiveState(models=frozen_map(_assemble(models, versions)))
+
+
+def _assemble(models: Iterable[Any], versions: Iterable[Any]) -> dict[str, LiveModel]:
+    by_model: dict[str, dict[int, LiveVersion]] = {}
+    for v in versions:
+        by_model.setdefault(v.name, {})[int(v.version)] = LiveVersion(
+            version=int(v.version),
+            stage=Stage(v.current_stage or "None"),
+            description=v.description or "",
+            tags=frozen_map(v.tags),
+            run_id=v.run_id or None,
+            status=str(v.status or "READY"),
+        )
+    return {
+        m.name: LiveModel(
+            name=m.name,
+            description=m.description or "",
+            tags=frozen_map(m.tags),
+            aliases=frozen_map({a: int(n) for a, n in (m.aliases or {}).items()}),
+            versions=frozen_map(by_model.get(m.name, {})),
+        )
+        for m in models
+    }
+
+
+def read_run_status(
+    mlflow_client: Any, target: Target, run_ids: Iterable[str], counter: CallCounter | None = None
+) -> dict[str, str]:
+    """Status of the given runs, in batched searches (a call per 100 runs, not per run)."""
+    ids = sorted(set(run_ids))
+    if not ids:
+        return {}
+    from mlflow.entities import ViewType
+
+    counter = counter or CallCounter()
+    with translate_errors(target):
+        experiments = [
+            e.experiment_id
+            for e in _pages(
+                lambda t: counter.count(mlflow_client.search_experiments)(
+                    view_type=ViewType.ALL, max_results=1000, page_token=t
+                )
+            )
+        ]
+        status: dict[str, str] = {}
+        for i in range(0, len(ids), RUN_IDS_PER_QUERY):
+            chunk = ids[i : i + RUN_IDS_PER_QUERY]
+            quoted = ", ".join(f"'{r}'" for r in chunk)
+            runs = counter.count(mlflow_client.search_runs)(
+                experiments,
+                filter_string=f"attributes.run_id IN ({quoted})",
+                run_view_type=ViewType.ALL,
+                max_results=len(chunk),
+            )
+            status.update({r.info.run_id: r.info.status for r in runs})
+    return status
