@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
+import sklearn
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score
@@ -56,7 +57,14 @@ def _log(model_name: str, dataset: str, model, params: dict, metrics: dict, exam
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
         mlflow.set_tag("dataset", f"sklearn.datasets.load_{dataset}")
-        info = mlflow.sklearn.log_model(model, name="model", input_example=example, registered_model_name=model_name)
+        # Pinned requirements: reproducible serving, and no slow requirement-inference subprocess.
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            input_example=example,
+            registered_model_name=model_name,
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}", f"mlflow=={mlflow.__version__}"],
+        )
     version = int(info.registered_model_version)
     return Trained(model_name, version, run.info.run_id, metrics)
 
@@ -66,7 +74,7 @@ def main() -> None:
     mlflow.set_tracking_uri(target.tracking_uri)
     mlflow.set_registry_uri(target.registry_uri)
     print(f"Tracking: {target.describe()}")
-    for trained in (train_iris(c=0.5), train_iris(c=2.0), train_diabetes(alpha=0.5), train_diabetes(alpha=2.0)):
+    for trained in (train_iris(c=0.02), train_iris(c=10.0), train_diabetes(alpha=0.5), train_diabetes(alpha=2.0)):
         shown = ", ".join(f"{k}={v:.3f}" for k, v in trained.metrics.items())
         print(f"registered {trained.model_name} v{trained.version} (run {trained.run_id[:8]}): {shown}")
 

@@ -63,9 +63,11 @@ def diff_model(model: DesiredModel, live: LiveModel) -> tuple[list[Change], list
     _diff_map(Address(name, None, Field.TAG), model.tags, user_tags(live.tags), prune.tags, changes, notes)
     stages, reasons = final_stages(model, live)
     changes += _stage_changes(model, live, stages, reasons)
-    _diff_map(
-        Address(name, None, Field.ALIAS), desired_aliases(model, stages), live.aliases, prune.aliases, changes, notes
-    )
+    vacated = vacated_stage_aliases(model, stages, live)
+    changes += vacated
+    live_aliases = {a: n for a, n in live.aliases.items() if a not in {c.address.key for c in vacated}}
+    aliases = desired_aliases(model, stages)
+    _diff_map(Address(name, None, Field.ALIAS), aliases, live_aliases, prune.aliases, changes, notes)
     for number, version in model.versions.items():
         lv = live.versions.get(number)
         if lv is not None:
@@ -123,16 +125,16 @@ def final_stages(model: DesiredModel, live: LiveModel) -> tuple[dict[int, Stage]
 
 
 def _policy_archives(model: DesiredModel, live: LiveModel, stages: Mapping[int, Stage]) -> Iterable[tuple[int, str]]:
-    named = model.named_versions()
+    """Versions a policy archives. A stage the file sets explicitly always wins over a policy."""
+    explicit = {n for n, v in model.versions.items() if v.stage is not None}
     for stage in sorted(model.policy.exclusive_stages):
-        holders = {n for n, v in model.versions.items() if v.stage is stage}
-        if holders:
+        if any(model.versions[n].stage is stage for n in explicit):
             for n in sorted(stages):
-                if stages[n] is stage and n not in holders and n not in named:
+                if stages[n] is stage and n not in explicit:
                     yield n, "policy.exclusive_stages"
     keep = model.policy.keep_latest
     if keep is not None:
-        aliased = set(live.aliases.values())
+        named, aliased = model.named_versions(), set(live.aliases.values())
         for n in sorted(live.versions, reverse=True)[keep:]:
             if n not in named and n not in aliased and stages[n] is not Stage.ARCHIVED:
                 yield n, "policy.keep_latest"
@@ -163,3 +165,13 @@ def desired_aliases(model: DesiredModel, stages: Mapping[int, Stage]) -> Mapping
         if len(holders) == 1:
             aliases.setdefault(alias, holders[0])
     return aliases
+
+
+def vacated_stage_aliases(model: DesiredModel, stages: Mapping[int, Stage], live: LiveModel) -> list[Change]:
+    """An alias that follows a stage nobody will hold is removed, as the stage is empty."""
+    out = []
+    for stage, alias in sorted(model.policy.stage_aliases.items()):
+        if alias in live.aliases and alias not in (model.aliases or {}) and stage not in stages.values():
+            address = Address(model.name, None, Field.ALIAS, alias)
+            out.append(Change(address, Action.DELETE, live.aliases[alias], None, "policy.stage_aliases"))
+    return out

@@ -1,0 +1,109 @@
+"""The MLflow server's command line and environment: the one definition.
+
+The Pulumi programs (Docker and Kubernetes) and the integration tests' server fixture all build
+the server from `server_command()`, so the flags that are deployed are the flags tested against
+a real server. Pure Python: no Pulumi import, so the tests can use it without Pulumi.
+
+Secrets never appear in the command line: they travel as environment variables whose values are
+`SecretRef`s (a Kubernetes Secret key, a Pulumi secret output, or a test's generated value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MLFLOW_VERSION = "3.17.2"
+# One uvicorn worker per container: with more, uvicorn's multi-process listener loses
+# TCP_NODELAY and every kept-alive request stalls ~40 ms (uvicorn issue 3149). Scale by replicas.
+WORKERS = 1
+METRICS_DIR = "/tmp/mlflow-metrics"
+AUTH_CONFIG_PATH = "/etc/mlflow/auth/basic_auth.ini"
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret value held elsewhere: `secret` names the store (e.g. a Kubernetes Secret), `key` the entry."""
+
+    secret: str
+    key: str
+
+
+EnvValue = str | SecretRef
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    artifacts_destination: str  # s3://bucket/prefix: artifacts are proxied through the server
+    port: int = 5000
+    host: str = "0.0.0.0"
+    allowed_hosts: tuple[str, ...] = ()
+    s3_endpoint_url: str | None = None  # MinIO or another S3 API; None for AWS S3
+    auth: bool = True
+    auth_config_path: str = AUTH_CONFIG_PATH
+    metrics_dir: str | None = METRICS_DIR
+    # Where each secret lives; the caller names the stores.
+    backend_store_uri: SecretRef = SecretRef("mlflow-db", "uri")
+    s3_access_key: SecretRef = SecretRef("mlflow-s3", "access-key")
+    s3_secret_key: SecretRef = SecretRef("mlflow-s3", "secret-key")
+    admin_password: SecretRef = SecretRef("mlflow-auth", "admin-password")
+    flask_secret_key: SecretRef = SecretRef("mlflow-auth", "flask-secret-key")
+    extra_env: dict[str, EnvValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerCommand:
+    args: tuple[str, ...]
+    env: dict[str, EnvValue]
+
+    def resolved_env(self, secrets: dict[SecretRef, str]) -> dict[str, str]:
+        """Plain environment for a process started directly (tests, Docker)."""
+        return {k: (secrets[v] if isinstance(v, SecretRef) else v) for k, v in self.env.items()}
+
+
+def server_command(s: ServerSettings) -> ServerCommand:
+    args = ["mlflow", "server", "--host", s.host, "--port", str(s.port), "--workers", str(WORKERS)]
+    args += ["--serve-artifacts", "--artifacts-destination", s.artifacts_destination]
+    if s.allowed_hosts:
+        args += ["--allowed-hosts", ",".join(s.allowed_hosts)]
+    if s.metrics_dir:
+        args += ["--expose-prometheus", s.metrics_dir]
+    if s.auth:
+        args += ["--app-name", "basic-auth"]
+    return ServerCommand(tuple(args), _server_env(s))
+
+
+def _server_env(s: ServerSettings) -> dict[str, EnvValue]:
+    env: dict[str, EnvValue] = {
+        # Read by `mlflow server` (click envvar): keeps the database password off the command line.
+        "MLFLOW_BACKEND_STORE_URI": s.backend_store_uri,
+        "AWS_ACCESS_KEY_ID": s.s3_access_key,
+        "AWS_SECRET_ACCESS_KEY": s.s3_secret_key,
+        "PYTHONUNBUFFERED": "1",
+    }
+    if s.s3_endpoint_url:
+        env["MLFLOW_S3_ENDPOINT_URL"] = s.s3_endpoint_url
+    if s.auth:
+        env["MLFLOW_AUTH_CONFIG_PATH"] = s.auth_config_path
+        env["MLFLOW_AUTH_ADMIN_USERNAME"] = "admin"
+        env["MLFLOW_AUTH_ADMIN_PASSWORD"] = s.admin_password
+        env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = s.flask_secret_key  # the same on every replica (CSRF)
+    env.update(s.extra_env)
+    return env
+
+
+def migrate_command() -> tuple[str, ...]:
+    """Schema migrations, run before a new server version serves. `mlflow db upgrade` takes the
+    URI as a positional argument; the shell expands it from the environment, not the manifest."""
+    return ("sh", "-c", 'exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"')
+
+
+def auth_config_ini(database_uri: str, default_permission: str = "READ") -> str:
+    """basic_auth.ini: the auth app's users and permissions live in `database_uri` (PostgreSQL in
+    production). The admin password is not here: it comes from MLFLOW_AUTH_ADMIN_PASSWORD."""
+    return (
+        "[mlflow]\n"
+        f"default_permission = {default_permission}\n"
+        f"database_uri = {database_uri}\n"
+        "admin_username = admin\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )

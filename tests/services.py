@@ -1,0 +1,178 @@
+"""Real services for integration tests and benchmarks: PostgreSQL, an S3 server (moto), mlflow server.
+
+Each starts in a temporary directory on a free loopback port and stops when its context exits.
+The MLflow server is built by infra.server_command, the same function the Pulumi programs use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.server_command import ServerSettings, auth_config_ini, migrate_command, server_command
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, what: str, timeout: float = 90.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} before it was ready")
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)
+    if not found:
+        raise RuntimeError(f"{name} not found: install PostgreSQL server binaries (apt-get install postgresql)")
+    return found
+
+
+def _as_postgres_user() -> dict:
+    """PostgreSQL refuses to run as root; drop to the 'postgres' user when we are root."""
+    if os.geteuid() != 0:
+        return {}
+    user = pwd.getpwnam("postgres")
+    return {"user": user.pw_uid, "group": user.pw_gid}
+
+
+def _run(args: list[str], run_as: dict) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, **run_as)
+    if done.returncode != 0:
+        raise RuntimeError(f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
+@dataclass(frozen=True)
+class Postgres:
+    port: int
+    password: str
+
+    def uri(self, database: str) -> str:
+        return f"postgresql://mlflow:{self.password}@127.0.0.1:{self.port}/{database}"
+
+
+@contextlib.contextmanager
+def postgres(databases: tuple[str, ...] = ("mlflow", "mlflow_auth")) -> Iterator[Postgres]:
+    # Its own directory: pytest's temporary directories are private to root, and the server
+    # runs as 'postgres' when we are root.
+    workdir = Path(tempfile.mkdtemp(prefix="mlflow-gitops-pg-"))
+    data, port, password = workdir / "pgdata", free_port(), secrets.token_urlsafe(24)
+    pwfile = workdir / "pwfile"
+    pwfile.write_text(password + "\n")
+    run_as = _as_postgres_user()
+    if run_as:
+        os.chown(workdir, run_as["user"], run_as["group"])
+        os.chown(pwfile, run_as["user"], run_as["group"])
+    _run([_pg_bin("initdb"), "-D", str(data), "-U", "mlflow", "--pwfile", str(pwfile),
+          "--auth=scram-sha-256", "-E", "UTF8", "--no-sync"], run_as)  # fmt: skip
+    opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    _run([_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(workdir / "pg.log"), "-w", "start"], run_as)
+    try:
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=mlflow password={password} dbname=postgres",
+                             autocommit=True) as conn:  # fmt: skip
+            for db in databases:
+                conn.execute(f'CREATE DATABASE "{db}"')
+        yield Postgres(port, password)
+    finally:
+        subprocess.run([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True, **run_as)  # fmt: skip
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def s3_server(workdir: Path, bucket: str = "mlflow") -> Iterator[str]:
+    """moto's standalone server (an S3 API); deployments use MinIO."""
+    port = free_port()
+    log = open(workdir / "moto.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: urllib.request.urlopen(url + "/moto-api/").status == 200, "moto server", proc=proc)
+        import boto3
+
+        boto3.client("s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test",
+                     region_name="us-east-1").create_bucket(Bucket=bucket)  # fmt: skip
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@dataclass(frozen=True)
+class MlflowServer:
+    uri: str
+    admin_password: str
+    env: dict[str, str]  # what the server process got (secrets included): for the client's S3 access
+
+
+@contextlib.contextmanager
+def mlflow_server(workdir: Path, pg: Postgres, s3_url: str, auth: bool = True) -> Iterator[MlflowServer]:
+    port = free_port()
+    (workdir / "metrics").mkdir(parents=True, exist_ok=True)
+    auth_ini = workdir / "basic_auth.ini"
+    auth_ini.write_text(auth_config_ini(pg.uri("mlflow_auth")))
+    settings = ServerSettings(
+        artifacts_destination="s3://mlflow/artifacts", host="127.0.0.1", port=port,
+        allowed_hosts=(f"127.0.0.1:{port}", f"localhost:{port}"), s3_endpoint_url=s3_url, auth=auth,
+        auth_config_path=str(auth_ini), metrics_dir=str(workdir / "metrics"),
+    )  # fmt: skip
+    command = server_command(settings)
+    admin_password = secrets.token_urlsafe(24)
+    values = {
+        settings.backend_store_uri: pg.uri("mlflow"),
+        settings.s3_access_key: "test",
+        settings.s3_secret_key: "test",
+        settings.admin_password: admin_password,
+        settings.flask_secret_key: secrets.token_hex(32),
+    }
+    env = {**os.environ, **command.resolved_env(values), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
+    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        env.pop(key, None)
+    subprocess.run(list(migrate_command()), env=env, check=True, capture_output=True, cwd=workdir)
+    log = open(workdir / "mlflow.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(list(command.args), env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: urllib.request.urlopen(uri + "/health").status == 200, "mlflow server", 120, proc)
+        yield MlflowServer(uri, admin_password, command.resolved_env(values))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def stack(workdir: Path, auth: bool = True) -> Iterator[MlflowServer]:
+    with postgres() as pg, s3_server(workdir) as s3, mlflow_server(workdir, pg, s3, auth) as server:
+        yield server
