@@ -37,7 +37,7 @@ class Audit:
     applied_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     def tag_value(self, changes: Sequence[Change]) -> str:
-        record = {
+        record: dict[str, Any] = {
             "plan": self.plan_hash,
             "applied_at": self.applied_at,
             "commit": self.commit,

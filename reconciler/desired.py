@@ -23,6 +23,8 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 200_000  # after alias expansion: stops "billion laughs" files
 MAX_DEPTH = 32  # the format needs 5
 SCHEMA_FILE = "model.schema.json"
+# Explicit tags that still mean plain data; any other (!!python/..., !custom) is refused.
+PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/model.schema.json"
 
 
@@ -127,7 +129,7 @@ def _check_shape(data: Any, source: str) -> None:
                 f"{source}:{_node_line(node)}: nested deeper than {MAX_DEPTH} levels; the format needs at most 5"
             )
         tag = getattr(getattr(node, "tag", None), "value", None)
-        if tag and isinstance(tag, str) and tag.startswith("!"):
+        if isinstance(tag, str) and tag not in PLAIN_TAGS:
             raise DesiredStateError(
                 f"{source}:{_node_line(node)}: YAML tag {tag} is not allowed; "
                 "use plain strings, numbers, lists and mappings"
@@ -198,7 +200,7 @@ def _line(data: Any, path: list[Any]) -> int:
         key = _original_key(node, step)
         try:
             line = node.lc.key(key)[0] + 1 if isinstance(node, Mapping) else node.lc.item(key)[0] + 1
-            node = node[key]
+            node = node[key]  # type: ignore[index]
         except (KeyError, IndexError, TypeError):
             break
     return line

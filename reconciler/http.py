@@ -14,6 +14,7 @@ elsewhere this is a no-op.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
 from urllib3 import connection, connectionpool
@@ -25,11 +26,10 @@ def _quickack_getresponse(base: type) -> type:
     def getresponse(self, *args, **kwargs):
         sock = getattr(self, "sock", None)
         if sock is not None and _QUICKACK is not None:
-            try:
+            # A socket that refuses the option still works, just slower.
+            with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-            except OSError:
-                pass  # a socket that refuses the option still works, just slower
-        return base.getresponse(self, *args, **kwargs)
+        return base.getresponse(self, *args, **kwargs)  # type: ignore[attr-defined]
 
     return type(f"QuickAck{base.__name__}", (base,), {"getresponse": getresponse})
 

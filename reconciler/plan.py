@@ -72,7 +72,7 @@ class Change:
         return (a.model, order + (10 if archive_last else 0), a.version or 0, a.key or "")
 
     def to_json(self) -> dict[str, Any]:
-        d = {"address": self.address.to_json(), "action": self.action.value}
+        d: dict[str, Any] = {"address": self.address.to_json(), "action": self.action.value}
         d.update(before=self.before, after=self.after, reason=self.reason)
         return d
 

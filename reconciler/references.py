@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.errors import DesiredStateError
 from reconciler.planner import desired_aliases, final_stages
@@ -50,7 +50,7 @@ def promoted_versions(model: DesiredModel, live: LiveModel, changed_only: bool) 
     return {n for n in promoted if n in live.versions}
 
 
-def _unfit_promotions(model: DesiredModel, live: LiveModel, run_status: dict) -> Iterable[DesiredStateError]:
+def _unfit_promotions(model: DesiredModel, live: LiveModel, run_status: Mapping[str, str]) -> Iterable[DesiredStateError]:
     for number in sorted(promoted_versions(model, live, changed_only=False)):
         version = live.versions[number]
         where = f"{model.source}: model {model.name!r} version {number}"

@@ -8,7 +8,7 @@ import click
 
 from reconciler import api
 from reconciler.commands import models_dir_option, out, status
-from reconciler.errors import ReconcilerError, ValidationErrors
+from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
 from reconciler.importer import render_file, write_atomic
 
 
@@ -36,7 +36,7 @@ def command(names: tuple[str, ...], import_all: bool, models_dir: Path) -> int:
         existing = path.read_text(encoding="utf-8") if path.exists() else None
         try:
             files[path] = (render_file(live.models[name], existing, str(path)), existing)
-        except ReconcilerError as e:
+        except DesiredStateError as e:
             errors.append(e)
     if errors:
         raise ValidationErrors(errors)

@@ -1,0 +1,99 @@
+"""The CLI as a subprocess on the embedded default (./mlflow.db): no server, no environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.error_handler import error_handler
+from reconciler.errors import EXIT_INTERNAL
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["XDG_CACHE_HOME"] = str(cwd / "cache")
+    return subprocess.run([sys.executable, "-m", "reconciler", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory) -> Path:
+    """A local registry with one model and two versions (registered directly: no training needed)."""
+    from mlflow import MlflowClient
+
+    root = tmp_path_factory.mktemp("embedded")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model("churn")
+    for _ in range(2):
+        client.create_model_version("churn", source=str(root / "artifacts"))
+    (root / "models").mkdir()
+    (root / "models" / "churn.yaml").write_text(
+        "name: churn\ndescription: Churn model\naliases: {champion: 2}\nversions:\n  2: {stage: Production}\n"
+    )
+    return root
+
+
+def test_plan_apply_plan_on_the_embedded_registry(registry):
+    plan = run(registry, "plan", "--detailed-exitcode", "--out", "plan.json")
+    assert plan.returncode == 2, plan.stderr
+    assert f"Registry: sqlite:///{registry / 'mlflow.db'} (embedded default)" in plan.stdout
+    as_json = run(registry, "plan", "--format", "json")
+    data = json.loads(as_json.stdout)
+    assert data["format_version"] == 1 and data["summary"] == {"create": 1, "update": 2, "delete": 0}
+    applied = run(registry, "apply", "plan.json")
+    assert applied.returncode == 0, applied.stderr
+    assert "Applied 3 change(s)" in applied.stdout
+    again = run(registry, "plan", "--detailed-exitcode")
+    assert again.returncode == 0 and "No changes" in again.stdout
+
+
+def test_tampered_plan_is_refused(registry):
+    (registry / "models" / "churn.yaml").write_text("name: churn\ndescription: Tampered test\n")
+    assert run(registry, "plan", "--out", "p.json").returncode == 0
+    data = json.loads((registry / "p.json").read_text())
+    data["changes"][0]["after"] = "something else"
+    (registry / "p.json").write_text(json.dumps(data))
+    done = run(registry, "apply", "p.json")
+    assert done.returncode == 1 and "plan_hash does not match its changes" in done.stderr
+
+
+def test_one_bad_file_means_nothing_is_written(registry):
+    models = registry / "models"
+    (models / "churn.yaml").write_text("name: churn\ndescription: should not be applied\n")
+    (models / "broken.yaml").write_text("name: broken\nversions: {1: {stage: Live}}\n")
+    done = run(registry, "apply", "--yes")
+    assert done.returncode == 1
+    assert "broken.yaml:2: /versions/1/stage: 'Live' is not one of" in done.stderr
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{registry / 'mlflow.db'}"
+    assert MlflowClient(registry_uri=uri, tracking_uri=uri).get_registered_model("churn").description == "Churn model"
+    (models / "broken.yaml").unlink()
+
+
+def test_validate_is_offline_by_default(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.yaml").write_text("name: m\naliases: {champion: 7}\n")
+    done = run(tmp_path, "validate")
+    assert done.returncode == 0 and "(schema and semantics)" in done.stdout
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_usage_errors_exit_1(tmp_path):
+    done = run(tmp_path, "import")
+    assert done.returncode == 1 and "give model NAMEs or --all" in done.stderr
+
+
+def test_internal_errors_exit_differently_and_keep_the_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(SystemExit) as info, error_handler():
+        raise RuntimeError("boom")
+    assert info.value.code == EXIT_INTERNAL
+    assert "internal error: RuntimeError: boom" in capsys.readouterr().err
+    assert "RuntimeError: boom" in (tmp_path / "reconciler" / "crash.log").read_text()

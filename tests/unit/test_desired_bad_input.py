@@ -1,0 +1,97 @@
+"""Bad files: each gives one clear line naming the file (and line or JSON pointer) and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.desired import load_models
+from reconciler.errors import DesiredStateError, ValidationErrors
+
+GOOD = "name: churn\nversions:\n  1:\n    stage: Production\n"
+
+
+def load_one(tmp_path: Path, text: str, name: str = "churn.yaml") -> str:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValidationErrors) as info:
+        load_models(tmp_path)
+    (error,) = info.value.errors
+    assert "\n" not in str(error)
+    return str(error)
+
+
+def test_a_good_file_loads(tmp_path):
+    (tmp_path / "churn.yaml").write_text(GOOD)
+    (model,) = load_models(tmp_path)
+    assert model.name == "churn" and model.versions[1].stage.value == "Production"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: churn\nversions: [1, 2\n", "churn.yaml:3: invalid YAML"),
+        ("name: churn\nversions:\n  1:\n    stage: Prod\n", "churn.yaml:4: /versions/1/stage: 'Prod' is not one of"),
+        ("name: churn\ndescripton: typo\n", "churn.yaml:1: /: unknown key ('descripton' was unexpected)"),
+        ("name: churn\naliases:\n  champion: 1\n  champion: 2\n", "churn.yaml:4: invalid YAML: found duplicate key"),
+        ("name: churn\ntags:\n  accuracy: 0.93\n", "churn.yaml:3: /tags/accuracy: 0.93 must be a string; quote it"),
+        ("name: churn\ntags: !!python/object/apply:os.system [echo hi]\n", "churn.yaml:2: YAML tag"),
+        ("name: other\n", "churn.yaml:1: name 'other' differs from the file name"),
+        ("name: churn\naliases:\n  latest: 1\n", "/aliases: 'latest' does not match"),
+        ("name: churn\ntags:\n  gitops.audit: x\n", "/tags: 'gitops.audit' does not match"),
+        ("- just\n- a list\n", "churn.yaml:1: expected a mapping"),
+        (
+            "name: churn\nversions:\n  1: {stage: Production}\n  2: {stage: Production}\n"
+            "policy: {exclusive_stages: [Production]}\n",
+            "churn.yaml:4: versions [1, 2] are all Production, but policy.exclusive_stages says one at a time",
+        ),
+    ],
+)
+def test_bad_file_is_one_clear_line(tmp_path, text, expected):
+    message = load_one(tmp_path, text)
+    assert expected in message, message
+    assert message.startswith(str(tmp_path / "churn.yaml"))
+
+
+def test_python_object_tag_is_never_constructed(tmp_path):
+    marker = tmp_path / "pwned"
+    text = f"name: churn\ndescription: !!python/object/apply:os.system ['touch {marker}']\n"
+    assert "is not allowed" in load_one(tmp_path, text)
+    assert not marker.exists()
+
+
+def test_huge_file(tmp_path):
+    assert "larger than 1024 KiB" in load_one(tmp_path, "name: churn\ndescription: " + "x" * (1024 * 1024) + "\n")
+
+
+def test_deep_nesting(tmp_path):
+    assert "nested" in load_one(tmp_path, "name: churn\ntags: " + "[" * 5000 + "]" * 5000 + "\n")
+
+
+def test_alias_bomb(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 12)]
+    message = load_one(tmp_path, "name: churn\n" + "\n".join(lines) + "\n")
+    assert "more than 200000 nodes" in message
+
+
+def test_duplicate_model_names_across_files(tmp_path):
+    (tmp_path / "churn.yaml").write_text(GOOD)
+    (tmp_path / "churn.yml").write_text(GOOD)
+    with pytest.raises(ValidationErrors) as info:
+        load_models(tmp_path)
+    assert "is also declared in" in str(info.value) and "keep one file per model" in str(info.value)
+
+
+def test_every_bad_file_is_reported_not_just_the_first(tmp_path):
+    (tmp_path / "a.yaml").write_text("name: a\nbogus: 1\n")
+    (tmp_path / "b.yaml").write_text("name: b\nversions:\n  1: {stage: Live}\n")
+    (tmp_path / "c.yaml").write_text("name: c\n")
+    with pytest.raises(ValidationErrors) as info:
+        load_models(tmp_path)
+    assert [Path(str(e).split(":")[0]).name for e in info.value.errors] == ["a.yaml", "b.yaml"]
+
+
+def test_missing_models_dir(tmp_path):
+    with pytest.raises(DesiredStateError, match="no such directory; create it or pass --models-dir"):
+        load_models(tmp_path / "nope")

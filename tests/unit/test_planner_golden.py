@@ -1,0 +1,64 @@
+"""Golden cases: desired + live -> expected plan (JSON) and pull-request Markdown.
+
+Each folder in tests/testdata/plans holds desired.yaml (a list of model documents), live.json,
+and the expected outputs. After an intended change, regenerate with UPDATE_GOLDEN=1 and review
+the diff like any other code change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from reconciler import render
+from reconciler.desired import check_document, check_semantics, from_document
+from reconciler.planner import build_plan
+from reconciler.state import LiveModel, LiveState, LiveVersion, Stage, frozen_map
+
+CASES = Path(__file__).resolve().parents[1] / "testdata" / "plans"
+
+
+def live_from_json(data: dict) -> LiveState:
+    def version(n: str, v: dict) -> LiveVersion:
+        return LiveVersion(int(n), Stage(v.get("stage", "None")), v.get("description", ""),
+                           frozen_map(v.get("tags", {})), v.get("run_id"), v.get("status", "READY"))  # fmt: skip
+
+    models = {
+        name: LiveModel(
+            name,
+            m.get("description", ""),
+            frozen_map(m.get("tags", {})),
+            frozen_map({a: int(n) for a, n in m.get("aliases", {}).items()}),
+            frozen_map({int(n): version(n, v) for n, v in m.get("versions", {}).items()}),
+        )
+        for name, m in data["models"].items()
+    }
+    return LiveState(frozen_map(models))
+
+
+def plan_for(case: Path):
+    docs = YAML(typ="safe").load((case / "desired.yaml").read_text())
+    desired = []
+    for doc in docs:
+        check_document(doc, f"{case.name}/desired.yaml")
+        model = from_document(doc, f"models/{doc['name']}.yaml")
+        check_semantics(model)
+        desired.append(model)
+    return build_plan(desired, live_from_json(json.loads((case / "live.json").read_text())))
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
+def test_golden(case: str) -> None:
+    plan = plan_for(CASES / case)
+    got_json = json.dumps({"changes": [c.to_json() for c in plan.changes],
+                           "notes": [n.to_json() for n in plan.notes]}, indent=2) + "\n"  # fmt: skip
+    got_md = render.to_markdown(plan)
+    if os.environ.get("UPDATE_GOLDEN"):
+        (CASES / case / "expected.json").write_text(got_json)
+        (CASES / case / "expected.md").write_text(got_md)
+    assert got_json == (CASES / case / "expected.json").read_text()
+    assert got_md == (CASES / case / "expected.md").read_text()
