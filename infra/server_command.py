@@ -41,6 +41,7 @@ class ServerSettings:
     auth: bool = True
     auth_config_path: str = AUTH_CONFIG_PATH
     metrics_dir: str | None = METRICS_DIR
+    workers: int = WORKERS  # keep 1 in deployments (see WORKERS); more only to measure the stall
     # Where each secret lives; the caller names the stores.
     backend_store_uri: SecretRef = SecretRef("mlflow-db", "uri")
     s3_access_key: SecretRef = SecretRef("mlflow-s3", "access-key")
@@ -61,7 +62,7 @@ class ServerCommand:
 
 
 def server_command(s: ServerSettings) -> ServerCommand:
-    args = ["mlflow", "server", "--host", s.host, "--port", str(s.port), "--workers", str(WORKERS)]
+    args = ["mlflow", "server", "--host", s.host, "--port", str(s.port), "--workers", str(s.workers)]
     args += ["--serve-artifacts", "--artifacts-destination", s.artifacts_destination]
     if s.allowed_hosts:
         args += ["--allowed-hosts", ",".join(s.allowed_hosts)]
@@ -97,13 +98,20 @@ def migrate_command() -> tuple[str, ...]:
     return ("sh", "-c", 'exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"')
 
 
-def auth_config_ini(database_uri: str, default_permission: str = "READ") -> str:
+def auth_config_ini(database_uri: str, default_permission: str = "READ", cache_ttl_seconds: int = 30) -> str:
     """basic_auth.ini: the auth app's users and permissions live in `database_uri` (PostgreSQL in
-    production). The admin password is not here: it comes from MLFLOW_AUTH_ADMIN_PASSWORD."""
+    production). The admin password is not here: it comes from MLFLOW_AUTH_ADMIN_PASSWORD.
+
+    `auth_cache_ttl_seconds`: MLflow checks the PBKDF2 password hash on every request unless this
+    is set; measured here that costs ~0.5 s per request (bench/registry_bench.py). With the cache,
+    a changed or revoked password can keep working on other replicas for up to this many seconds.
+    """
     return (
         "[mlflow]\n"
         f"default_permission = {default_permission}\n"
         f"database_uri = {database_uri}\n"
         "admin_username = admin\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        f"auth_cache_ttl_seconds = {cache_ttl_seconds}\n"
+        "auth_cache_max_size = 10000\n"
     )

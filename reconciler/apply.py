@@ -175,9 +175,8 @@ class Applier:
         for r in results:
             if r.ok:
                 a = r.change.address
+                # Aliases live on the registered model, so their audit record does too.
                 touched.setdefault((a.model, a.version), []).append(r.change)
-                if a.field is Field.ALIAS and r.change.after is not None:
-                    touched.setdefault((a.model, int(r.change.after)), []).append(r.change)
         writes = [_audit_change(model, version, audit.tag_value(cs)) for (model, version), cs in touched.items()]
         done = self._run(writes, set())
         return sum(1 for r in done if r.ok)

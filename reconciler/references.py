@@ -50,7 +50,9 @@ def promoted_versions(model: DesiredModel, live: LiveModel, changed_only: bool) 
     return {n for n in promoted if n in live.versions}
 
 
-def _unfit_promotions(model: DesiredModel, live: LiveModel, run_status: Mapping[str, str]) -> Iterable[DesiredStateError]:
+def _unfit_promotions(
+    model: DesiredModel, live: LiveModel, run_status: Mapping[str, str]
+) -> Iterable[DesiredStateError]:
     for number in sorted(promoted_versions(model, live, changed_only=False)):
         version = live.versions[number]
         where = f"{model.source}: model {model.name!r} version {number}"

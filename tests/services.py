@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.server_command import ServerSettings, auth_config_ini, migrate_command, server_command
+from infra.server_command import WORKERS, ServerSettings, auth_config_ini, migrate_command, server_command
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -76,7 +76,7 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres(databases: tuple[str, ...] = ("mlflow", "mlflow_auth")) -> Iterator[Postgres]:
+def postgres(databases: tuple[str, ...] = ("mlflow",)) -> Iterator[Postgres]:
     # Its own directory: pytest's temporary directories are private to root, and the server
     # runs as 'postgres' when we are root.
     workdir = Path(tempfile.mkdtemp(prefix="mlflow-gitops-pg-"))
@@ -126,6 +126,13 @@ def s3_server(workdir: Path, bucket: str = "mlflow") -> Iterator[str]:
         log.close()
 
 
+def _create_database(pg: Postgres, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg.uri("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 @dataclass(frozen=True)
 class MlflowServer:
     uri: str
@@ -134,15 +141,19 @@ class MlflowServer:
 
 
 @contextlib.contextmanager
-def mlflow_server(workdir: Path, pg: Postgres, s3_url: str, auth: bool = True) -> Iterator[MlflowServer]:
+def mlflow_server(
+    workdir: Path, pg: Postgres, s3_url: str, auth: bool = True, workers: int = WORKERS
+) -> Iterator[MlflowServer]:
     port = free_port()
     (workdir / "metrics").mkdir(parents=True, exist_ok=True)
+    auth_db = f"mlflow_auth_{workdir.name}"
+    _create_database(pg, auth_db)
     auth_ini = workdir / "basic_auth.ini"
-    auth_ini.write_text(auth_config_ini(pg.uri("mlflow_auth")))
+    auth_ini.write_text(auth_config_ini(pg.uri(auth_db)))
     settings = ServerSettings(
         artifacts_destination="s3://mlflow/artifacts", host="127.0.0.1", port=port,
         allowed_hosts=(f"127.0.0.1:{port}", f"localhost:{port}"), s3_endpoint_url=s3_url, auth=auth,
-        auth_config_path=str(auth_ini), metrics_dir=str(workdir / "metrics"),
+        auth_config_path=str(auth_ini), metrics_dir=str(workdir / "metrics"), workers=workers,
     )  # fmt: skip
     command = server_command(settings)
     admin_password = secrets.token_urlsafe(24)

@@ -1,0 +1,1 @@
+"""The Kubernetes target: typed pulumi-kubernetes resources (no opaque Helm releases)."""

@@ -1,0 +1,1 @@
+"""The Docker target: pulumi-docker resources for a local stack."""
