@@ -100,8 +100,13 @@ def stall(uri: str, env: dict[str, str]) -> dict[str, tuple[float, float]]:
     )
     out = {}
     for mode in ("default", "quickack"):
-        done = subprocess.run([sys.executable, "-c", code, mode], env={**os.environ, **env, "PYTHONPATH": str(
-            Path(__file__).resolve().parents[1])}, capture_output=True, text=True, check=True)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", code, mode],
+            env={**os.environ, **env, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         get_ms, write_ms = map(float, done.stdout.split())
         out[mode] = (get_ms, write_ms)
     return out
@@ -117,9 +122,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     with postgres() as pg, s3_server(work) as s3:
         print(f"populating {args.models} models x {args.versions} versions …", flush=True)
-        print(
-            f"  populated in {populate(pg.uri('mlflow'), args.models, args.versions):.1f} s (SQL store, not timed below)"
-        )
+        seconds = populate(pg.uri("mlflow"), args.models, args.versions)
+        print(f"  populated in {seconds:.1f} s (SQL store, not timed below)")
         with mlflow_server(work / "w1", pg, s3) as server:
             report(server, args)
         with mlflow_server(work / "w2", pg, s3, workers=2) as server2:
@@ -142,26 +146,32 @@ def report(server, args) -> None:
     runs = [noop_plan(session, desired) for _ in range(args.repeat)]
     noop_s = statistics.median(r[0] for r in runs)
     calls, changes = runs[0][1], runs[0][2]
-    print(f"\n1. No-op plan, {args.models} models x {args.versions} versions: median {noop_s:.2f} s over "
-          f"{args.repeat} runs ({', '.join(f'{r[0]:.2f}' for r in runs)}); {calls} API calls; {changes} changes")  # fmt: skip
+    print(
+        f"\n1. No-op plan, {args.models} models x {args.versions} versions: median {noop_s:.2f} s over "
+        f"{args.repeat} runs ({', '.join(f'{r[0]:.2f}' for r in runs)}); {calls} API calls; {changes} changes"
+    )
     assert changes == 0
 
     names = sorted(live.models)[: args.sample]
     sample_s, sample_calls = per_version_read(session.client, names)
     whole_s = sample_s * args.models / len(names)
     whole_calls = sample_calls * args.models // len(names)
-    print(f"2. Per-version read (the guide's way): {len(names)} models took {sample_s:.2f} s in {sample_calls} calls; "
-          f"EXTRAPOLATED to {args.models} models: ~{whole_s:.0f} s, ~{whole_calls} calls "
-          f"-> the no-op plan is {whole_s / noop_s:.0f}x faster")  # fmt: skip
+    print(
+        f"2. Per-version read (the guide's way): {len(names)} models took {sample_s:.2f} s in {sample_calls} calls; "
+        f"EXTRAPOLATED to {args.models} models: ~{whole_s:.0f} s, ~{whole_calls} calls "
+        f"-> the no-op plan is {whole_s / noop_s:.0f}x faster"
+    )
 
     moved = [d.__class__(**{**d.__dict__, "aliases": {"champion": args.versions - 1}}) for d in desired]
     the_plan = build_plan(moved, session.read())
     assert len(the_plan.changes) == args.models
     seconds, result = timed(lambda: api.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), 8))
     failed = result.failed()
-    print(f"3. Apply of {len(the_plan.changes)} changes (alias moves) with concurrency 8: {seconds:.2f} s "
-          f"({len(result.results)} changes + {result.audited} audit tags = "
-          f"{len(result.results) + result.audited} writes, {len(failed)} failed)")  # fmt: skip
+    print(
+        f"3. Apply of {len(the_plan.changes)} changes (alias moves) with concurrency 8: {seconds:.2f} s "
+        f"({len(result.results)} changes + {result.audited} audit tags = "
+        f"{len(result.results) + result.audited} writes, {len(failed)} failed)"
+    )
     after = build_plan(moved, session.read())
     print(f"   re-plan after apply: {len(after.changes)} changes (idempotent)")
 

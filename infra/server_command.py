@@ -42,6 +42,9 @@ class ServerSettings:
     auth_config_path: str = AUTH_CONFIG_PATH
     metrics_dir: str | None = METRICS_DIR
     workers: int = WORKERS  # keep 1 in deployments (see WORKERS); more only to measure the stall
+    # MLflow's background job runner (huey consumers: GenAI evaluation jobs, periodic tasks) starts
+    # ~6 extra processes of ~250 MB each per server; a model registry does not use it.
+    job_execution: bool = False
     # Where each secret lives; the caller names the stores.
     backend_store_uri: SecretRef = SecretRef("mlflow-db", "uri")
     s3_access_key: SecretRef = SecretRef("mlflow-s3", "access-key")
@@ -80,6 +83,7 @@ def _server_env(s: ServerSettings) -> dict[str, EnvValue]:
         "AWS_ACCESS_KEY_ID": s.s3_access_key,
         "AWS_SECRET_ACCESS_KEY": s.s3_secret_key,
         "PYTHONUNBUFFERED": "1",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "true" if s.job_execution else "false",
     }
     if s.s3_endpoint_url:
         env["MLFLOW_S3_ENDPOINT_URL"] = s.s3_endpoint_url

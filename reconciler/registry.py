@@ -143,37 +143,92 @@ class CallCounter:
 def read_live(mlflow_client: Any, target: Target, counter: CallCounter | None = None) -> LiveState:
     """All registered models and all versions: two paginated searches, run concurrently."""
     counter = counter or CallCounter()
-    search_models = counter.count(mlflow_client.search_registered_models)
-    search_versions = counter.count(mlflow_client.search_model_versions)
+    store = _rest_store(mlflow_client)
+    if store is not None:  # HTTP: read JSON directly (MLflow's protobuf parsing costs more than the server)
+        models_pages = lambda: _json_pages(store, MODELS_ENDPOINT, "registered_models", MODELS_PAGE, counter)  # noqa: E731
+        versions_pages = lambda: _json_pages(store, VERSIONS_ENDPOINT, "model_versions", VERSIONS_PAGE, counter)  # noqa: E731
+        to_model, to_version = _model_from_json, _version_from_json
+    else:  # a local database: MLflow's store returns entities without any parsing
+        search_models = counter.count(mlflow_client.search_registered_models)
+        search_versions = counter.count(mlflow_client.search_model_versions)
+        models_pages = lambda: _pages(lambda t: search_models(max_results=MODELS_PAGE, page_token=t))  # noqa: E731
+        versions_pages = lambda: _pages(lambda t: search_versions(max_results=VERSIONS_PAGE, page_token=t))  # noqa: E731
+        to_model, to_version = _model_from_entity, _version_from_entity
     with translate_errors(target), ThreadPoolExecutor(max_workers=2) as pool:
-        models_f = pool.submit(lambda: list(_pages(lambda t: search_models(max_results=MODELS_PAGE, page_token=t))))
-        versions_f = pool.submit(
-            lambda: list(_pages(lambda t: search_versions(max_results=VERSIONS_PAGE, page_token=t)))
-        )
+        models_f = pool.submit(lambda: [to_model(m) for m in models_pages()])
+        versions_f = pool.submit(lambda: [to_version(v) for v in versions_pages()])
         models, versions = models_f.result(), versions_f.result()
     return LiveState(models=frozen_map(_assemble(models, versions)))
 
 
-def _assemble(models: Iterable[Any], versions: Iterable[Any]) -> dict[str, LiveModel]:
+MODELS_ENDPOINT = "/api/2.0/mlflow/registered-models/search"
+VERSIONS_ENDPOINT = "/api/2.0/mlflow/model-versions/search"
+
+
+def _rest_store(mlflow_client: Any) -> Any | None:
+    store = mlflow_client._get_registry_client().store
+    return store if hasattr(store, "get_host_creds") else None
+
+
+def _json_pages(store: Any, endpoint: str, key: str, page_size: int, counter: CallCounter) -> Iterator[dict]:
+    """MLflow's own HTTP layer (credentials, TLS settings, retries), without protobuf parsing."""
+    from mlflow.utils.rest_utils import http_request, verify_rest_response
+
+    token = None
+    while True:
+        params: dict[str, Any] = {"max_results": page_size}
+        if token:
+            params["page_token"] = token
+        response = counter.count(http_request)(store.get_host_creds(), endpoint, "GET", params=params)
+        data = verify_rest_response(response, endpoint).json()
+        yield from data.get(key, [])
+        token = data.get("next_page_token")
+        if not token:
+            return
+
+
+def _model_from_json(m: dict) -> tuple[str, str, dict, dict]:
+    tags = {t["key"]: t.get("value", "") for t in m.get("tags", [])}
+    aliases = {a["alias"]: int(a["version"]) for a in m.get("aliases", [])}
+    return m["name"], m.get("description", ""), tags, aliases
+
+
+def _model_from_entity(m: Any) -> tuple[str, str, dict, dict]:
+    return m.name, m.description or "", dict(m.tags), {a: int(n) for a, n in (m.aliases or {}).items()}
+
+
+def _version_from_json(v: dict) -> tuple[str, LiveVersion]:
+    tags = {t["key"]: t.get("value", "") for t in v.get("tags", [])}
+    return v["name"], LiveVersion(
+        int(v["version"]),
+        Stage(v.get("current_stage") or "None"),
+        v.get("description", ""),
+        frozen_map(tags),
+        v.get("run_id") or None,
+        v.get("status") or "READY",
+    )
+
+
+def _version_from_entity(v: Any) -> tuple[str, LiveVersion]:
+    return v.name, LiveVersion(
+        int(v.version),
+        Stage(v.current_stage or "None"),
+        v.description or "",
+        frozen_map(v.tags),
+        v.run_id or None,
+        str(v.status or "READY"),
+    )
+
+
+def _assemble(
+    models: Iterable[tuple[str, str, dict, dict]], versions: Iterable[tuple[str, LiveVersion]]
+) -> dict[str, LiveModel]:
     by_model: dict[str, dict[int, LiveVersion]] = {}
-    for v in versions:
-        by_model.setdefault(v.name, {})[int(v.version)] = LiveVersion(
-            version=int(v.version),
-            stage=Stage(v.current_stage or "None"),
-            description=v.description or "",
-            tags=frozen_map(v.tags),
-            run_id=v.run_id or None,
-            status=str(v.status or "READY"),
-        )
+    for name, v in versions:
+        by_model.setdefault(name, {})[v.version] = v
     return {
-        m.name: LiveModel(
-            name=m.name,
-            description=m.description or "",
-            tags=frozen_map(m.tags),
-            aliases=frozen_map({a: int(n) for a, n in (m.aliases or {}).items()}),
-            versions=frozen_map(by_model.get(m.name, {})),
-        )
-        for m in models
+        name: LiveModel(name, description, frozen_map(tags), frozen_map(aliases), frozen_map(by_model.get(name, {})))
+        for name, description, tags, aliases in models
     }
 
 

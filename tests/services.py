@@ -87,21 +87,35 @@ def postgres(databases: tuple[str, ...] = ("mlflow",)) -> Iterator[Postgres]:
     if run_as:
         os.chown(workdir, run_as["user"], run_as["group"])
         os.chown(pwfile, run_as["user"], run_as["group"])
-    _run([_pg_bin("initdb"), "-D", str(data), "-U", "mlflow", "--pwfile", str(pwfile),
-          "--auth=scram-sha-256", "-E", "UTF8", "--no-sync"], run_as)  # fmt: skip
+    _run(
+        [
+            _pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "mlflow",
+            "--pwfile",
+            str(pwfile),
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        run_as,
+    )
     opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     _run([_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(workdir / "pg.log"), "-w", "start"], run_as)
     try:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={port} user=mlflow password={password} dbname=postgres",
-                             autocommit=True) as conn:  # fmt: skip
+        with psycopg.connect(
+            f"host=127.0.0.1 port={port} user=mlflow password={password} dbname=postgres", autocommit=True
+        ) as conn:
             for db in databases:
                 conn.execute(f'CREATE DATABASE "{db}"')
         yield Postgres(port, password)
     finally:
-        subprocess.run([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, **run_as)  # fmt: skip
+        subprocess.run([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True, **run_as)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -110,15 +124,17 @@ def s3_server(workdir: Path, bucket: str = "mlflow") -> Iterator[str]:
     """moto's standalone server (an S3 API); deployments use MinIO."""
     port = free_port()
     log = open(workdir / "moto.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: urllib.request.urlopen(url + "/moto-api/").status == 200, "moto server", proc=proc)
         import boto3
 
-        boto3.client("s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test",
-                     region_name="us-east-1").create_bucket(Bucket=bucket)  # fmt: skip
+        boto3.client(
+            "s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        ).create_bucket(Bucket=bucket)
         yield url
     finally:
         proc.terminate()
@@ -151,10 +167,16 @@ def mlflow_server(
     auth_ini = workdir / "basic_auth.ini"
     auth_ini.write_text(auth_config_ini(pg.uri(auth_db)))
     settings = ServerSettings(
-        artifacts_destination="s3://mlflow/artifacts", host="127.0.0.1", port=port,
-        allowed_hosts=(f"127.0.0.1:{port}", f"localhost:{port}"), s3_endpoint_url=s3_url, auth=auth,
-        auth_config_path=str(auth_ini), metrics_dir=str(workdir / "metrics"), workers=workers,
-    )  # fmt: skip
+        artifacts_destination="s3://mlflow/artifacts",
+        host="127.0.0.1",
+        port=port,
+        allowed_hosts=(f"127.0.0.1:{port}", f"localhost:{port}"),
+        s3_endpoint_url=s3_url,
+        auth=auth,
+        auth_config_path=str(auth_ini),
+        metrics_dir=str(workdir / "metrics"),
+        workers=workers,
+    )
     command = server_command(settings)
     admin_password = secrets.token_urlsafe(24)
     values = {

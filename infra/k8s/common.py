@@ -12,8 +12,12 @@ S3_CLIENT = "mlflow-registry/s3-client"  # pods allowed to reach MinIO
 
 
 def labels(component: str, **extra: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": component, "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/managed-by": "pulumi", **extra}  # fmt: skip
+    return {
+        "app.kubernetes.io/name": component,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+        **extra,
+    }
 
 
 def selector(component: str) -> dict[str, str]:
@@ -32,8 +36,13 @@ def container_security(read_only_root: bool = True) -> dict[str, Any]:
 
 
 def pod_security(uid: int) -> dict[str, Any]:
-    return {"run_as_non_root": True, "run_as_user": uid, "run_as_group": uid, "fs_group": uid,
-            "seccomp_profile": {"type": "RuntimeDefault"}}  # fmt: skip
+    return {
+        "run_as_non_root": True,
+        "run_as_user": uid,
+        "run_as_group": uid,
+        "fs_group": uid,
+        "seccomp_profile": {"type": "RuntimeDefault"},
+    }
 
 
 def env(values: dict[str, EnvValue]) -> list[dict[str, Any]]:

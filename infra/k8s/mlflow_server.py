@@ -47,25 +47,43 @@ class ServerInputs:
 
 
 class MlflowServer(pulumi.ComponentResource):
-    def __init__(self, name: str, i: ServerInputs, db_uri: pulumi.Input[str], auth_db_uri: pulumi.Input[str],
-                 s3_access_key: pulumi.Input[str], s3_secret_key: pulumi.Input[str],
-                 opts: pulumi.ResourceOptions | None = None):  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        i: ServerInputs,
+        db_uri: pulumi.Input[str],
+        auth_db_uri: pulumi.Input[str],
+        s3_access_key: pulumi.Input[str],
+        s3_secret_key: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("mlflow-registry:k8s:MlflowServer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ns = i.namespace
         self.settings = ServerSettings(
-            artifacts_destination=f"s3://{i.bucket}/artifacts", port=PORT,
-            allowed_hosts=(i.hostname, f"{SERVICE}.{ns}.svc.cluster.local", f"{SERVICE}.{ns}.svc",
-                           f"{SERVICE}.{ns}", SERVICE),
-            s3_endpoint_url=i.s3_endpoint_url, auth_config_path=AUTH_CONFIG_PATH, metrics_dir=METRICS_DIR,
-        )  # fmt: skip
+            artifacts_destination=f"s3://{i.bucket}/artifacts",
+            port=PORT,
+            allowed_hosts=(
+                i.hostname,
+                f"{SERVICE}.{ns}.svc.cluster.local",
+                f"{SERVICE}.{ns}.svc",
+                f"{SERVICE}.{ns}",
+                SERVICE,
+            ),
+            s3_endpoint_url=i.s3_endpoint_url,
+            auth_config_path=AUTH_CONFIG_PATH,
+            metrics_dir=METRICS_DIR,
+        )
         self.command = server_command(self.settings)
         s = self.settings
         self.admin_password = secrets.generated(f"{name}-admin-password", self)
         meta = {"namespace": ns, "labels": labels(NAME)}
         self.db_secret = k8s.core.v1.Secret(
-            f"{name}-db", metadata={"name": s.backend_store_uri.secret, **meta},
-            string_data={s.backend_store_uri.key: db_uri}, opts=child)  # fmt: skip
+            f"{name}-db",
+            metadata={"name": s.backend_store_uri.secret, **meta},
+            string_data={s.backend_store_uri.key: db_uri},
+            opts=child,
+        )
         self.s3_secret = k8s.core.v1.Secret(
             f"{name}-s3",
             metadata={"name": s.s3_access_key.secret, **meta},
@@ -73,11 +91,16 @@ class MlflowServer(pulumi.ComponentResource):
             opts=child,
         )
         self.auth_secret = k8s.core.v1.Secret(
-            f"{name}-auth", metadata={"name": s.admin_password.secret, **meta},
-            string_data={s.admin_password.key: self.admin_password, "metrics-username": "admin",
-                         s.flask_secret_key.key: secrets.generated(f"{name}-flask-secret-key", self, 48),
-                         "basic_auth.ini": pulumi.Output.from_input(auth_db_uri).apply(auth_config_ini)},
-            opts=child)  # fmt: skip
+            f"{name}-auth",
+            metadata={"name": s.admin_password.secret, **meta},
+            string_data={
+                s.admin_password.key: self.admin_password,
+                "metrics-username": "admin",
+                s.flask_secret_key.key: secrets.generated(f"{name}-flask-secret-key", self, 48),
+                "basic_auth.ini": pulumi.Output.from_input(auth_db_uri).apply(auth_config_ini),
+            },
+            opts=child,
+        )
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata={"name": NAME, **meta}, automount_service_account_token=False, opts=child
         )
@@ -94,9 +117,11 @@ class MlflowServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migration, self.auth_secret, self.s3_secret]),
         )
         self.service = k8s.core.v1.Service(
-            f"{name}-service", metadata={"name": SERVICE, **meta},
+            f"{name}-service",
+            metadata={"name": SERVICE, **meta},
             spec={"selector": selector(NAME), "ports": [{"name": "http", "port": 80, "target_port": "http"}]},
-            opts=child)  # fmt: skip
+            opts=child,
+        )
         self.ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata={"name": SERVICE, **meta, "annotations": _ingress_annotations(i)},
@@ -104,24 +129,50 @@ class MlflowServer(pulumi.ComponentResource):
             opts=child,
         )
         self.disruption_budget = k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb", metadata={"name": NAME, **meta},
-            spec={"min_available": 1, "selector": {"match_labels": selector(NAME)}}, opts=child)  # fmt: skip
+            f"{name}-pdb",
+            metadata={"name": NAME, **meta},
+            spec={"min_available": 1, "selector": {"match_labels": selector(NAME)}},
+            opts=child,
+        )
         self.autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa", metadata={"name": NAME, **meta}, spec={
+            f"{name}-hpa",
+            metadata={"name": NAME, **meta},
+            spec={
                 "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": NAME},
-                "min_replicas": i.replicas, "max_replicas": max(i.max_replicas, i.replicas),
-                "metrics": [{"type": "Resource", "resource": {
-                    "name": "cpu", "target": {"type": "Utilization", "average_utilization": 70}}}]},
-            opts=child)  # fmt: skip
+                "min_replicas": i.replicas,
+                "max_replicas": max(i.max_replicas, i.replicas),
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "average_utilization": 70}},
+                    }
+                ],
+            },
+            opts=child,
+        )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
-            f"{name}-ingress-policy", metadata={"name": "mlflow-server-clients", **meta}, spec={
-                "pod_selector": {"match_labels": selector(NAME)}, "policy_types": ["Ingress"],
-                "ingress": [{"from": [
-                    {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": i.ingress_namespace}}},
-                    {"pod_selector": {}},
-                    {"namespace_selector": {"match_labels": {"mlflow-registry/client": "true"}}}],
-                    "ports": [{"protocol": "TCP", "port": PORT}]}]},
-            opts=child)  # fmt: skip
+            f"{name}-ingress-policy",
+            metadata={"name": "mlflow-server-clients", **meta},
+            spec={
+                "pod_selector": {"match_labels": selector(NAME)},
+                "policy_types": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [
+                            {
+                                "namespace_selector": {
+                                    "match_labels": {"kubernetes.io/metadata.name": i.ingress_namespace}
+                                }
+                            },
+                            {"pod_selector": {}},
+                            {"namespace_selector": {"match_labels": {"mlflow-registry/client": "true"}}},
+                        ],
+                        "ports": [{"protocol": "TCP", "port": PORT}],
+                    }
+                ],
+            },
+            opts=child,
+        )
         self.service_monitor = self._service_monitor(name, meta) if i.service_monitor else None
         self.register_outputs({"service": self.service.metadata.name})
 
@@ -134,17 +185,21 @@ class MlflowServer(pulumi.ComponentResource):
                     "restart_policy": "Never",
                     "automount_service_account_token": False,
                     "security_context": _pod_security(),
-                    "containers": [{
-                        "name": "migrate", "image": image, "command": list(migrate_command()),
-                        "env": env({"MLFLOW_BACKEND_STORE_URI": self.settings.backend_store_uri, "HOME": "/tmp"}),
-                        "resources": resources("100m", "256Mi", "1", "1Gi"),
-                        "security_context": container_security(),
-                        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
-                    }],
+                    "containers": [
+                        {
+                            "name": "migrate",
+                            "image": image,
+                            "command": list(migrate_command()),
+                            "env": env({"MLFLOW_BACKEND_STORE_URI": self.settings.backend_store_uri, "HOME": "/tmp"}),
+                            "resources": resources("100m", "256Mi", "1", "1Gi"),
+                            "security_context": container_security(),
+                            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
+                        }
+                    ],
                     "volumes": [tmp_volume()],
                 },
             },
-        }  # fmt: skip
+        }
 
     def _deployment_spec(self, i: ServerInputs) -> dict:
         health = {"path": "/health", "port": "http"}
@@ -155,55 +210,112 @@ class MlflowServer(pulumi.ComponentResource):
             "selector": {"match_labels": selector(NAME)},
             "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
             "template": {
-                "metadata": {"labels": pod_labels, "annotations": {
-                    "prometheus.io/scrape": "true", "prometheus.io/port": str(PORT), "prometheus.io/path": "/metrics"}},
+                "metadata": {
+                    "labels": pod_labels,
+                    "annotations": {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(PORT),
+                        "prometheus.io/path": "/metrics",
+                    },
+                },
                 "spec": {
                     "service_account_name": NAME,
                     "automount_service_account_token": False,
                     "security_context": _pod_security(),
                     "termination_grace_period_seconds": 30,
-                    "affinity": {"pod_anti_affinity": {"preferred_during_scheduling_ignored_during_execution": [{
-                        "weight": 100, "pod_affinity_term": {"topology_key": "kubernetes.io/hostname",
-                                                             "label_selector": {"match_labels": selector(NAME)}}}]}},
-                    "topology_spread_constraints": [{"max_skew": 1, "topology_key": "topology.kubernetes.io/zone",
-                                                     "when_unsatisfiable": "ScheduleAnyway",
-                                                     "label_selector": {"match_labels": selector(NAME)}}],
-                    "containers": [{
-                        "name": "mlflow", "image": i.image, "command": list(self.command.args),
-                        "env": env({**self.command.env, "HOME": "/tmp"}),
-                        "ports": [{"name": "http", "container_port": PORT}],
-                        "startup_probe": {"http_get": health, "period_seconds": 5, "failure_threshold": 36},
-                        "readiness_probe": {"http_get": health, "period_seconds": 10, "timeout_seconds": 3},
-                        "liveness_probe": {"http_get": health, "period_seconds": 20, "timeout_seconds": 5,
-                                           "failure_threshold": 3},
-                        "resources": resources("500m", "1Gi", "2", "2Gi"),
-                        "security_context": container_security(),
-                        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"},
-                                          {"name": "auth-config", "mount_path": "/etc/mlflow/auth", "read_only": True}],
-                    }],
-                    "volumes": [tmp_volume(size="4Gi"), {"name": "auth-config", "secret": {
-                        "secret_name": self.settings.admin_password.secret, "default_mode": 0o440,
-                        "items": [{"key": "basic_auth.ini", "path": "basic_auth.ini"}]}}],
+                    "affinity": {
+                        "pod_anti_affinity": {
+                            "preferred_during_scheduling_ignored_during_execution": [
+                                {
+                                    "weight": 100,
+                                    "pod_affinity_term": {
+                                        "topology_key": "kubernetes.io/hostname",
+                                        "label_selector": {"match_labels": selector(NAME)},
+                                    },
+                                }
+                            ]
+                        }
+                    },
+                    "topology_spread_constraints": [
+                        {
+                            "max_skew": 1,
+                            "topology_key": "topology.kubernetes.io/zone",
+                            "when_unsatisfiable": "ScheduleAnyway",
+                            "label_selector": {"match_labels": selector(NAME)},
+                        }
+                    ],
+                    "containers": [
+                        {
+                            "name": "mlflow",
+                            "image": i.image,
+                            "command": list(self.command.args),
+                            "env": env({**self.command.env, "HOME": "/tmp"}),
+                            "ports": [{"name": "http", "container_port": PORT}],
+                            "startup_probe": {"http_get": health, "period_seconds": 5, "failure_threshold": 36},
+                            "readiness_probe": {"http_get": health, "period_seconds": 10, "timeout_seconds": 3},
+                            "liveness_probe": {
+                                "http_get": health,
+                                "period_seconds": 20,
+                                "timeout_seconds": 5,
+                                "failure_threshold": 3,
+                            },
+                            "resources": resources("500m", "1Gi", "2", "2Gi"),
+                            "security_context": container_security(),
+                            "volume_mounts": [
+                                {"name": "tmp", "mount_path": "/tmp"},
+                                {"name": "auth-config", "mount_path": "/etc/mlflow/auth", "read_only": True},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        tmp_volume(size="4Gi"),
+                        {
+                            "name": "auth-config",
+                            "secret": {
+                                "secret_name": self.settings.admin_password.secret,
+                                "default_mode": 0o440,
+                                "items": [{"key": "basic_auth.ini", "path": "basic_auth.ini"}],
+                            },
+                        },
+                    ],
                 },
             },
-        }  # fmt: skip
+        }
 
     def _service_monitor(self, name: str, meta: dict) -> k8s.apiextensions.CustomResource:
         """Prometheus Operator scrape of /metrics, which basic auth protects like every other path."""
         auth = {"name": self.settings.admin_password.secret}
         return k8s.apiextensions.CustomResource(
-            f"{name}-servicemonitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
+            f"{name}-servicemonitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
             metadata={"name": NAME, **meta},
-            spec={"selector": {"matchLabels": labels(NAME)}, "endpoints": [{
-                "port": "http", "path": "/metrics", "interval": "30s",
-                "basicAuth": {"username": {**auth, "key": "metrics-username"},
-                              "password": {**auth, "key": self.settings.admin_password.key}}}]},
-            opts=pulumi.ResourceOptions(parent=self))  # fmt: skip
+            spec={
+                "selector": {"matchLabels": labels(NAME)},
+                "endpoints": [
+                    {
+                        "port": "http",
+                        "path": "/metrics",
+                        "interval": "30s",
+                        "basicAuth": {
+                            "username": {**auth, "key": "metrics-username"},
+                            "password": {**auth, "key": self.settings.admin_password.key},
+                        },
+                    }
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
 
 def _pod_security() -> dict:
-    return {"run_as_non_root": True, "run_as_user": UID, "run_as_group": UID, "fs_group": UID,
-            "seccomp_profile": {"type": "RuntimeDefault"}}  # fmt: skip
+    return {
+        "run_as_non_root": True,
+        "run_as_user": UID,
+        "run_as_group": UID,
+        "fs_group": UID,
+        "seccomp_profile": {"type": "RuntimeDefault"},
+    }
 
 
 def _short_hash(text: str) -> str:
@@ -222,7 +334,9 @@ def _ingress_annotations(i: ServerInputs) -> dict[str, str]:
 
 def _ingress_spec(i: ServerInputs) -> dict:
     backend = {"service": {"name": SERVICE, "port": {"name": "http"}}}
-    spec = {"ingress_class_name": i.ingress_class,
-            "rules": [{"host": i.hostname, "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}],
-            "tls": [{"hosts": [i.hostname], "secret_name": i.tls_secret or "mlflow-tls"}]}  # fmt: skip
+    spec = {
+        "ingress_class_name": i.ingress_class,
+        "rules": [{"host": i.hostname, "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}],
+        "tls": [{"hosts": [i.hostname], "secret_name": i.tls_secret or "mlflow-tls"}],
+    }
     return spec

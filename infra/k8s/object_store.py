@@ -23,27 +23,41 @@ def _secret_env(name: str, secret: str, key: str) -> dict:
 class ObjectStore(pulumi.ComponentResource):
     """In-cluster MinIO. `endpoint`, `access_key`, `secret_key` are what MLflow uses."""
 
-    def __init__(self, name: str, namespace: str, bucket: str, storage: str, storage_class: str | None,
-                 opts: pulumi.ResourceOptions | None = None):  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        namespace: str,
+        bucket: str,
+        storage: str,
+        storage_class: str | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("mlflow-registry:k8s:ObjectStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         meta = {"namespace": namespace, "labels": labels(NAME)}
         self.access_key = pulumi.Output.from_input("mlflow")
         self.secret_key = secrets.generated(f"{name}-mlflow-secret-key", self)
         self.root_secret = k8s.core.v1.Secret(
-            f"{name}-root", metadata={"name": "minio-root", **meta},
+            f"{name}-root",
+            metadata={"name": "minio-root", **meta},
             string_data={"user": "minio-admin", "password": secrets.generated(f"{name}-root-password", self)},
-            opts=child)  # fmt: skip
+            opts=child,
+        )
         self.mlflow_secret = k8s.core.v1.Secret(
-            f"{name}-mlflow-user", metadata={"name": "minio-mlflow-user", **meta},
-            string_data={"access-key": self.access_key, "secret-key": self.secret_key}, opts=child)  # fmt: skip
+            f"{name}-mlflow-user",
+            metadata={"name": "minio-mlflow-user", **meta},
+            string_data={"access-key": self.access_key, "secret-key": self.secret_key},
+            opts=child,
+        )
         self.service = k8s.core.v1.Service(
-            f"{name}-service", metadata={"name": NAME, **meta},
+            f"{name}-service",
+            metadata={"name": NAME, **meta},
             spec={"selector": selector(NAME), "ports": [{"name": "s3", "port": PORT, "target_port": PORT}]},
-            opts=child)  # fmt: skip
+            opts=child,
+        )
         self.stateful_set = k8s.apps.v1.StatefulSet(
-            f"{name}-statefulset", metadata={"name": NAME, **meta}, spec=self._spec(storage, storage_class),
-            opts=child)  # fmt: skip
+            f"{name}-statefulset", metadata={"name": NAME, **meta}, spec=self._spec(storage, storage_class), opts=child
+        )
         self.bucket_job = k8s.batch.v1.Job(
             f"{name}-bucket",
             metadata={"name": "minio-bucket", **meta},
@@ -51,11 +65,20 @@ class ObjectStore(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.stateful_set, self.mlflow_secret]),
         )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
-            f"{name}-ingress", metadata={"name": "minio-from-mlflow", **meta},
-            spec={"pod_selector": {"match_labels": selector(NAME)}, "policy_types": ["Ingress"],
-                  "ingress": [{"from": [{"pod_selector": {"match_labels": {S3_CLIENT: "true"}}}],
-                               "ports": [{"protocol": "TCP", "port": PORT}]}]},
-            opts=child)  # fmt: skip
+            f"{name}-ingress",
+            metadata={"name": "minio-from-mlflow", **meta},
+            spec={
+                "pod_selector": {"match_labels": selector(NAME)},
+                "policy_types": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [{"pod_selector": {"match_labels": {S3_CLIENT: "true"}}}],
+                        "ports": [{"protocol": "TCP", "port": PORT}],
+                    }
+                ],
+            },
+            opts=child,
+        )
         self.endpoint = f"http://{NAME}.{namespace}.svc.cluster.local:{PORT}"
         self.register_outputs({"endpoint": self.endpoint})
 
@@ -65,31 +88,40 @@ class ObjectStore(pulumi.ComponentResource):
         if storage_class:
             claim["storage_class_name"] = storage_class
         return {
-            "service_name": NAME, "replicas": 1, "selector": {"match_labels": selector(NAME)},
+            "service_name": NAME,
+            "replicas": 1,
+            "selector": {"match_labels": selector(NAME)},
             "template": {
                 "metadata": {"labels": labels(NAME)},
                 "spec": {
                     "automount_service_account_token": False,
                     "security_context": pod_security(UID),
-                    "containers": [{
-                        "name": "minio", "image": IMAGES["minio"],
-                        "args": ["server", "/data", "--address", f":{PORT}"],
-                        "ports": [{"name": "s3", "container_port": PORT}],
-                        "env": [_secret_env("MINIO_ROOT_USER", "minio-root", "user"),
-                                _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password")],
-                        "resources": resources("250m", "512Mi", "2", "2Gi"),
-                        "security_context": container_security(),
-                        "startup_probe": {**probe, "failure_threshold": 30},
-                        "readiness_probe": {**probe, "http_get": {"path": "/minio/health/ready", "port": PORT}},
-                        "liveness_probe": probe,
-                        "volume_mounts": [{"name": "data", "mount_path": "/data"},
-                                          {"name": "tmp", "mount_path": "/tmp"}],
-                    }],
+                    "containers": [
+                        {
+                            "name": "minio",
+                            "image": IMAGES["minio"],
+                            "args": ["server", "/data", "--address", f":{PORT}"],
+                            "ports": [{"name": "s3", "container_port": PORT}],
+                            "env": [
+                                _secret_env("MINIO_ROOT_USER", "minio-root", "user"),
+                                _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password"),
+                            ],
+                            "resources": resources("250m", "512Mi", "2", "2Gi"),
+                            "security_context": container_security(),
+                            "startup_probe": {**probe, "failure_threshold": 30},
+                            "readiness_probe": {**probe, "http_get": {"path": "/minio/health/ready", "port": PORT}},
+                            "liveness_probe": probe,
+                            "volume_mounts": [
+                                {"name": "data", "mount_path": "/data"},
+                                {"name": "tmp", "mount_path": "/tmp"},
+                            ],
+                        }
+                    ],
                     "volumes": [tmp_volume()],
                 },
             },
             "volume_claim_templates": [{"metadata": {"name": "data"}, "spec": claim}],
-        }  # fmt: skip
+        }
 
     def _job(self, bucket: str) -> dict:
         return {
@@ -100,20 +132,26 @@ class ObjectStore(pulumi.ComponentResource):
                     "restart_policy": "OnFailure",
                     "automount_service_account_token": False,
                     "security_context": pod_security(UID),
-                    "containers": [{
-                        "name": "mc", "image": IMAGES["mc"],
-                        "command": ["sh", "-c", BUCKET_SCRIPT],
-                        "env": [_secret_env("MINIO_ROOT_USER", "minio-root", "user"),
+                    "containers": [
+                        {
+                            "name": "mc",
+                            "image": IMAGES["mc"],
+                            "command": ["sh", "-c", BUCKET_SCRIPT],
+                            "env": [
+                                _secret_env("MINIO_ROOT_USER", "minio-root", "user"),
                                 _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password"),
                                 _secret_env("MLFLOW_ACCESS_KEY", "minio-mlflow-user", "access-key"),
                                 _secret_env("MLFLOW_SECRET_KEY", "minio-mlflow-user", "secret-key"),
-                                {"name": "BUCKET", "value": bucket}, {"name": "HOME", "value": "/tmp"},
-                                {"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"}],
-                        "resources": resources("50m", "64Mi", "500m", "256Mi"),
-                        "security_context": container_security(),
-                        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
-                    }],
+                                {"name": "BUCKET", "value": bucket},
+                                {"name": "HOME", "value": "/tmp"},
+                                {"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"},
+                            ],
+                            "resources": resources("50m", "64Mi", "500m", "256Mi"),
+                            "security_context": container_security(),
+                            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
+                        }
+                    ],
                     "volumes": [tmp_volume()],
                 },
             },
-        }  # fmt: skip
+        }

@@ -26,30 +26,58 @@ class KubernetesStack:
 
 
 def build(c: StackConfig) -> KubernetesStack:
-    namespace = k8s.core.v1.Namespace("namespace", metadata={"name": c.namespace, "labels": {
-        **labels("mlflow-registry"), "pod-security.kubernetes.io/enforce": "restricted",
-        "pod-security.kubernetes.io/audit": "restricted"}})  # fmt: skip
+    namespace = k8s.core.v1.Namespace(
+        "namespace",
+        metadata={
+            "name": c.namespace,
+            "labels": {
+                **labels("mlflow-registry"),
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+            },
+        },
+    )
     in_ns = pulumi.ResourceOptions(depends_on=[namespace])
     default_deny = k8s.networking.v1.NetworkPolicy(
-        "default-deny-ingress", metadata={"name": "default-deny-ingress", "namespace": c.namespace},
-        spec={"pod_selector": {}, "policy_types": ["Ingress"]}, opts=in_ns)  # fmt: skip
-    postgres = None if c.external_database else Postgres("postgres", c.namespace, c.postgres_storage,
-                                                         c.storage_class, in_ns)  # fmt: skip
-    store = None if c.external_s3 else ObjectStore("minio", c.namespace, c.bucket, c.minio_storage,
-                                                   c.storage_class, in_ns)  # fmt: skip
+        "default-deny-ingress",
+        metadata={"name": "default-deny-ingress", "namespace": c.namespace},
+        spec={"pod_selector": {}, "policy_types": ["Ingress"]},
+        opts=in_ns,
+    )
+    postgres = (
+        None if c.external_database else Postgres("postgres", c.namespace, c.postgres_storage, c.storage_class, in_ns)
+    )
+    store = (
+        None if c.external_s3 else ObjectStore("minio", c.namespace, c.bucket, c.minio_storage, c.storage_class, in_ns)
+    )
     db_uri = secrets.from_secret_config("databaseUri") if postgres is None else postgres.uri
     auth_uri = secrets.from_secret_config("authDatabaseUri") if postgres is None else postgres.auth_uri
     if store is None:
-        access, secret, endpoint = (secrets.from_secret_config("s3AccessKey"),
-                                    secrets.from_secret_config("s3SecretKey"), c.s3_endpoint_url)  # fmt: skip
+        access, secret, endpoint = (
+            secrets.from_secret_config("s3AccessKey"),
+            secrets.from_secret_config("s3SecretKey"),
+            c.s3_endpoint_url,
+        )
     else:
         access, secret, endpoint = store.access_key, store.secret_key, store.endpoint
-    inputs = ServerInputs(c.namespace, c.mlflow_image, c.replicas, c.max_replicas, c.hostname or "",
-                          c.ingress_class, c.tls_secret, c.cluster_issuer, c.ingress_namespace, c.bucket,
-                          endpoint, c.service_monitor)  # fmt: skip
+    inputs = ServerInputs(
+        c.namespace,
+        c.mlflow_image,
+        c.replicas,
+        c.max_replicas,
+        c.hostname or "",
+        c.ingress_class,
+        c.tls_secret,
+        c.cluster_issuer,
+        c.ingress_namespace,
+        c.bucket,
+        endpoint,
+        c.service_monitor,
+    )
     depends = [r for r in (namespace, postgres, store and store.bucket_job) if r is not None]
-    server = MlflowServer("mlflow", inputs, db_uri, auth_uri, access, secret,
-                          pulumi.ResourceOptions(depends_on=depends))  # fmt: skip
+    server = MlflowServer(
+        "mlflow", inputs, db_uri, auth_uri, access, secret, pulumi.ResourceOptions(depends_on=depends)
+    )
     outputs = {
         "target": "kubernetes",
         "tracking_uri": f"https://{c.hostname}",

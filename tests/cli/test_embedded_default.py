@@ -17,8 +17,9 @@ from reconciler.errors import EXIT_INTERNAL
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env["XDG_CACHE_HOME"] = str(cwd / "cache")
-    return subprocess.run([sys.executable, "-m", "reconciler", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")

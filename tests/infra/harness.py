@@ -112,8 +112,13 @@ def stack_config(stack: str, extra: dict[str, Any] | None = None, secret: dict[s
 
 def run_stack(stack: str, extra: dict[str, Any] | None = None, secret: dict[str, str] | None = None) -> Run:
     config = stack_config(stack, extra, secret)
-    done = subprocess.run([sys.executable, "-c", RUNNER, str(REPO), PROJECT, stack, SECRET_MARKER],
-                          input=json.dumps(config), capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(REPO), PROJECT, stack, SECRET_MARKER],
+        input=json.dumps(config),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0:
         raise AssertionError(f"the Pulumi program failed under mocks:\n{done.stderr[-5000:]}")
     data = json.loads(done.stdout.strip().splitlines()[-1])

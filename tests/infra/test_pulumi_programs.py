@@ -48,16 +48,29 @@ def workloads(run) -> list[dict]:
 
 def test_k8s_resource_graph(prod):
     kinds = sorted((o["kind"], o["metadata"]["name"]) for o in prod.k8s_objects())
-    for expected in [("Namespace", "mlflow"), ("NetworkPolicy", "default-deny-ingress"),
-                     ("StatefulSet", "postgres"), ("StatefulSet", "minio"), ("Job", "minio-bucket"),
-                     ("Deployment", "mlflow-server"), ("Service", "mlflow"), ("Ingress", "mlflow"),
-                     ("PodDisruptionBudget", "mlflow-server"), ("HorizontalPodAutoscaler", "mlflow-server"),
-                     ("NetworkPolicy", "postgres-from-mlflow"), ("NetworkPolicy", "minio-from-mlflow"),
-                     ("NetworkPolicy", "mlflow-server-clients"), ("Secret", "mlflow-auth")]:  # fmt: skip
+    for expected in [
+        ("Namespace", "mlflow"),
+        ("NetworkPolicy", "default-deny-ingress"),
+        ("StatefulSet", "postgres"),
+        ("StatefulSet", "minio"),
+        ("Job", "minio-bucket"),
+        ("Deployment", "mlflow-server"),
+        ("Service", "mlflow"),
+        ("Ingress", "mlflow"),
+        ("PodDisruptionBudget", "mlflow-server"),
+        ("HorizontalPodAutoscaler", "mlflow-server"),
+        ("NetworkPolicy", "postgres-from-mlflow"),
+        ("NetworkPolicy", "minio-from-mlflow"),
+        ("NetworkPolicy", "mlflow-server-clients"),
+        ("Secret", "mlflow-auth"),
+    ]:
         assert expected in kinds
     components = {r["type"] for r in prod.resources if r["type"].startswith("mlflow-registry:")}
-    assert components == {"mlflow-registry:k8s:Postgres", "mlflow-registry:k8s:ObjectStore",
-                          "mlflow-registry:k8s:MlflowServer"}  # fmt: skip
+    assert components == {
+        "mlflow-registry:k8s:Postgres",
+        "mlflow-registry:k8s:ObjectStore",
+        "mlflow-registry:k8s:MlflowServer",
+    }
     assert any(
         o["kind"] == "Job" and o["metadata"]["name"].startswith("mlflow-db-migrate-") for o in prod.k8s_objects()
     )
@@ -81,8 +94,13 @@ def test_no_secret_value_outside_secrets(prod):
 
 def test_every_password_is_generated(prod):
     generated = {r["name"] for r in prod.of_type("random:index/randomPassword:RandomPassword")}
-    assert generated == {"postgres-password", "minio-root-password", "minio-mlflow-secret-key",
-                         "mlflow-admin-password", "mlflow-flask-secret-key"}  # fmt: skip
+    assert generated == {
+        "postgres-password",
+        "minio-root-password",
+        "minio-mlflow-secret-key",
+        "mlflow-admin-password",
+        "mlflow-flask-secret-key",
+    }
     for obj in workloads(prod):
         for c in containers(obj):
             for e in c.get("env", []):
@@ -126,9 +144,13 @@ def test_deployed_command_is_the_tested_command(prod):
     (c,) = containers(deployment)
     args = c["command"]
     hosts = "mlflow.example.com,mlflow.mlflow.svc.cluster.local,mlflow.mlflow.svc,mlflow.mlflow,mlflow"
-    expected = server_command(ServerSettings(
-        artifacts_destination="s3://mlflow/artifacts", allowed_hosts=tuple(hosts.split(",")),
-        s3_endpoint_url="http://minio.mlflow.svc.cluster.local:9000"))  # fmt: skip
+    expected = server_command(
+        ServerSettings(
+            artifacts_destination="s3://mlflow/artifacts",
+            allowed_hosts=tuple(hosts.split(",")),
+            s3_endpoint_url="http://minio.mlflow.svc.cluster.local:9000",
+        )
+    )
     assert args == list(expected.args)
     assert args[args.index("--workers") + 1] == "1"  # one worker per pod: scale by replicas
     assert "--app-name" in args and "basic-auth" in args and "--expose-prometheus" in args
@@ -153,12 +175,17 @@ def test_auth_database_is_postgres_and_admin_password_from_secret(prod):
 def test_network_policies_let_only_mlflow_pods_reach_database_and_store(prod):
     policies = {p["metadata"]["name"]: p for p in prod.k8s("NetworkPolicy")}
     assert policies["default-deny-ingress"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
-    for name, label in (("postgres-from-mlflow", "mlflow-registry/db-client"),
-                        ("minio-from-mlflow", "mlflow-registry/s3-client")):  # fmt: skip
+    for name, label in (
+        ("postgres-from-mlflow", "mlflow-registry/db-client"),
+        ("minio-from-mlflow", "mlflow-registry/s3-client"),
+    ):
         (rule,) = policies[name]["spec"]["ingress"]
         assert rule["from"] == [{"podSelector": {"matchLabels": {label: "true"}}}]
-        holders = sorted(o["metadata"]["name"] for o in workloads(prod)
-                         if o["spec"]["template"]["metadata"]["labels"].get(label) == "true")  # fmt: skip
+        holders = sorted(
+            o["metadata"]["name"]
+            for o in workloads(prod)
+            if o["spec"]["template"]["metadata"]["labels"].get(label) == "true"
+        )
         assert all(h.startswith(("mlflow-server", "mlflow-db-migrate", "minio-bucket")) for h in holders), holders
 
 
@@ -174,11 +201,16 @@ def test_k8s_outputs(prod):
 
 
 def test_external_database_and_bucket_come_from_secret_config():
-    run = run_stack("prod", extra={"externalDatabase": "true", "externalS3": "true",
-                                   "s3EndpointUrl": "https://s3.eu-west-1.amazonaws.com"},
-                    secret={"databaseUri": f"postgresql://u:{SECRET_MARKER}db@db.internal/mlflow",
-                            "authDatabaseUri": f"postgresql://u:{SECRET_MARKER}db@db.internal/mlflow_auth",
-                            "s3AccessKey": "AKIAEXAMPLE", "s3SecretKey": f"{SECRET_MARKER}s3"})  # fmt: skip
+    run = run_stack(
+        "prod",
+        extra={"externalDatabase": "true", "externalS3": "true", "s3EndpointUrl": "https://s3.eu-west-1.amazonaws.com"},
+        secret={
+            "databaseUri": f"postgresql://u:{SECRET_MARKER}db@db.internal/mlflow",
+            "authDatabaseUri": f"postgresql://u:{SECRET_MARKER}db@db.internal/mlflow_auth",
+            "s3AccessKey": "AKIAEXAMPLE",
+            "s3SecretKey": f"{SECRET_MARKER}s3",
+        },
+    )
     names = {(o["kind"], o["metadata"]["name"]) for o in run.k8s_objects()}
     assert ("StatefulSet", "postgres") not in names and ("StatefulSet", "minio") not in names
     (db,) = [s for s in run.k8s("Secret") if s["metadata"]["name"] == "mlflow-db"]
@@ -190,10 +222,12 @@ def test_external_database_and_bucket_come_from_secret_config():
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [({"mlflowImage": "ghcr.io/acme/mlflow:latest"}, "pinned by a version tag"),
-     ({"replicas": "1"}, "at least 2"),
-     ({"target": "nomad"}, "is not 'docker' or 'kubernetes'")],
-)  # fmt: skip
+    [
+        ({"mlflowImage": "ghcr.io/acme/mlflow:latest"}, "pinned by a version tag"),
+        ({"replicas": "1"}, "at least 2"),
+        ({"target": "nomad"}, "is not 'docker' or 'kubernetes'"),
+    ],
+)
 def test_bad_stack_config_is_refused(extra, message):
     with pytest.raises(AssertionError, match=message):
         run_stack("prod", extra=extra)
@@ -206,8 +240,13 @@ def test_docker_resource_graph(local):
     containers_by_name = {
         r["inputs"]["name"]: plain(r["inputs"]) for r in local.of_type("docker:index/container:Container")
     }
-    assert set(containers_by_name) == {"mlflow-postgres", "mlflow-minio", "mlflow-minio-bucket", "mlflow-db-migrate",
-                                       "mlflow-server"}  # fmt: skip
+    assert set(containers_by_name) == {
+        "mlflow-postgres",
+        "mlflow-minio",
+        "mlflow-minio-bucket",
+        "mlflow-db-migrate",
+        "mlflow-server",
+    }
     assert len(local.of_type("docker:index/volume:Volume")) == 2
     (network,) = local.of_type("docker:index/network:Network")
     for name, c in containers_by_name.items():
@@ -233,9 +272,14 @@ def test_docker_services_are_healthy_restarting_and_local_only(local):
 def test_docker_command_is_the_tested_command_and_secrets_stay_in_env(local):
     by_name = {r["inputs"]["name"]: plain(r["inputs"]) for r in local.of_type("docker:index/container:Container")}
     server = by_name["mlflow-server"]
-    expected = server_command(ServerSettings(artifacts_destination="s3://mlflow/artifacts", port=5000,
-                                             allowed_hosts=("localhost:5000", "127.0.0.1:5000", "mlflow:5000"),
-                                             s3_endpoint_url="http://minio:9000"))  # fmt: skip
+    expected = server_command(
+        ServerSettings(
+            artifacts_destination="s3://mlflow/artifacts",
+            port=5000,
+            allowed_hosts=("localhost:5000", "127.0.0.1:5000", "mlflow:5000"),
+            s3_endpoint_url="http://minio:9000",
+        )
+    )
     assert server["command"] == list(expected.args)
     assert by_name["mlflow-db-migrate"]["command"] == list(migrate_command())
     for c in by_name.values():
@@ -251,18 +295,34 @@ def test_server_image_pins_everything():
     dockerfile = (REPO / "infra" / "Dockerfile").read_text()
     base = re.search(r"^FROM (\S+)", dockerfile, re.M).group(1)
     assert re.search(r":\d+\.\d+\.\d+", base)
-    requirements = [line for line in (REPO / "infra" / "server-requirements.txt").read_text().splitlines()
-                    if line and not line.startswith("#")]  # fmt: skip
+    requirements = [
+        line
+        for line in (REPO / "infra" / "server-requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert requirements and all("==" in line for line in requirements)
     assert "mlflow[auth]==3.17.2" in requirements
 
 
 def test_no_hard_coded_credentials_in_the_repository():
-    guide_defaults = ["mlflow" + "123", "minio" + "123", "secure" + "_password", "ds" + "_password",
-                      "ml" + "_password", "ops" + "_password", "admin" + "123", "password" + "1234"]  # fmt: skip
+    guide_defaults = [
+        "mlflow" + "123",
+        "minio" + "123",
+        "secure" + "_password",
+        "ds" + "_password",
+        "ml" + "_password",
+        "ops" + "_password",
+        "admin" + "123",
+        "password" + "1234",
+    ]
     assignment = re.compile(r"(password|secret)[\w-]*\s*[:=]\s*[\"'][^\"'${}<>\s]{4,}[\"']", re.I)
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in files:
         path = Path(REPO, name)
         if not path.is_file() or path.suffix in (".png", ".db"):

@@ -23,8 +23,11 @@ class Stack:
 
     def env(self, user: str = "reconciler", password: str | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-        env.update(MLFLOW_TRACKING_URI=self.server.uri, MLFLOW_TRACKING_USERNAME=user,
-                   MLFLOW_TRACKING_PASSWORD=password or getattr(self, f"{user}_password"))  # fmt: skip
+        env.update(
+            MLFLOW_TRACKING_URI=self.server.uri,
+            MLFLOW_TRACKING_USERNAME=user,
+            MLFLOW_TRACKING_PASSWORD=password or getattr(self, f"{user}_password"),
+        )
         env.update({k: v for k, v in self.server.env.items() if k.startswith(("AWS_", "MLFLOW_S3"))})
         return env
 
@@ -65,15 +68,15 @@ def grant(live_stack: Stack, model: str, user: str = "reconciler", permission: s
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reconciler", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def run_training(live_stack: Stack, code: str, cwd: Path) -> str:
     """Training code, as the trainer user, in its own process (as a training job would run)."""
     env = live_stack.env("trainer")
     env["PYTHONPATH"] = str(REPO)
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout

@@ -64,8 +64,13 @@ def work(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict:
 def client(live_stack: Stack):
     from mlflow import MlflowClient
 
-    os.environ.update({k: v for k, v in live_stack.env("admin", live_stack.server.admin_password).items()
-                       if k.startswith(("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"))})  # fmt: skip
+    os.environ.update(
+        {
+            k: v
+            for k, v in live_stack.env("admin", live_stack.server.admin_password).items()
+            if k.startswith(("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"))
+        }
+    )
     return MlflowClient(tracking_uri=live_stack.server.uri, registry_uri=live_stack.server.uri)
 
 
@@ -92,8 +97,18 @@ def test_plan_shows_changes_and_saves_a_plan(live_stack, work):
 
 
 def test_apply_saved_plan_writes_changes_and_audit(live_stack, work):
-    done = cli(live_stack, work, "apply", "plan.json", "--commit", "c0ffee1", "--pull-request", "17",
-               "--approvers", "lead-a,lead-b")  # fmt: skip
+    done = cli(
+        live_stack,
+        work,
+        "apply",
+        "plan.json",
+        "--commit",
+        "c0ffee1",
+        "--pull-request",
+        "17",
+        "--approvers",
+        "lead-a,lead-b",
+    )
     assert done.returncode == 0, done.stderr
     c = client(live_stack)
     model = c.get_registered_model(MODEL)

@@ -24,8 +24,14 @@ CASES = Path(__file__).resolve().parents[1] / "testdata" / "plans"
 
 def live_from_json(data: dict) -> LiveState:
     def version(n: str, v: dict) -> LiveVersion:
-        return LiveVersion(int(n), Stage(v.get("stage", "None")), v.get("description", ""),
-                           frozen_map(v.get("tags", {})), v.get("run_id"), v.get("status", "READY"))  # fmt: skip
+        return LiveVersion(
+            int(n),
+            Stage(v.get("stage", "None")),
+            v.get("description", ""),
+            frozen_map(v.get("tags", {})),
+            v.get("run_id"),
+            v.get("status", "READY"),
+        )
 
     models = {
         name: LiveModel(
@@ -54,8 +60,12 @@ def plan_for(case: Path):
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
 def test_golden(case: str) -> None:
     plan = plan_for(CASES / case)
-    got_json = json.dumps({"changes": [c.to_json() for c in plan.changes],
-                           "notes": [n.to_json() for n in plan.notes]}, indent=2) + "\n"  # fmt: skip
+    got_json = (
+        json.dumps(
+            {"changes": [c.to_json() for c in plan.changes], "notes": [n.to_json() for n in plan.notes]}, indent=2
+        )
+        + "\n"
+    )
     got_md = render.to_markdown(plan)
     if os.environ.get("UPDATE_GOLDEN"):
         (CASES / case / "expected.json").write_text(got_json)
