@@ -144,21 +144,47 @@ def read_live(mlflow_client: Any, target: Target, counter: CallCounter | None = 
     """All registered models and all versions: two paginated searches, run concurrently."""
     counter = counter or CallCounter()
     store = _rest_store(mlflow_client)
-    if store is not None:  # HTTP: read JSON directly (MLflow's protobuf parsing costs more than the server)
-        models_pages = lambda: _json_pages(store, MODELS_ENDPOINT, "registered_models", MODELS_PAGE, counter)  # noqa: E731
-        versions_pages = lambda: _json_pages(store, VERSIONS_ENDPOINT, "model_versions", VERSIONS_PAGE, counter)  # noqa: E731
-        to_model, to_version = _model_from_json, _version_from_json
-    else:  # a local database: MLflow's store returns entities without any parsing
-        search_models = counter.count(mlflow_client.search_registered_models)
-        search_versions = counter.count(mlflow_client.search_model_versions)
-        models_pages = lambda: _pages(lambda t: search_models(max_results=MODELS_PAGE, page_token=t))  # noqa: E731
-        versions_pages = lambda: _pages(lambda t: search_versions(max_results=VERSIONS_PAGE, page_token=t))  # noqa: E731
-        to_model, to_version = _model_from_entity, _version_from_entity
+    read_models, read_versions = _http_readers(store, counter) if store else _store_readers(mlflow_client, counter)
     with translate_errors(target), ThreadPoolExecutor(max_workers=2) as pool:
-        models_f = pool.submit(lambda: [to_model(m) for m in models_pages()])
-        versions_f = pool.submit(lambda: [to_version(v) for v in versions_pages()])
+        models_f, versions_f = pool.submit(read_models), pool.submit(read_versions)
         models, versions = models_f.result(), versions_f.result()
     return LiveState(models=frozen_map(_assemble(models, versions)))
+
+
+Reader = Callable[[], list]
+
+
+def _http_readers(store: Any, counter: CallCounter) -> tuple[Reader, Reader]:
+    """HTTP: the JSON as is (MLflow's protobuf parsing of 20,000 versions costs more than the server)."""
+
+    def models() -> list:
+        return [
+            _model_from_json(m) for m in _json_pages(store, MODELS_ENDPOINT, "registered_models", MODELS_PAGE, counter)
+        ]
+
+    def versions() -> list:
+        return [
+            _version_from_json(v)
+            for v in _json_pages(store, VERSIONS_ENDPOINT, "model_versions", VERSIONS_PAGE, counter)
+        ]
+
+    return models, versions
+
+
+def _store_readers(mlflow_client: Any, counter: CallCounter) -> tuple[Reader, Reader]:
+    """A local database: MLflow's store hands back entities, no parsing involved."""
+    search_models = counter.count(mlflow_client.search_registered_models)
+    search_versions = counter.count(mlflow_client.search_model_versions)
+
+    def models() -> list:
+        return [_model_from_entity(m) for m in _pages(lambda t: search_models(max_results=MODELS_PAGE, page_token=t))]
+
+    def versions() -> list:
+        return [
+            _version_from_entity(v) for v in _pages(lambda t: search_versions(max_results=VERSIONS_PAGE, page_token=t))
+        ]
+
+    return models, versions
 
 
 MODELS_ENDPOINT = "/api/2.0/mlflow/registered-models/search"

@@ -245,6 +245,30 @@ def test_user_without_permission_writes_nothing(live_stack, work):
     assert client(live_stack).get_registered_model(MODEL).tags["team"] == "vision"
 
 
+def test_partial_failure_is_reported_per_change_and_a_rerun_converges(live_stack, work):
+    run_training(
+        live_stack,
+        "from mlflow import MlflowClient\nMlflowClient().create_registered_model('it-other')\n",
+        work["root"],
+    )
+    models = work["root"] / "partial"
+    models.mkdir()
+    (models / f"{MODEL}.yaml").write_text(f"name: {MODEL}\ntags: {{team: vision, tier: gold}}\n")
+    (models / "it-other.yaml").write_text("name: it-other\ndescription: owned by another team\n")
+    done = cli(live_stack, work, "apply", "--yes", "--models-dir", str(models))
+    assert done.returncode == 1
+    assert "failed: it-other description: the registry" in done.stderr and "denied permission" in done.stderr
+    assert "1 of 2 change(s) failed" in done.stderr
+    assert client(live_stack).get_registered_model(MODEL).tags["tier"] == "gold"  # the other change landed
+    grant(live_stack, "it-other")  # the cause is fixed
+    again = cli(live_stack, work, "apply", "--yes", "--models-dir", str(models))
+    assert again.returncode == 0, again.stderr
+    assert "Applied 1 change(s)" in again.stdout
+    assert client(live_stack).get_registered_model("it-other").description == "owned by another team"
+    final = cli(live_stack, work, "plan", "--detailed-exitcode", "--models-dir", str(models))
+    assert final.returncode == 0, final.stdout
+
+
 def test_unreachable_registry_is_a_one_line_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env.update(MLFLOW_TRACKING_URI="http://127.0.0.1:9", MLFLOW_HTTP_REQUEST_MAX_RETRIES="0")
