@@ -31,7 +31,7 @@ from reconciler.apply import Audit
 from reconciler.desired import from_document
 from reconciler.importer import live_document
 from reconciler.planner import build_plan
-from tests.services import mlflow_server, postgres, s3_server
+from tests.services import mlflow_server, postgres, replicas, s3_server
 
 
 def populate(db_uri: str, models: int, versions: int) -> float:
@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=20)
     parser.add_argument("--sample", type=int, default=20, help="models read the per-version way")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--replicas", type=int, default=2, help="replicas in the deployed-shape run")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     with postgres() as pg, s3_server(work) as s3:
@@ -125,7 +126,11 @@ def main() -> None:
         seconds = populate(pg.uri("mlflow"), args.models, args.versions)
         print(f"  populated in {seconds:.1f} s (SQL store, not timed below)")
         with mlflow_server(work / "w1", pg, s3) as server:
-            report(server, args)
+            report(server, args, "one server (1 worker)", args.versions - 1)
+        with replicas(work / "rs", pg, s3, args.replicas) as server:
+            report(
+                server, args, f"{args.replicas} replicas behind a round-robin proxy (as deployed)", args.versions - 2
+            )
         with mlflow_server(work / "w2", pg, s3, workers=2) as server2:
             creds = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": server2.admin_password}
             result = stall(server2.uri, creds)
@@ -135,7 +140,8 @@ def main() -> None:
         print(f"   {label:42s} GET {get_ms:6.1f}   tag write {write_ms:6.1f}")
 
 
-def report(server, args) -> None:
+def report(server, args, label: str, alias_version: int) -> None:
+    print(f"\n== {label}")
     os.environ.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=server.admin_password)
     target = registry.Target(server.uri, server.uri, embedded=False)
     session = api.Session.open(target)
@@ -147,7 +153,7 @@ def report(server, args) -> None:
     noop_s = statistics.median(r[0] for r in runs)
     calls, changes = runs[0][1], runs[0][2]
     print(
-        f"\n1. No-op plan, {args.models} models x {args.versions} versions: median {noop_s:.2f} s over "
+        f"1. No-op plan, {args.models} models x {args.versions} versions: median {noop_s:.2f} s over "
         f"{args.repeat} runs ({', '.join(f'{r[0]:.2f}' for r in runs)}); {calls} API calls; {changes} changes"
     )
     assert changes == 0
@@ -162,7 +168,7 @@ def report(server, args) -> None:
         f"-> the no-op plan is {whole_s / noop_s:.0f}x faster"
     )
 
-    moved = [d.__class__(**{**d.__dict__, "aliases": {"champion": args.versions - 1}}) for d in desired]
+    moved = [d.__class__(**{**d.__dict__, "aliases": {"champion": alias_version}}) for d in desired]
     the_plan = build_plan(moved, session.read())
     assert len(the_plan.changes) == args.models
     seconds, result = timed(lambda: api.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), 8))

@@ -23,6 +23,8 @@ DEFAULT_DB = "mlflow.db"
 MODELS_PAGE = 1000  # MLflow's maximum for search_registered_models
 VERSIONS_PAGE = 10_000
 RUN_IDS_PER_QUERY = 100
+VERSION_PARTITIONS = 4  # concurrent version-range reads against an HTTP registry
+VERSIONS_PER_PARTITION = 2_500  # below this many versions per range, one search is as fast
 
 # MLflow retries each HTTP request itself (urllib3 Retry on 429/5xx and connection errors).
 # Its defaults (7 retries, backoff factor 2, 120 s timeout) make an unreachable registry hang
@@ -101,6 +103,11 @@ def classify(e: BaseException, target: Target, what: str = "registry") -> Regist
                 f"the {where} refused the credentials (HTTP 401); set "
                 "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
             )
+        if "Invalid Host header" in text:
+            return RegistryError(
+                f"the {where} rejected the Host header (HTTP 403): its --allowed-hosts does not "
+                "include this address; use the host name the server allows, or add this one"
+            )
         if status == 403 or e.error_code == "PERMISSION_DENIED":
             return RegistryError(
                 f"the {where} denied permission (HTTP 403): {_first_line(e.message)}; "
@@ -141,34 +148,64 @@ class CallCounter:
 
 
 def read_live(mlflow_client: Any, target: Target, counter: CallCounter | None = None) -> LiveState:
-    """All registered models and all versions: two paginated searches, run concurrently."""
+    """All registered models and all versions, in a few paginated searches."""
     counter = counter or CallCounter()
     store = _rest_store(mlflow_client)
-    read_models, read_versions = _http_readers(store, counter) if store else _store_readers(mlflow_client, counter)
-    with translate_errors(target), ThreadPoolExecutor(max_workers=2) as pool:
-        models_f, versions_f = pool.submit(read_models), pool.submit(read_versions)
-        models, versions = models_f.result(), versions_f.result()
+    with translate_errors(target):
+        if store is not None:
+            models, versions = _read_http(store, counter)
+        else:
+            read_models, read_versions = _store_readers(mlflow_client, counter)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                models_f, versions_f = pool.submit(read_models), pool.submit(read_versions)
+                models, versions = models_f.result(), versions_f.result()
     return LiveState(models=frozen_map(_assemble(models, versions)))
 
 
 Reader = Callable[[], list]
 
 
-def _http_readers(store: Any, counter: CallCounter) -> tuple[Reader, Reader]:
-    """HTTP: the JSON as is (MLflow's protobuf parsing of 20,000 versions costs more than the server)."""
+def _read_http(store: Any, counter: CallCounter) -> tuple[list, list]:
+    """HTTP: JSON as is (MLflow's protobuf parsing of 20,000 versions costs more than the server).
 
-    def models() -> list:
-        return [
-            _model_from_json(m) for m in _json_pages(store, MODELS_ENDPOINT, "registered_models", MODELS_PAGE, counter)
-        ]
+    Models first (1 call per 1,000); their latest versions tell how versions spread over version
+    numbers, so the versions are read in up to VERSION_PARTITIONS ranges at once. A registry
+    served by several replicas answers them in parallel; the ranges cover every number, including
+    versions registered in between (the last range is open-ended).
+    """
+    raw_models = list(_json_pages(store, MODELS_ENDPOINT, "registered_models", MODELS_PAGE, counter))
+    ranges = version_ranges([_latest_version(m) for m in raw_models])
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        pages = pool.map(
+            lambda f: list(_json_pages(store, VERSIONS_ENDPOINT, "model_versions", VERSIONS_PAGE, counter, f)), ranges
+        )
+        versions = [_version_from_json(v) for page in pages for v in page]
+    return [_model_from_json(m) for m in raw_models], versions
 
-    def versions() -> list:
-        return [
-            _version_from_json(v)
-            for v in _json_pages(store, VERSIONS_ENDPOINT, "model_versions", VERSIONS_PAGE, counter)
-        ]
 
-    return models, versions
+def _latest_version(m: dict) -> int:
+    return max((int(v["version"]) for v in m.get("latest_versions", [])), default=0)
+
+
+def version_ranges(latest: list[int], parts: int = 0) -> list[str | None]:
+    """Filters splitting versions 1..max into ranges of about equal size (None: everything)."""
+    parts = parts or VERSION_PARTITIONS
+    total = sum(latest)
+    if total < VERSIONS_PER_PARTITION or parts < 2:
+        return [None]
+    parts = min(parts, total // VERSIONS_PER_PARTITION)
+    ordered = sorted(latest)
+    bounds: list[int] = []
+    count, below = 0, 0  # versions numbered <= k; models whose latest version is < k
+    for k in range(1, ordered[-1] + 1):
+        while ordered[below] < k:
+            below += 1
+        count += len(ordered) - below
+        if len(bounds) < parts - 1 and count >= total * (len(bounds) + 1) / parts:
+            bounds.append(k)
+    edges = [0, *bounds]
+    filters = [f"version_number > {a} AND version_number <= {b}" for a, b in zip(edges, bounds, strict=False)]
+    return [*filters, f"version_number > {edges[-1]}"]
 
 
 def _store_readers(mlflow_client: Any, counter: CallCounter) -> tuple[Reader, Reader]:
@@ -196,13 +233,17 @@ def _rest_store(mlflow_client: Any) -> Any | None:
     return store if hasattr(store, "get_host_creds") else None
 
 
-def _json_pages(store: Any, endpoint: str, key: str, page_size: int, counter: CallCounter) -> Iterator[dict]:
+def _json_pages(
+    store: Any, endpoint: str, key: str, page_size: int, counter: CallCounter, filter_string: str | None = None
+) -> Iterator[dict]:
     """MLflow's own HTTP layer (credentials, TLS settings, retries), without protobuf parsing."""
     from mlflow.utils.rest_utils import http_request, verify_rest_response
 
     token = None
     while True:
         params: dict[str, Any] = {"max_results": page_size}
+        if filter_string:
+            params["filter"] = filter_string
         if token:
             params["page_token"] = token
         response = counter.count(http_request)(store.get_host_creds(), endpoint, "GET", params=params)

@@ -158,19 +158,28 @@ class MlflowServer:
 
 @contextlib.contextmanager
 def mlflow_server(
-    workdir: Path, pg: Postgres, s3_url: str, auth: bool = True, workers: int = WORKERS
+    workdir: Path,
+    pg: Postgres,
+    s3_url: str,
+    auth: bool = True,
+    workers: int = WORKERS,
+    shared: tuple[str, str, str] | None = None,
+    extra_hosts: tuple[str, ...] = (),
 ) -> Iterator[MlflowServer]:
+    """`shared` (auth database, admin password, flask key): a further replica of an existing server."""
     port = free_port()
     (workdir / "metrics").mkdir(parents=True, exist_ok=True)
-    auth_db = f"mlflow_auth_{workdir.name}"
-    _create_database(pg, auth_db)
+    if shared is None:
+        shared = (f"mlflow_auth_{workdir.name}", secrets.token_urlsafe(24), secrets.token_hex(32))
+        _create_database(pg, shared[0])
+    auth_db, admin_password, flask_key = shared
     auth_ini = workdir / "basic_auth.ini"
     auth_ini.write_text(auth_config_ini(pg.uri(auth_db)))
     settings = ServerSettings(
         artifacts_destination="s3://mlflow/artifacts",
         host="127.0.0.1",
         port=port,
-        allowed_hosts=(f"127.0.0.1:{port}", f"localhost:{port}"),
+        allowed_hosts=(f"127.0.0.1:{port}", f"localhost:{port}", *extra_hosts),
         s3_endpoint_url=s3_url,
         auth=auth,
         auth_config_path=str(auth_ini),
@@ -178,13 +187,12 @@ def mlflow_server(
         workers=workers,
     )
     command = server_command(settings)
-    admin_password = secrets.token_urlsafe(24)
     values = {
         settings.backend_store_uri: pg.uri("mlflow"),
         settings.s3_access_key: "test",
         settings.s3_secret_key: "test",
         settings.admin_password: admin_password,
-        settings.flask_secret_key: secrets.token_hex(32),
+        settings.flask_secret_key: flask_key,
     }
     env = {**os.environ, **command.resolved_env(values), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
     for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
@@ -203,6 +211,42 @@ def mlflow_server(
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def replicas(workdir: Path, pg: Postgres, s3_url: str, count: int) -> Iterator[MlflowServer]:
+    """`count` servers sharing database, auth store and secrets behind a round-robin TCP proxy:
+    the deployed shape (a Deployment's replicas behind a Service), on loopback."""
+    port = free_port()
+    hosts = (f"127.0.0.1:{port}", f"localhost:{port}")
+    with contextlib.ExitStack() as stack:
+        first = stack.enter_context(mlflow_server(workdir / "r0", pg, s3_url, extra_hosts=hosts))
+        shared = (
+            f"mlflow_auth_{(workdir / 'r0').name}",
+            first.admin_password,
+            first.env["MLFLOW_FLASK_SERVER_SECRET_KEY"],
+        )
+        others = [
+            stack.enter_context(mlflow_server(workdir / f"r{i}", pg, s3_url, shared=shared, extra_hosts=hosts))
+            for i in range(1, count)
+        ]
+        backends = [int(s.uri.rsplit(":", 1)[1]) for s in (first, *others)]
+        stack.enter_context(round_robin_proxy(backends, port))
+        yield MlflowServer(f"http://127.0.0.1:{port}", first.admin_password, first.env)
+
+
+@contextlib.contextmanager
+def round_robin_proxy(backends: list[int], port: int) -> Iterator[int]:
+    """tests/proxy.py in its own process (so it does not share the benchmark client's GIL)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.proxy", str(port), *map(str, backends)], cwd=Path(__file__).resolve().parents[1]
+    )
+    try:
+        wait_until(lambda: socket.create_connection(("127.0.0.1", port), 1).close() is None, "proxy", 20, proc)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 @contextlib.contextmanager
