@@ -62,3 +62,32 @@ def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[
 
 def tmp_volume(name: str = "tmp", size: str = "1Gi") -> dict[str, Any]:
     return {"name": name, "empty_dir": {"size_limit": size}}
+
+
+def single_pod_stateful_set(
+    name: str,
+    uid: int,
+    container: dict[str, Any],
+    volumes: list[dict[str, Any]],
+    storage: str,
+    storage_class: str | None,
+) -> dict[str, Any]:
+    """A one-replica StatefulSet whose `data` volume claim survives the pod (PostgreSQL, MinIO)."""
+    claim: dict[str, Any] = {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}}}
+    if storage_class:
+        claim["storage_class_name"] = storage_class
+    return {
+        "service_name": name,
+        "replicas": 1,
+        "selector": {"match_labels": selector(name)},
+        "template": {
+            "metadata": {"labels": labels(name)},
+            "spec": {
+                "automount_service_account_token": False,
+                "security_context": pod_security(uid),
+                "containers": [container],
+                "volumes": volumes,
+            },
+        },
+        "volume_claim_templates": [{"metadata": {"name": "data"}, "spec": claim}],
+    }

@@ -14,7 +14,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import secrets
-from infra.k8s.common import DB_CLIENT, S3_CLIENT, container_security, env, labels, resources, selector, tmp_volume
+from infra.k8s.common import (
+    DB_CLIENT,
+    S3_CLIENT,
+    container_security,
+    env,
+    labels,
+    pod_security,
+    resources,
+    selector,
+    tmp_volume,
+)
 from infra.server_command import (
     AUTH_CONFIG_PATH,
     METRICS_DIR,
@@ -184,7 +194,7 @@ class MlflowServer(pulumi.ComponentResource):
                 "spec": {
                     "restart_policy": "Never",
                     "automount_service_account_token": False,
-                    "security_context": _pod_security(),
+                    "security_context": pod_security(UID),
                     "containers": [
                         {
                             "name": "migrate",
@@ -221,7 +231,7 @@ class MlflowServer(pulumi.ComponentResource):
                 "spec": {
                     "service_account_name": NAME,
                     "automount_service_account_token": False,
-                    "security_context": _pod_security(),
+                    "security_context": pod_security(UID),
                     "termination_grace_period_seconds": 30,
                     "affinity": {
                         "pod_anti_affinity": {
@@ -306,16 +316,6 @@ class MlflowServer(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-
-def _pod_security() -> dict:
-    return {
-        "run_as_non_root": True,
-        "run_as_user": UID,
-        "run_as_group": UID,
-        "fs_group": UID,
-        "seccomp_profile": {"type": "RuntimeDefault"},
-    }
 
 
 def _short_hash(text: str) -> str:

@@ -8,7 +8,16 @@ import pulumi_kubernetes as k8s
 
 from infra import secrets
 from infra.config import IMAGES
-from infra.k8s.common import S3_CLIENT, container_security, labels, pod_security, resources, selector, tmp_volume
+from infra.k8s.common import (
+    S3_CLIENT,
+    container_security,
+    labels,
+    pod_security,
+    resources,
+    selector,
+    single_pod_stateful_set,
+    tmp_volume,
+)
 from infra.minio_setup import BUCKET_SCRIPT
 
 NAME = "minio"
@@ -84,44 +93,23 @@ class ObjectStore(pulumi.ComponentResource):
 
     def _spec(self, storage: str, storage_class: str | None) -> dict:
         probe = {"http_get": {"path": "/minio/health/live", "port": PORT}, "period_seconds": 10}
-        claim = {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}}}
-        if storage_class:
-            claim["storage_class_name"] = storage_class
-        return {
-            "service_name": NAME,
-            "replicas": 1,
-            "selector": {"match_labels": selector(NAME)},
-            "template": {
-                "metadata": {"labels": labels(NAME)},
-                "spec": {
-                    "automount_service_account_token": False,
-                    "security_context": pod_security(UID),
-                    "containers": [
-                        {
-                            "name": "minio",
-                            "image": IMAGES["minio"],
-                            "args": ["server", "/data", "--address", f":{PORT}"],
-                            "ports": [{"name": "s3", "container_port": PORT}],
-                            "env": [
-                                _secret_env("MINIO_ROOT_USER", "minio-root", "user"),
-                                _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password"),
-                            ],
-                            "resources": resources("250m", "512Mi", "2", "2Gi"),
-                            "security_context": container_security(),
-                            "startup_probe": {**probe, "failure_threshold": 30},
-                            "readiness_probe": {**probe, "http_get": {"path": "/minio/health/ready", "port": PORT}},
-                            "liveness_probe": probe,
-                            "volume_mounts": [
-                                {"name": "data", "mount_path": "/data"},
-                                {"name": "tmp", "mount_path": "/tmp"},
-                            ],
-                        }
-                    ],
-                    "volumes": [tmp_volume()],
-                },
-            },
-            "volume_claim_templates": [{"metadata": {"name": "data"}, "spec": claim}],
+        container = {
+            "name": "minio",
+            "image": IMAGES["minio"],
+            "args": ["server", "/data", "--address", f":{PORT}"],
+            "ports": [{"name": "s3", "container_port": PORT}],
+            "env": [
+                _secret_env("MINIO_ROOT_USER", "minio-root", "user"),
+                _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password"),
+            ],
+            "resources": resources("250m", "512Mi", "2", "2Gi"),
+            "security_context": container_security(),
+            "startup_probe": {**probe, "failure_threshold": 30},
+            "readiness_probe": {**probe, "http_get": {"path": "/minio/health/ready", "port": PORT}},
+            "liveness_probe": probe,
+            "volume_mounts": [{"name": "data", "mount_path": "/data"}, {"name": "tmp", "mount_path": "/tmp"}],
         }
+        return single_pod_stateful_set(NAME, UID, container, [tmp_volume()], storage, storage_class)
 
     def _job(self, bucket: str) -> dict:
         return {

@@ -7,7 +7,15 @@ import pulumi_kubernetes as k8s
 
 from infra import secrets
 from infra.config import IMAGES
-from infra.k8s.common import DB_CLIENT, container_security, labels, pod_security, resources, selector, tmp_volume
+from infra.k8s.common import (
+    DB_CLIENT,
+    container_security,
+    labels,
+    resources,
+    selector,
+    single_pod_stateful_set,
+    tmp_volume,
+)
 
 NAME = "postgres"
 PORT = 5432
@@ -81,53 +89,32 @@ class Postgres(pulumi.ComponentResource):
             "period_seconds": 10,
             "timeout_seconds": 5,
         }
-        claim = {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage}}}
-        if storage_class:
-            claim["storage_class_name"] = storage_class
-        return {
-            "service_name": NAME,
-            "replicas": 1,
-            "selector": {"match_labels": selector(NAME)},
-            "template": {
-                "metadata": {"labels": labels(NAME)},
-                "spec": {
-                    "automount_service_account_token": False,
-                    "security_context": pod_security(UID),
-                    "containers": [
-                        {
-                            "name": "postgres",
-                            "image": IMAGES["postgres"],
-                            "ports": [{"name": "postgres", "container_port": PORT}],
-                            "env": [
-                                {"name": "POSTGRES_USER", "value": "mlflow"},
-                                {"name": "POSTGRES_DB", "value": "mlflow"},
-                                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
-                                {
-                                    "name": "POSTGRES_PASSWORD",
-                                    "value_from": {
-                                        "secret_key_ref": {"name": "postgres-credentials", "key": "password"}
-                                    },
-                                },
-                            ],
-                            "resources": resources("250m", "512Mi", "2", "2Gi"),
-                            "security_context": container_security(),
-                            "startup_probe": {**probe, "failure_threshold": 30},
-                            "readiness_probe": probe,
-                            "liveness_probe": {**probe, "failure_threshold": 6},
-                            "volume_mounts": [
-                                {"name": "data", "mount_path": "/var/lib/postgresql/data"},
-                                {"name": "init", "mount_path": "/docker-entrypoint-initdb.d", "read_only": True},
-                                {"name": "run", "mount_path": "/var/run/postgresql"},
-                                {"name": "tmp", "mount_path": "/tmp"},
-                            ],
-                        }
-                    ],
-                    "volumes": [
-                        {"name": "init", "config_map": {"name": "postgres-init"}},
-                        {"name": "run", "empty_dir": {}},
-                        tmp_volume(),
-                    ],
-                },
-            },
-            "volume_claim_templates": [{"metadata": {"name": "data"}, "spec": claim}],
+        password = {"secret_key_ref": {"name": "postgres-credentials", "key": "password"}}
+        container = {
+            "name": "postgres",
+            "image": IMAGES["postgres"],
+            "ports": [{"name": "postgres", "container_port": PORT}],
+            "env": [
+                {"name": "POSTGRES_USER", "value": "mlflow"},
+                {"name": "POSTGRES_DB", "value": "mlflow"},
+                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+                {"name": "POSTGRES_PASSWORD", "value_from": password},
+            ],
+            "resources": resources("250m", "512Mi", "2", "2Gi"),
+            "security_context": container_security(),
+            "startup_probe": {**probe, "failure_threshold": 30},
+            "readiness_probe": probe,
+            "liveness_probe": {**probe, "failure_threshold": 6},
+            "volume_mounts": [
+                {"name": "data", "mount_path": "/var/lib/postgresql/data"},
+                {"name": "init", "mount_path": "/docker-entrypoint-initdb.d", "read_only": True},
+                {"name": "run", "mount_path": "/var/run/postgresql"},
+                {"name": "tmp", "mount_path": "/tmp"},
+            ],
         }
+        volumes = [
+            {"name": "init", "config_map": {"name": "postgres-init"}},
+            {"name": "run", "empty_dir": {}},
+            tmp_volume(),
+        ]
+        return single_pod_stateful_set(NAME, UID, container, volumes, storage, storage_class)
