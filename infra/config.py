@@ -43,6 +43,12 @@ class StackConfig:
     s3_endpoint_url: str | None
     ingress_namespace: str
     service_monitor: bool
+    service_account_annotations: dict
+    pod_annotations: dict
+    service_annotations: dict
+    node_selector: dict
+    tolerations: list
+    mlflow_resources: dict
 
     @classmethod
     def load(cls) -> StackConfig:
@@ -71,6 +77,12 @@ class StackConfig:
             s3_endpoint_url=c.get("s3EndpointUrl"),
             ingress_namespace=c.get("ingressNamespace") or "ingress-nginx",
             service_monitor=c.get_bool("serviceMonitor") or False,
+            service_account_annotations=c.get_object("serviceAccountAnnotations") or {},
+            pod_annotations=c.get_object("podAnnotations") or {},
+            service_annotations=c.get_object("serviceAnnotations") or {},
+            node_selector=c.get_object("nodeSelector") or {},
+            tolerations=c.get_object("tolerations") or [],
+            mlflow_resources=c.get_object("mlflowResources") or {},
         )
         config.check()
         return config

@@ -47,8 +47,9 @@ class ServerSettings:
     job_execution: bool = False
     # Where each secret lives; the caller names the stores.
     backend_store_uri: SecretRef = SecretRef("mlflow-db", "uri")
-    s3_access_key: SecretRef = SecretRef("mlflow-s3", "access-key")
-    s3_secret_key: SecretRef = SecretRef("mlflow-s3", "secret-key")
+    # None: no static keys; boto3 finds credentials itself (IRSA / workload identity, instance role).
+    s3_access_key: SecretRef | None = SecretRef("mlflow-s3", "access-key")
+    s3_secret_key: SecretRef | None = SecretRef("mlflow-s3", "secret-key")
     admin_password: SecretRef = SecretRef("mlflow-auth", "admin-password")
     flask_secret_key: SecretRef = SecretRef("mlflow-auth", "flask-secret-key")
     extra_env: dict[str, EnvValue] = field(default_factory=dict)
@@ -80,11 +81,12 @@ def _server_env(s: ServerSettings) -> dict[str, EnvValue]:
     env: dict[str, EnvValue] = {
         # Read by `mlflow server` (click envvar): keeps the database password off the command line.
         "MLFLOW_BACKEND_STORE_URI": s.backend_store_uri,
-        "AWS_ACCESS_KEY_ID": s.s3_access_key,
-        "AWS_SECRET_ACCESS_KEY": s.s3_secret_key,
         "PYTHONUNBUFFERED": "1",
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "true" if s.job_execution else "false",
     }
+    if s.s3_access_key and s.s3_secret_key:
+        env["AWS_ACCESS_KEY_ID"] = s.s3_access_key
+        env["AWS_SECRET_ACCESS_KEY"] = s.s3_secret_key
     if s.s3_endpoint_url:
         env["MLFLOW_S3_ENDPOINT_URL"] = s.s3_endpoint_url
     if s.auth:

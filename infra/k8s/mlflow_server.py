@@ -8,7 +8,7 @@ before the Deployment rolls. Basic auth with users in PostgreSQL; artifacts prox
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -54,6 +54,12 @@ class ServerInputs:
     bucket: str
     s3_endpoint_url: str | None
     service_monitor: bool
+    service_account_annotations: dict = field(default_factory=dict)  # e.g. IRSA / workload identity
+    pod_annotations: dict = field(default_factory=dict)
+    service_annotations: dict = field(default_factory=dict)
+    node_selector: dict = field(default_factory=dict)
+    tolerations: list = field(default_factory=list)
+    resources: dict = field(default_factory=dict)  # overrides the default requests and limits
 
 
 class MlflowServer(pulumi.ComponentResource):
@@ -63,8 +69,8 @@ class MlflowServer(pulumi.ComponentResource):
         i: ServerInputs,
         db_uri: pulumi.Input[str],
         auth_db_uri: pulumi.Input[str],
-        s3_access_key: pulumi.Input[str],
-        s3_secret_key: pulumi.Input[str],
+        s3_access_key: pulumi.Input[str] | None,
+        s3_secret_key: pulumi.Input[str] | None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("mlflow-registry:k8s:MlflowServer", name, None, opts)
@@ -83,6 +89,7 @@ class MlflowServer(pulumi.ComponentResource):
             s3_endpoint_url=i.s3_endpoint_url,
             auth_config_path=AUTH_CONFIG_PATH,
             metrics_dir=METRICS_DIR,
+            **({} if s3_access_key is not None else {"s3_access_key": None, "s3_secret_key": None}),
         )
         self.command = server_command(self.settings)
         s = self.settings
@@ -94,12 +101,14 @@ class MlflowServer(pulumi.ComponentResource):
             string_data={s.backend_store_uri.key: db_uri},
             opts=child,
         )
-        self.s3_secret = k8s.core.v1.Secret(
-            f"{name}-s3",
-            metadata={"name": s.s3_access_key.secret, **meta},
-            string_data={s.s3_access_key.key: s3_access_key, s.s3_secret_key.key: s3_secret_key},
-            opts=child,
-        )
+        self.s3_secret = None
+        if s.s3_access_key and s.s3_secret_key:  # else the pod's identity (service account annotations)
+            self.s3_secret = k8s.core.v1.Secret(
+                f"{name}-s3",
+                metadata={"name": s.s3_access_key.secret, **meta},
+                string_data={s.s3_access_key.key: s3_access_key, s.s3_secret_key.key: s3_secret_key},
+                opts=child,
+            )
         self.auth_secret = k8s.core.v1.Secret(
             f"{name}-auth",
             metadata={"name": s.admin_password.secret, **meta},
@@ -112,7 +121,10 @@ class MlflowServer(pulumi.ComponentResource):
             opts=child,
         )
         self.service_account = k8s.core.v1.ServiceAccount(
-            f"{name}-sa", metadata={"name": NAME, **meta}, automount_service_account_token=False, opts=child
+            f"{name}-sa",
+            metadata={"name": NAME, **meta, "annotations": i.service_account_annotations},
+            automount_service_account_token=False,
+            opts=child,
         )
         self.migration = k8s.batch.v1.Job(
             f"{name}-migrate",
@@ -124,11 +136,13 @@ class MlflowServer(pulumi.ComponentResource):
             f"{name}-deployment",
             metadata={"name": NAME, **meta},
             spec=self._deployment_spec(i),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.migration, self.auth_secret, self.s3_secret]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[r for r in (self.migration, self.auth_secret, self.s3_secret) if r]
+            ),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata={"name": SERVICE, **meta},
+            metadata={"name": SERVICE, **meta, "annotations": i.service_annotations},
             spec={"selector": selector(NAME), "ports": [{"name": "http", "port": 80, "target_port": "http"}]},
             opts=child,
         )
@@ -226,10 +240,13 @@ class MlflowServer(pulumi.ComponentResource):
                         "prometheus.io/scrape": "true",
                         "prometheus.io/port": str(PORT),
                         "prometheus.io/path": "/metrics",
+                        **i.pod_annotations,
                     },
                 },
                 "spec": {
                     "service_account_name": NAME,
+                    "node_selector": i.node_selector,
+                    "tolerations": i.tolerations,
                     "automount_service_account_token": False,
                     "security_context": pod_security(UID),
                     "termination_grace_period_seconds": 30,
@@ -269,7 +286,7 @@ class MlflowServer(pulumi.ComponentResource):
                                 "timeout_seconds": 5,
                                 "failure_threshold": 3,
                             },
-                            "resources": resources("500m", "1Gi", "2", "2Gi"),
+                            "resources": i.resources or resources("500m", "1Gi", "2", "2Gi"),
                             "security_context": container_security(),
                             "volume_mounts": [
                                 {"name": "tmp", "mount_path": "/tmp"},

@@ -52,7 +52,9 @@ def build(c: StackConfig) -> KubernetesStack:
     )
     db_uri = secrets.from_secret_config("databaseUri") if postgres is None else postgres.uri
     auth_uri = secrets.from_secret_config("authDatabaseUri") if postgres is None else postgres.auth_uri
-    if store is None:
+    if store is None and pulumi.Config().get("s3AccessKey") is None:
+        access, secret, endpoint = None, None, c.s3_endpoint_url  # the pod's identity (IRSA, workload identity)
+    elif store is None:
         access, secret, endpoint = (
             secrets.from_secret_config("s3AccessKey"),
             secrets.from_secret_config("s3SecretKey"),
@@ -73,6 +75,12 @@ def build(c: StackConfig) -> KubernetesStack:
         c.bucket,
         endpoint,
         c.service_monitor,
+        c.service_account_annotations,
+        c.pod_annotations,
+        c.service_annotations,
+        c.node_selector,
+        c.tolerations,
+        c.mlflow_resources,
     )
     depends = [r for r in (namespace, postgres, store and store.bucket_job) if r is not None]
     server = MlflowServer(

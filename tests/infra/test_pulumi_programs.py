@@ -220,6 +220,40 @@ def test_external_database_and_bucket_come_from_secret_config():
             assert SECRET_MARKER not in json.dumps(obj)
 
 
+def test_workload_identity_and_scheduling_options():
+    run = run_stack(
+        "prod",
+        extra={
+            "externalS3": "true",
+            "serviceAccountAnnotations": json.dumps(
+                {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/mlflow"}
+            ),
+            "podAnnotations": json.dumps({"team": "ml-platform"}),
+            "serviceAnnotations": json.dumps({"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}),
+            "nodeSelector": json.dumps({"kubernetes.io/arch": "amd64"}),
+            "tolerations": json.dumps([{"key": "ml", "operator": "Exists", "effect": "NoSchedule"}]),
+            "mlflowResources": json.dumps(
+                {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "4", "memory": "4Gi"}}
+            ),
+        },
+    )
+    for obj in run.k8s_objects():
+        kubernetes_validate.validate(obj, K8S_VERSIONS[-1], strict=True)
+    (sa,) = run.k8s("ServiceAccount")
+    assert sa["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/mlflow"}
+    (deployment,) = run.k8s("Deployment")
+    pod = deployment["spec"]["template"]
+    assert pod["metadata"]["annotations"]["team"] == "ml-platform"
+    assert (
+        pod["spec"]["nodeSelector"] == {"kubernetes.io/arch": "amd64"} and pod["spec"]["tolerations"][0]["key"] == "ml"
+    )
+    (c,) = containers(deployment)
+    assert c["resources"]["limits"] == {"cpu": "4", "memory": "4Gi"}
+    names = {e["name"] for e in c["env"]}
+    assert "AWS_ACCESS_KEY_ID" not in names and "AWS_SECRET_ACCESS_KEY" not in names  # the pod's identity instead
+    assert "mlflow-s3" not in {s["metadata"]["name"] for s in run.k8s("Secret")}
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
