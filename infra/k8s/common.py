@@ -91,3 +91,40 @@ def single_pod_stateful_set(
         },
         "volume_claim_templates": [{"metadata": {"name": "data"}, "spec": claim}],
     }
+
+
+def ingress_only_from(component: str, port: int, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """NetworkPolicy spec: `component`'s pods accept TCP on `port` from `sources` only."""
+    return {
+        "pod_selector": {"match_labels": selector(component)},
+        "policy_types": ["Ingress"],
+        "ingress": [{"from": sources, "ports": [{"protocol": "TCP", "port": port}]}],
+    }
+
+
+def pods_labelled(label: str) -> list[dict[str, Any]]:
+    return [{"pod_selector": {"match_labels": {label: "true"}}}]
+
+
+def one_shot_job(
+    component: str, client_label: str, uid: int, container: dict[str, Any], backoff: int, restart_policy: str = "Never"
+) -> dict[str, Any]:
+    """A Job whose one restricted container writes only to /tmp; `client_label` lets it through a NetworkPolicy."""
+    container = {
+        **container,
+        "security_context": container_security(),
+        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
+    }
+    return {
+        "backoff_limit": backoff,
+        "template": {
+            "metadata": {"labels": labels(component, **{client_label: "true"})},
+            "spec": {
+                "restart_policy": restart_policy,
+                "automount_service_account_token": False,
+                "security_context": pod_security(uid),
+                "containers": [container],
+                "volumes": [tmp_volume()],
+            },
+        },
+    }

@@ -19,7 +19,9 @@ from infra.k8s.common import (
     S3_CLIENT,
     container_security,
     env,
+    ingress_only_from,
     labels,
+    one_shot_job,
     pod_security,
     resources,
     selector,
@@ -177,53 +179,29 @@ class MlflowServer(pulumi.ComponentResource):
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress-policy",
             metadata={"name": "mlflow-server-clients", **meta},
-            spec={
-                "pod_selector": {"match_labels": selector(NAME)},
-                "policy_types": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [
-                            {
-                                "namespace_selector": {
-                                    "match_labels": {"kubernetes.io/metadata.name": i.ingress_namespace}
-                                }
-                            },
-                            {"pod_selector": {}},
-                            {"namespace_selector": {"match_labels": {"mlflow-registry/client": "true"}}},
-                        ],
-                        "ports": [{"protocol": "TCP", "port": PORT}],
-                    }
+            spec=ingress_only_from(
+                NAME,
+                PORT,
+                [  # the ingress controller, this namespace, and namespaces labelled as clients
+                    {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": i.ingress_namespace}}},
+                    {"pod_selector": {}},
+                    {"namespace_selector": {"match_labels": {"mlflow-registry/client": "true"}}},
                 ],
-            },
+            ),
             opts=child,
         )
         self.service_monitor = self._service_monitor(name, meta) if i.service_monitor else None
         self.register_outputs({"service": self.service.metadata.name})
 
     def _migration_spec(self, image: str) -> dict:
-        return {
-            "backoff_limit": 3,
-            "template": {
-                "metadata": {"labels": labels("mlflow-db-migrate", **{DB_CLIENT: "true"})},
-                "spec": {
-                    "restart_policy": "Never",
-                    "automount_service_account_token": False,
-                    "security_context": pod_security(UID),
-                    "containers": [
-                        {
-                            "name": "migrate",
-                            "image": image,
-                            "command": list(migrate_command()),
-                            "env": env({"MLFLOW_BACKEND_STORE_URI": self.settings.backend_store_uri, "HOME": "/tmp"}),
-                            "resources": resources("100m", "256Mi", "1", "1Gi"),
-                            "security_context": container_security(),
-                            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
-                        }
-                    ],
-                    "volumes": [tmp_volume()],
-                },
-            },
+        container = {
+            "name": "migrate",
+            "image": image,
+            "command": list(migrate_command()),
+            "env": env({"MLFLOW_BACKEND_STORE_URI": self.settings.backend_store_uri, "HOME": "/tmp"}),
+            "resources": resources("100m", "256Mi", "1", "1Gi"),
         }
+        return one_shot_job("mlflow-db-migrate", DB_CLIENT, UID, container, backoff=3)
 
     def _deployment_spec(self, i: ServerInputs) -> dict:
         health = {"path": "/health", "port": "http"}

@@ -11,8 +11,10 @@ from infra.config import IMAGES
 from infra.k8s.common import (
     S3_CLIENT,
     container_security,
+    ingress_only_from,
     labels,
-    pod_security,
+    one_shot_job,
+    pods_labelled,
     resources,
     selector,
     single_pod_stateful_set,
@@ -76,16 +78,7 @@ class ObjectStore(pulumi.ComponentResource):
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",
             metadata={"name": "minio-from-mlflow", **meta},
-            spec={
-                "pod_selector": {"match_labels": selector(NAME)},
-                "policy_types": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [{"pod_selector": {"match_labels": {S3_CLIENT: "true"}}}],
-                        "ports": [{"protocol": "TCP", "port": PORT}],
-                    }
-                ],
-            },
+            spec=ingress_only_from(NAME, PORT, pods_labelled(S3_CLIENT)),
             opts=child,
         )
         self.endpoint = f"http://{NAME}.{namespace}.svc.cluster.local:{PORT}"
@@ -112,34 +105,19 @@ class ObjectStore(pulumi.ComponentResource):
         return single_pod_stateful_set(NAME, UID, container, [tmp_volume()], storage, storage_class)
 
     def _job(self, bucket: str) -> dict:
-        return {
-            "backoff_limit": 10,
-            "template": {
-                "metadata": {"labels": labels("minio-bucket", **{S3_CLIENT: "true"})},
-                "spec": {
-                    "restart_policy": "OnFailure",
-                    "automount_service_account_token": False,
-                    "security_context": pod_security(UID),
-                    "containers": [
-                        {
-                            "name": "mc",
-                            "image": IMAGES["mc"],
-                            "command": ["sh", "-c", BUCKET_SCRIPT],
-                            "env": [
-                                _secret_env("MINIO_ROOT_USER", "minio-root", "user"),
-                                _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password"),
-                                _secret_env("MLFLOW_ACCESS_KEY", "minio-mlflow-user", "access-key"),
-                                _secret_env("MLFLOW_SECRET_KEY", "minio-mlflow-user", "secret-key"),
-                                {"name": "BUCKET", "value": bucket},
-                                {"name": "HOME", "value": "/tmp"},
-                                {"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"},
-                            ],
-                            "resources": resources("50m", "64Mi", "500m", "256Mi"),
-                            "security_context": container_security(),
-                            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
-                        }
-                    ],
-                    "volumes": [tmp_volume()],
-                },
-            },
+        container = {
+            "name": "mc",
+            "image": IMAGES["mc"],
+            "command": ["sh", "-c", BUCKET_SCRIPT],
+            "env": [
+                _secret_env("MINIO_ROOT_USER", "minio-root", "user"),
+                _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password"),
+                _secret_env("MLFLOW_ACCESS_KEY", "minio-mlflow-user", "access-key"),
+                _secret_env("MLFLOW_SECRET_KEY", "minio-mlflow-user", "secret-key"),
+                {"name": "BUCKET", "value": bucket},
+                {"name": "HOME", "value": "/tmp"},
+                {"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"},
+            ],
+            "resources": resources("50m", "64Mi", "500m", "256Mi"),
         }
+        return one_shot_job("minio-bucket", S3_CLIENT, UID, container, backoff=10, restart_policy="OnFailure")

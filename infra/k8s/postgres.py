@@ -10,7 +10,9 @@ from infra.config import IMAGES
 from infra.k8s.common import (
     DB_CLIENT,
     container_security,
+    ingress_only_from,
     labels,
+    pods_labelled,
     resources,
     selector,
     single_pod_stateful_set,
@@ -64,16 +66,7 @@ class Postgres(pulumi.ComponentResource):
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",
             metadata={"name": "postgres-from-mlflow", "namespace": namespace, "labels": labels(NAME)},
-            spec={
-                "pod_selector": {"match_labels": selector(NAME)},
-                "policy_types": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [{"pod_selector": {"match_labels": {DB_CLIENT: "true"}}}],
-                        "ports": [{"protocol": "TCP", "port": PORT}],
-                    }
-                ],
-            },
+            spec=ingress_only_from(NAME, PORT, pods_labelled(DB_CLIENT)),
             opts=child,
         )
         host = f"{NAME}.{namespace}.svc.cluster.local:{PORT}"
