@@ -3,8 +3,9 @@
 `mlflow server --workers N` (N > 1) runs uvicorn's multi-process listener, whose sockets
 lose TCP_NODELAY (uvicorn issue 3149). The server then sends a response's body segment only
 after the client ACKs the header segment, and Linux delays that ACK by up to 40 ms on a
-kept-alive connection. Measured here: a registry GET takes ~60 ms instead of ~17 ms and a
-tag write ~124 ms instead of ~38 ms (bench/stall.py).
+kept-alive connection. Measured here against a 2-worker server: a registry GET takes 72 ms
+instead of 28 ms and a tag write 143 ms instead of 59 ms (bench/registry_bench.py, part 4;
+bench/RESULTS.md).
 
 We cannot fix servers we do not run, so the client asks the kernel to ACK at once: it sets
 TCP_QUICKACK on the socket right before reading each response (the flag is not sticky, so

@@ -366,3 +366,29 @@ def test_no_hard_coded_credentials_in_the_repository():
             assert default not in text, f"{name} contains the guide's default credential {default!r}"
         if name.startswith(("infra/", "Pulumi", ".github/", "reconciler/", "examples/")):
             assert not assignment.search(text), f"{name}: {assignment.search(text).group(0)}"
+
+
+def test_project_file_declares_config_as_pulumi_accepts_and_stacks_match_it():
+    """Pulumi types project config as string, integer, boolean or array (arrays need `items`) and
+    checks stack values against those types; a violation stops `pulumi up` before it starts."""
+    from ruamel.yaml import YAML
+
+    project = YAML(typ="safe").load((REPO / "Pulumi.yaml").read_text())
+    assert project["runtime"]["name"] == "python" and project["main"] == "infra/"
+    python_types = {"string": str, "integer": int, "boolean": bool, "array": list}
+    declared = project["config"]
+    for key, decl in declared.items():
+        assert set(decl) <= {"type", "items", "description", "secret", "default"}, key
+        assert decl["type"] in python_types, f"{key}: type {decl['type']!r} is not one Pulumi accepts"
+        assert decl["type"] != "array" or "items" in decl, key
+        if "default" in decl:
+            assert isinstance(decl["default"], python_types[decl["type"]]), key
+    for stack in ("local", "prod"):
+        values = YAML(typ="safe").load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
+        for full_key, value in values.items():
+            key = full_key.split(":", 1)[1]
+            if key in declared:
+                expected = python_types[declared[key]["type"]]
+                assert isinstance(value, expected) and not (expected is int and isinstance(value, bool)), (
+                    f"Pulumi.{stack}.yaml {full_key}: {value!r} is not {declared[key]['type']}"
+                )
