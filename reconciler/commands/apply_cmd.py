@@ -11,7 +11,7 @@ import click
 from reconciler import api, render
 from reconciler.apply import Audit, Report
 from reconciler.commands import err, models_dir_option, out, progress, status
-from reconciler.errors import ApplyFailed, PlanFileError
+from reconciler.errors import ApplyFailed, PlanFileError, ReconcilerError
 from reconciler.plan import Plan
 
 
@@ -76,7 +76,12 @@ def command(
     render.to_text(the_plan, out, session.target.describe())
     if not the_plan.has_changes():
         return 0
-    if plan_file is None and not yes and err.is_terminal:
+    if plan_file is None and not yes:
+        if not err.is_terminal:
+            raise ReconcilerError(
+                "refusing to apply an unreviewed plan without a terminal to confirm on; "
+                "pass --yes, or apply a saved plan: reconciler plan --out plan.json"
+            )
         click.confirm("Apply these changes?", abort=True, err=True)
     audit = Audit(the_plan.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
     with progress("Applying", len(the_plan.changes)) as advance:

@@ -78,6 +78,16 @@ def test_one_bad_file_means_nothing_is_written(registry):
     (models / "broken.yaml").unlink()
 
 
+def test_direct_apply_without_a_terminal_needs_yes(registry):
+    (registry / "models" / "churn.yaml").write_text("name: churn\ndescription: unreviewed\n")
+    done = run(registry, "apply")
+    assert done.returncode == 1 and "pass --yes, or apply a saved plan" in done.stderr
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{registry / 'mlflow.db'}"
+    assert MlflowClient(registry_uri=uri, tracking_uri=uri).get_registered_model("churn").description != "unreviewed"
+
+
 def test_validate_is_offline_by_default(tmp_path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "m.yaml").write_text("name: m\naliases: {champion: 7}\n")

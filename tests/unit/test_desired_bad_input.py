@@ -39,6 +39,7 @@ def test_a_good_file_loads(tmp_path):
         ("name: other\n", "churn.yaml:1: name 'other' differs from the file name"),
         ("name: churn\naliases:\n  latest: 1\n", "/aliases: 'latest' does not match"),
         ("name: churn\ntags:\n  gitops.audit: x\n", "/tags: 'gitops.audit' does not match"),
+        ("name: churn\ntags:\n  'team|owner': x\n", "/tags: 'team|owner' does not match"),
         ("- just\n- a list\n", "churn.yaml:1: expected a mapping"),
         (
             "name: churn\nversions:\n  1: {stage: Production}\n  2: {stage: Production}\n"
