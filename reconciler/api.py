@@ -55,27 +55,40 @@ def check(desired: Sequence[DesiredModel], live: LiveState) -> None:
 
 
 def plan(session: Session, desired: Sequence[DesiredModel], changed_only: bool = True) -> Plan:
+    return plan_and_live(session, desired, changed_only)[0]
+
+
+def plan_and_live(
+    session: Session, desired: Sequence[DesiredModel], changed_only: bool = True
+) -> tuple[Plan, LiveState]:
     live = session.with_run_status(desired, session.read(), changed_only)
     check(desired, live)
-    return build_plan(desired, live)
+    return build_plan(desired, live), live
 
 
 def desired_from_plan(saved: Plan, source: str) -> list[DesiredModel]:
     return [desired_mod.from_document(doc, f"{source}#{doc['name']}") for doc in saved.desired]
 
 
-def fresh_or_stale(session: Session, saved: Plan, source: str) -> Plan | None:
-    """The saved plan if the registry still matches it; None if it was already applied; else refuse."""
+def fresh_or_stale(session: Session, saved: Plan, source: str) -> tuple[Plan | None, LiveState]:
+    """(the saved plan, live) if the registry still matches it; (None, live) if it was already
+    applied; else refuse."""
     live = session.read()
     now = fingerprint(live, saved.scope)
     if now == saved.live_fingerprint:
-        return saved
+        return saved, live
     if not build_plan(desired_from_plan(saved, source), live).has_changes():
-        return None
+        return None, live
     raise StalePlanError(
         f"{source}: the registry changed since this plan was made (live state {now[:19]}…, "
         f"plan made against {saved.live_fingerprint[:19]}…); run 'reconciler plan' again and review the new plan"
     )
+
+
+def _applier(session: Session, concurrency: int, on_progress: Callable[[int], None]) -> Applier:
+    if session.target.embedded or not session.target.registry_uri.startswith(("http://", "https://")):
+        concurrency = 1  # a local database file takes one writer at a time
+    return Applier(session.client, session.target, concurrency, on_progress)
 
 
 def apply(
@@ -84,7 +97,12 @@ def apply(
     audit: Audit,
     concurrency: int,
     on_progress: Callable[[int], None] = lambda n: None,
+    live: LiveState | None = None,
 ) -> Report:
-    if session.target.embedded or not session.target.registry_uri.startswith(("http://", "https://")):
-        concurrency = 1  # a local database file takes one writer at a time
-    return Applier(session.client, session.target, concurrency, on_progress).apply(the_plan, audit)
+    """`live`: the registry as read for the plan (its audit records are kept as history)."""
+    return _applier(session, concurrency, on_progress).apply(the_plan, audit, live)
+
+
+def complete_audit(session: Session, applied: Plan, audit: Audit, live: LiveState, concurrency: int) -> Report:
+    """For a plan already applied: write the audit records a failed audit write left out."""
+    return _applier(session, concurrency, lambda n: None).complete_audit(applied, audit, live)

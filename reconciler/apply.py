@@ -18,10 +18,13 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 
 from reconciler.plan import Action, Change, Field, Plan
 from reconciler.registry import Target, classify
-from reconciler.state import AUDIT_NAMESPACE
+from reconciler.state import AUDIT_NAMESPACE, LiveState
 
 AUDIT_TAG = AUDIT_NAMESPACE + "audit"
-MAX_AUDIT_CHANGES = 20
+MAX_AUDIT_CHANGES = 20  # change descriptions kept per record
+MAX_HISTORY = 25  # earlier records kept under "history", newest first
+MAX_AUDIT_CHARS = 60_000  # MLflow accepts tag values up to 100,000 characters; oldest history goes first
+MAX_VALUE_CHARS = 80  # before/after values in a change description
 TRANSIENT_HTTP = {429, 500, 502, 503, 504}
 
 
@@ -36,7 +39,9 @@ class Audit:
     actor: str | None = None
     applied_at: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
-    def tag_value(self, changes: Sequence[Change]) -> str:
+    def tag_value(self, changes: Sequence[Change], previous: str | None = None, late: bool = False) -> str:
+        """The record for one entity: this apply, then the entity's earlier records under "history"
+        (newest first, bounded), so a later apply does not erase who made an earlier change."""
         record: dict[str, Any] = {
             "plan": self.plan_hash,
             "applied_at": self.applied_at,
@@ -48,7 +53,27 @@ class Audit:
         }
         if len(changes) > MAX_AUDIT_CHANGES:
             record["more_changes"] = len(changes) - MAX_AUDIT_CHANGES
-        return json.dumps({k: v for k, v in record.items() if v is not None}, separators=(",", ":"))
+        if late:
+            record["recorded_late"] = True  # written by a re-run: the audit write of the apply had failed
+        record = {k: v for k, v in record.items() if v is not None}
+        history = _history(previous)[:MAX_HISTORY]
+        while True:
+            value = json.dumps({**record, "history": history} if history else record, separators=(",", ":"))
+            if len(value) <= MAX_AUDIT_CHARS or not history:
+                return value
+            history = history[:-1]
+
+
+def _history(previous: str | None) -> list[dict[str, Any]]:
+    """Earlier records from the entity's current audit tag (tolerating a hand-edited or foreign value)."""
+    try:
+        last = json.loads(previous) if previous else None
+    except ValueError:
+        return []
+    if not isinstance(last, dict):
+        return []
+    older = last.pop("history", [])
+    return [last, *(r for r in older if isinstance(r, dict))] if isinstance(older, list) else [last]
 
 
 @dataclass(frozen=True)
@@ -65,16 +90,28 @@ class Result:
 @dataclass(frozen=True)
 class Report:
     results: tuple[Result, ...]
-    audited: int
+    audits: tuple[Result, ...] = ()  # one audit-tag write per touched model or version
+
+    @property
+    def audited(self) -> int:
+        return sum(1 for r in self.audits if r.ok)
 
     def failed(self) -> tuple[Result, ...]:
         return tuple(r for r in self.results if not r.ok)
+
+    def audit_failed(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.audits if not r.ok)
 
 
 def describe(c: Change) -> str:
     what = c.address.field.value if c.address.key is None else f"{c.address.field.value}[{c.address.key}]"
     where = f"v{c.address.version} " if c.address.version is not None else ""
-    return f"{c.action.symbol} {where}{what}: {c.before!r} -> {c.after!r}"
+    return f"{c.action.symbol} {where}{what}: {_short(c.before)} -> {_short(c.after)}"
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
 
 
 # One table: how each kind of change is written. (field, on a version?, delete?) -> call.
@@ -138,7 +175,8 @@ class Applier:
         self.concurrency = max(1, concurrency)
         self.on_progress = on_progress
 
-    def apply(self, plan: Plan, audit: Audit) -> Report:
+    def apply(self, plan: Plan, audit: Audit, live: LiveState | None = None) -> Report:
+        """`live`: the registry as read for this plan; its audit records become each entity's history."""
         results: list[Result] = []
         failed_models: set[str] = set()
         for wave in (0, 1, 2):
@@ -146,8 +184,13 @@ class Applier:
             done = self._run(batch, failed_models)
             failed_models |= {r.change.address.model for r in done if wave == 0 and not r.ok}
             results.extend(done)
-        audited = self._audit(results, audit)
-        return Report(tuple(results), audited)
+        return Report(tuple(results), self._audit(results, audit, live))
+
+    def complete_audit(self, plan: Plan, audit: Audit, live: LiveState) -> Report:
+        """Write the audit records an earlier apply of `plan` left out (a failed audit write):
+        every entity the plan changes whose audit trail does not name this plan."""
+        results = [Result(c) for c in plan.changes if not _audited(live, c.address.model, c.address.version, plan)]
+        return Report((), self._audit(results, audit, live, late=True))
 
     def _run(self, changes: Sequence[Change], skip_models: set[str]) -> list[Result]:
         def one(c: Change) -> Result:
@@ -170,16 +213,36 @@ class Applier:
             return Result(c, str(error) if error else f"{type(e).__name__}: {e}")
         return Result(c)
 
-    def _audit(self, results: Iterable[Result], audit: Audit) -> int:
+    def _audit(
+        self, results: Iterable[Result], audit: Audit, live: LiveState | None, late: bool = False
+    ) -> tuple[Result, ...]:
         touched: dict[tuple[str, int | None], list[Change]] = {}
         for r in results:
             if r.ok:
                 a = r.change.address
                 # Aliases live on the registered model, so their audit record does too.
                 touched.setdefault((a.model, a.version), []).append(r.change)
-        writes = [_audit_change(model, version, audit.tag_value(cs)) for (model, version), cs in touched.items()]
-        done = self._run(writes, set())
-        return sum(1 for r in done if r.ok)
+        writes = [
+            _audit_change(model, version, audit.tag_value(cs, _current_audit(live, model, version), late))
+            for (model, version), cs in touched.items()
+        ]
+        return tuple(self._run(writes, set()))
+
+
+def _current_audit(live: LiveState | None, model: str, version: int | None) -> str | None:
+    m = live.models.get(model) if live else None
+    if m is None:
+        return None
+    if version is None:
+        return m.tags.get(AUDIT_TAG)
+    v = m.versions.get(version)
+    return v.tags.get(AUDIT_TAG) if v else None
+
+
+def _audited(live: LiveState, model: str, version: int | None, plan: Plan) -> bool:
+    """Whether the entity's audit trail (latest record or history) names `plan`."""
+    records = _history(_current_audit(live, model, version))
+    return any(r.get("plan") == plan.plan_hash for r in records)
 
 
 def _audit_change(model: str, version: int | None, value: str) -> Change:

@@ -62,17 +62,25 @@ def command(
 ) -> int:
     """Apply PLAN_FILE exactly as reviewed, or (without it) plan and apply the files in one step."""
     session = api.Session.open()
+
+    def audit_of(p: Plan) -> Audit:
+        return Audit(p.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
+
     if plan_file is not None:
         saved = read_plan(plan_file)
         with status(f"Checking {session.target.describe()} against {plan_file}…"):
-            the_plan = api.fresh_or_stale(session, saved, str(plan_file))
+            the_plan, live = api.fresh_or_stale(session, saved, str(plan_file))
         if the_plan is None:
-            out.print(f"Nothing to do: the registry already matches {plan_file}.")
-            return 0
+            completed = api.complete_audit(session, saved, audit_of(saved), live, concurrency)
+            if not completed.audits:
+                out.print(f"Nothing to do: the registry already matches {plan_file}.")
+                return 0
+            out.print(f"The registry already matches {plan_file}; completing its audit trail.")
+            return _report(completed, plan_file)
     else:
         desired = api.load(models_dir)
         with status(f"Reading {session.target.describe()}…"):
-            the_plan = api.plan(session, desired)
+            the_plan, live = api.plan_and_live(session, desired)
     render.to_text(the_plan, out, session.target.describe())
     if not the_plan.has_changes():
         return 0
@@ -83,21 +91,33 @@ def command(
                 "pass --yes, or apply a saved plan: reconciler plan --out plan.json"
             )
         click.confirm("Apply these changes?", abort=True, err=True)
-    audit = Audit(the_plan.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
     with progress("Applying", len(the_plan.changes)) as advance:
-        report = api.apply(session, the_plan, audit, concurrency, advance)
-    return _report(report)
+        report = api.apply(session, the_plan, audit_of(the_plan), concurrency, advance, live)
+    return _report(report, plan_file)
 
 
-def _report(report: Report) -> int:
-    failed = report.failed()
+def _report(report: Report, plan_file: Path | None) -> int:
+    failed, unaudited = report.failed(), report.audit_failed()
     applied = len(report.results) - len(failed)
     out.print(f"\nApplied {applied} change(s); audit trail written on {report.audited} entit(ies).")
     for r in failed:
         err.print(f"failed: {r.change.address}: {r.error}", style="red")
+    for r in unaudited:
+        where = r.change.address.model + (f" v{r.change.address.version}" if r.change.address.version else "")
+        err.print(f"audit record not written: {where}: {r.error}", style="red")
     if failed:
         raise ApplyFailed(
             f"{len(failed)} of {len(report.results)} change(s) failed (listed above); the rest were "
             "applied. Fix the cause and run 'reconciler plan' and 'apply' again: it converges"
+        )
+    if unaudited:
+        again = (
+            f"run 'reconciler apply {plan_file}' again to write the missing records"
+            if plan_file
+            else "a one-step apply cannot re-create them; apply saved plans (reconciler plan --out) so a re-run can"
+        )
+        raise ApplyFailed(
+            f"every change was applied, but the audit record on {len(unaudited)} entit(ies) was not written "
+            f"(listed above); {again}"
         )
     return 0

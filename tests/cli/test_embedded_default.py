@@ -54,6 +54,32 @@ def test_plan_apply_plan_on_the_embedded_registry(registry):
     assert again.returncode == 0 and "No changes" in again.stdout
 
 
+def test_rerunning_an_applied_plan_writes_a_missing_audit_record_and_keeps_history(registry):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{registry / 'mlflow.db'}"
+    client = MlflowClient(registry_uri=uri, tracking_uri=uri)
+    plan_hash = json.loads((registry / "plan.json").read_text())["plan_hash"]
+    assert json.loads(client.get_registered_model("churn").tags["gitops.audit"])["plan"] == plan_hash
+    client.delete_registered_model_tag("churn", "gitops.audit")  # as if that audit write had failed
+
+    completed = run(registry, "apply", "plan.json")
+    assert completed.returncode == 0, completed.stderr
+    assert "completing its audit trail" in completed.stdout and "audit trail written on 1 entit" in completed.stdout
+    record = json.loads(client.get_registered_model("churn").tags["gitops.audit"])
+    assert record["plan"] == plan_hash and record["recorded_late"] is True
+    assert "Nothing to do" in run(registry, "apply", "plan.json").stdout
+
+    # A later apply on the same model keeps this record under "history".
+    (registry / "models" / "churn.yaml").write_text(
+        "name: churn\ndescription: Churn model\ntags: {team: churn}\n"
+        "aliases: {champion: 2}\nversions:\n  2: {stage: Production}\n"
+    )
+    assert run(registry, "apply", "--yes", "--commit", "c2").returncode == 0
+    latest = json.loads(client.get_registered_model("churn").tags["gitops.audit"])
+    assert latest["commit"] == "c2" and [h["plan"] for h in latest["history"]] == [plan_hash]
+
+
 def test_tampered_plan_is_refused(registry):
     (registry / "models" / "churn.yaml").write_text("name: churn\ndescription: Tampered test\n")
     assert run(registry, "plan", "--out", "p.json").returncode == 0

@@ -13,9 +13,10 @@ import threading
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, TEMPORARILY_UNAVAILABLE
 
-from reconciler.apply import AUDIT_TAG, Applier, Audit
+from reconciler.apply import AUDIT_TAG, MAX_AUDIT_CHANGES, MAX_AUDIT_CHARS, MAX_HISTORY, Applier, Audit
 from reconciler.plan import Action, Address, Change, Field, Plan, sorted_changes
 from reconciler.registry import Target
+from reconciler.state import LiveModel, LiveState, LiveVersion, Stage
 
 TARGET = Target("http://registry", "http://registry", embedded=False)
 
@@ -104,3 +105,63 @@ def test_changes_of_a_model_that_could_not_be_created_are_skipped():
     assert set(failed) == {"new"} and len(report.failed()) == 2
     assert any(r.skipped for r in report.failed())
     assert not any(c[1] == "new" for c in client.calls if c[0] != "create_registered_model")
+
+
+def _live_with_audit(model_audit: str | None, version_audit: str | None = None) -> LiveState:
+    tags = {AUDIT_TAG: version_audit} if version_audit else {}
+    versions = {n: LiveVersion(n, Stage.STAGING, "", tags) for n in (1, 2)}
+    m = LiveModel("m", "", {AUDIT_TAG: model_audit} if model_audit else {}, {}, versions)
+    return LiveState({"m": m})
+
+
+def _written_audit(client: RecordingClient, model: str, version: str | None = None) -> dict:
+    for c in client.calls:
+        on_model = c[0] == "set_registered_model_tag"
+        if c[-2] == AUDIT_TAG and c[1] == model and (version is None) == on_model and (on_model or c[2] == version):
+            return json.loads(c[-1])
+    raise AssertionError(f"no audit write on {model} {version}")
+
+
+def test_a_later_apply_keeps_the_earlier_records_as_history():
+    first = Audit("sha256:first", commit="aaa", approvers=("lead",)).tag_value([PLAN.changes[0]])
+    client = RecordingClient()
+    Applier(client, TARGET, concurrency=1).apply(PLAN, Audit("sha256:p", commit="bbb"), _live_with_audit(first))
+    record = _written_audit(client, "m")
+    assert record["commit"] == "bbb" and record["plan"] == "sha256:p"
+    history = [(h["plan"], h["commit"], h["approved_by"]) for h in record["history"]]
+    assert history == [("sha256:first", "aaa", ["lead"])]
+    assert "history" not in _written_audit(client, "new")  # a new model has no earlier record
+
+
+def test_history_is_bounded_in_records_and_size():
+    value = None
+    for i in range(MAX_HISTORY + 10):
+        value = Audit(f"sha256:{i}").tag_value([PLAN.changes[0]], value)
+    record = json.loads(value)
+    assert record["plan"] == f"sha256:{MAX_HISTORY + 9}" and len(record["history"]) == MAX_HISTORY
+    assert record["history"][0]["plan"] == f"sha256:{MAX_HISTORY + 8}"  # newest first, oldest dropped
+    huge = change("m", Field.DESCRIPTION, after="x" * 50_000)
+    many = [change("m", Field.TAG, key=f"k{i}", after="y" * 5_000) for i in range(MAX_AUDIT_CHANGES + 5)]
+    for i in range(MAX_HISTORY):
+        value = Audit(f"sha256:big{i}").tag_value([huge, *many], value)
+    assert len(value) <= MAX_AUDIT_CHARS and json.loads(value)["more_changes"] == 6
+    assert Audit("sha256:x").tag_value([huge], "not json {")  # a hand-edited tag does not break an apply
+
+
+def test_a_failed_audit_write_is_reported_and_a_rerun_of_the_plan_writes_it():
+    denied = MlflowException("denied", error_code=PERMISSION_DENIED)
+    client = RecordingClient({"set_registered_model_tag:m": [denied]})
+    report = Applier(client, TARGET, concurrency=2).apply(PLAN, Audit("sha256:p"))
+    assert not report.failed()
+    (missing,) = report.audit_failed()
+    assert missing.change.address.model == "m" and "denied permission (HTTP 403)" in missing.error
+
+    # The re-run sees the changes applied: it writes only the records that are missing, marked late
+    # (here: on model m, and on the model "new", absent from this live state).
+    version_audit = Audit(PLAN.plan_hash).tag_value([PLAN.changes[0]])
+    live = _live_with_audit(model_audit=None, version_audit=version_audit)
+    again = RecordingClient()
+    completed = Applier(again, TARGET, concurrency=2).complete_audit(PLAN, Audit(PLAN.plan_hash), live)
+    written = {(c[0], c[1]) for c in again.calls}
+    assert ("set_registered_model_tag", "m") in written and ("set_model_version_tag", "m") not in written
+    assert _written_audit(again, "m")["recorded_late"] is True and completed.audited == len(written)
