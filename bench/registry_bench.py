@@ -51,7 +51,41 @@ def populate(db_uri: str, models: int, versions: int) -> float:
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(one, range(models)))
+    # Fresh tables have no planner statistics until autovacuum gets to them (up to a minute later);
+    # until then PostgreSQL picks plans that make a models search take ~15 s. A registry in service
+    # has statistics, so gather them now rather than measure that minute.
+    import psycopg
+
+    with psycopg.connect(db_uri, autocommit=True) as conn:
+        conn.execute("ANALYZE")
     return time.perf_counter() - started
+
+
+ROLES = {"mlflow server": ("uvicorn", "mlflow.server"), "postgres": ("postgres",), "proxy": ("tests.proxy",)}
+
+
+def cpu_seconds() -> dict[tuple[str, str], float]:
+    """CPU time used so far by each process of this benchmark: (role, pid) -> seconds (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[tuple[str, str], float] = {("reconciler (this process)", "self"): time.process_time()}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        role = next((r for r, marks in ROLES.items() if any(m in cmdline for m in marks)), None)
+        if role:
+            used[(role, pid)] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def cpu_spent(before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]) -> dict[str, float]:
+    """CPU seconds by role between two snapshots (a process that exited in between is not counted)."""
+    spent = dict.fromkeys(["reconciler (this process)", *ROLES], 0.0)
+    for (role, pid), seconds in after.items():
+        spent[role] += seconds - before.get((role, pid), 0.0)
+    return spent
 
 
 def timed(fn):
@@ -119,6 +153,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20, help="models read the per-version way")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--replicas", type=int, default=2, help="replicas in the deployed-shape run")
+    parser.add_argument("--concurrency", type=int, default=8, help="the reconciler's parallel writes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     with postgres() as pg, s3_server(work) as s3:
@@ -169,14 +204,29 @@ def report(server, args, label: str, alias_version: int) -> None:
     )
 
     moved = [d.__class__(**{**d.__dict__, "aliases": {"champion": alias_version}}) for d in desired]
-    the_plan = build_plan(moved, session.read())
+    live = session.read()
+    the_plan = build_plan(moved, live)
     assert len(the_plan.changes) == args.models
-    seconds, result = timed(lambda: api.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), 8))
-    failed = result.failed()
+    before = cpu_seconds()
+    seconds, result = timed(
+        lambda: api.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), args.concurrency, live=live)
+    )
+    after = cpu_seconds()
+    failed = result.failed() + result.audit_failed()
+    writes = len(result.results) + len(result.audits)
     print(
-        f"3. Apply of {len(the_plan.changes)} changes (alias moves) with concurrency 8: {seconds:.2f} s "
-        f"({len(result.results)} changes + {result.audited} audit tags = "
-        f"{len(result.results) + result.audited} writes, {len(failed)} failed)"
+        f"3. Apply of {len(the_plan.changes)} changes (alias moves) with concurrency {args.concurrency}: "
+        f"{seconds:.2f} s ({len(result.results)} changes + {result.audited} audit tags = "
+        f"{writes} writes, {writes / seconds:.1f} writes/s, {len(failed)} failed)"
+    )
+    spent = cpu_spent(before, after)
+    total = sum(spent.values())
+    print("   CPU per write: " + ", ".join(f"{role} {t / writes * 1000:.1f} ms" for role, t in spent.items()))
+    cores = os.cpu_count() or 1
+    print(
+        f"   => {total / writes * 1000:.1f} ms of CPU per write; with {cores} cores fully used this machine can do "
+        f"at most {cores * writes / total:.0f} writes/s: these {writes} writes cannot take less than "
+        f"{total / cores:.1f} s here"
     )
     after = build_plan(moved, session.read())
     print(f"   re-plan after apply: {len(after.changes)} changes (idempotent)")
