@@ -175,11 +175,16 @@ def _read_http(store: Any, counter: CallCounter) -> tuple[list, list]:
     """
     raw_models = list(_json_pages(store, MODELS_ENDPOINT, "registered_models", MODELS_PAGE, counter))
     ranges = version_ranges([_latest_version(m) for m in raw_models])
+
+    def read_range(f: str | None) -> list[tuple[str, LiveVersion]]:
+        # Converted as each range arrives, while the others are still being served.
+        return [
+            _version_from_json(v)
+            for v in _json_pages(store, VERSIONS_ENDPOINT, "model_versions", VERSIONS_PAGE, counter, f)
+        ]
+
     with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-        pages = pool.map(
-            lambda f: list(_json_pages(store, VERSIONS_ENDPOINT, "model_versions", VERSIONS_PAGE, counter, f)), ranges
-        )
-        versions = [_version_from_json(v) for page in pages for v in page]
+        versions = [v for part in pool.map(read_range, ranges) for v in part]
     return [_model_from_json(m) for m in raw_models], versions
 
 

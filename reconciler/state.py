@@ -20,12 +20,20 @@ class Stage(str, Enum):
     ARCHIVED = "Archived"
 
 
+_EMPTY: Mapping = MappingProxyType({})
+
+
 def frozen_map(d: Mapping | None = None) -> Mapping:
-    return MappingProxyType(dict(sorted((d or {}).items())))
+    """A read-only copy with keys in sorted order (renders and fingerprints do not depend on input order)."""
+    if not d:
+        return _EMPTY  # most versions have no tags: 20,000 of them share one empty map
+    return MappingProxyType(dict(sorted(d.items())) if len(d) > 1 else dict(d))
 
 
 def user_tags(tags: Mapping[str, str]) -> Mapping[str, str]:
     """Tags without the reconciler's own audit namespace."""
+    if not tags:
+        return _EMPTY
     return frozen_map({k: v for k, v in tags.items() if not k.startswith(AUDIT_NAMESPACE)})
 
 
