@@ -56,24 +56,35 @@ class Audit:
         if late:
             record["recorded_late"] = True  # written by a re-run: the audit write of the apply had failed
         record = {k: v for k, v in record.items() if v is not None}
-        history = _history(previous)[:MAX_HISTORY]
+        history, truncated = _trail(previous)
+        if len(history) > MAX_HISTORY:
+            history, truncated = history[:MAX_HISTORY], True
         while True:
-            value = json.dumps({**record, "history": history} if history else record, separators=(",", ":"))
+            value = json.dumps(
+                {
+                    **record,
+                    **({"history": history} if history else {}),
+                    **({"history_truncated": True} if truncated else {}),
+                },
+                separators=(",", ":"),
+            )
             if len(value) <= MAX_AUDIT_CHARS or not history:
                 return value
-            history = history[:-1]
+            history, truncated = history[:-1], True
 
 
-def _history(previous: str | None) -> list[dict[str, Any]]:
-    """Earlier records from the entity's current audit tag (tolerating a hand-edited or foreign value)."""
+def _trail(value: str | None) -> tuple[list[dict[str, Any]], bool]:
+    """An entity's audit records from its tag, newest first, and whether older ones were dropped.
+    A hand-edited or foreign value counts as no record."""
     try:
-        last = json.loads(previous) if previous else None
+        last = json.loads(value) if value else None
     except ValueError:
-        return []
+        return [], False
     if not isinstance(last, dict):
-        return []
+        return [], False
     older = last.pop("history", [])
-    return [last, *(r for r in older if isinstance(r, dict))] if isinstance(older, list) else [last]
+    truncated = bool(last.pop("history_truncated", False))
+    return [last, *(r for r in older if isinstance(r, dict))] if isinstance(older, list) else [last], truncated
 
 
 @dataclass(frozen=True)
@@ -240,9 +251,10 @@ def _current_audit(live: LiveState | None, model: str, version: int | None) -> s
 
 
 def _audited(live: LiveState, model: str, version: int | None, plan: Plan) -> bool:
-    """Whether the entity's audit trail (latest record or history) names `plan`."""
-    records = _history(_current_audit(live, model, version))
-    return any(r.get("plan") == plan.plan_hash for r in records)
+    """Whether the entity's audit trail names `plan`. A trail whose oldest records were dropped
+    cannot tell, and counts as audited: an old saved plan re-run must not add a record."""
+    records, truncated = _trail(_current_audit(live, model, version))
+    return truncated or any(r.get("plan") == plan.plan_hash for r in records)
 
 
 def _audit_change(model: str, version: int | None, value: str) -> Change:

@@ -27,13 +27,11 @@ def frozen_map(d: Mapping | None = None) -> Mapping:
     """A read-only copy with keys in sorted order (renders and fingerprints do not depend on input order)."""
     if not d:
         return _EMPTY  # most versions have no tags: 20,000 of them share one empty map
-    return MappingProxyType(dict(sorted(d.items())) if len(d) > 1 else dict(d))
+    return MappingProxyType(dict(sorted(d.items())))
 
 
 def user_tags(tags: Mapping[str, str]) -> Mapping[str, str]:
     """Tags without the reconciler's own audit namespace."""
-    if not tags:
-        return _EMPTY
     return frozen_map({k: v for k, v in tags.items() if not k.startswith(AUDIT_NAMESPACE)})
 
 

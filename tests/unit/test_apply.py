@@ -140,6 +140,7 @@ def test_history_is_bounded_in_records_and_size():
     record = json.loads(value)
     assert record["plan"] == f"sha256:{MAX_HISTORY + 9}" and len(record["history"]) == MAX_HISTORY
     assert record["history"][0]["plan"] == f"sha256:{MAX_HISTORY + 8}"  # newest first, oldest dropped
+    assert record["history_truncated"] is True and "history_truncated" not in record["history"][0]
     huge = change("m", Field.DESCRIPTION, after="x" * 50_000)
     many = [change("m", Field.TAG, key=f"k{i}", after="y" * 5_000) for i in range(MAX_AUDIT_CHANGES + 5)]
     for i in range(MAX_HISTORY):
@@ -165,3 +166,13 @@ def test_a_failed_audit_write_is_reported_and_a_rerun_of_the_plan_writes_it():
     written = {(c[0], c[1]) for c in again.calls}
     assert ("set_registered_model_tag", "m") in written and ("set_model_version_tag", "m") not in written
     assert _written_audit(again, "m")["recorded_late"] is True and completed.audited == len(written)
+
+
+def test_an_old_plan_rerun_adds_no_record_where_the_trail_was_truncated():
+    value = None
+    for i in range(MAX_HISTORY + 2):  # many later applies: the oldest records were dropped
+        value = Audit(f"sha256:later{i}").tag_value([PLAN.changes[0]], value)
+    live = _live_with_audit(model_audit=value, version_audit=value)
+    again = RecordingClient()
+    Applier(again, TARGET, concurrency=1).complete_audit(PLAN, Audit(PLAN.plan_hash), live)
+    assert {c[1] for c in again.calls} == {"new"}  # only the model absent from the registry read
