@@ -86,8 +86,8 @@ def fresh_or_stale(session: Session, saved: Plan, source: str) -> tuple[Plan | N
 
 
 def _applier(session: Session, concurrency: int, on_progress: Callable[[int], None]) -> Applier:
-    if session.target.embedded or not session.target.registry_uri.startswith(("http://", "https://")):
-        concurrency = 1  # a local database file takes one writer at a time
+    if not session.target.concurrent_writes:
+        concurrency = 1
     return Applier(session.client, session.target, concurrency, on_progress)
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from reconciler.errors import RegistryError
 from reconciler.http import install_quickack
@@ -43,8 +44,25 @@ class Target:
     embedded: bool
 
     def describe(self) -> str:
-        uri = self.registry_uri
+        """The registry URI for messages and logs, with any password in it masked."""
+        uri = redact(self.registry_uri)
         return f"{uri} (embedded default)" if self.embedded else uri
+
+    @property
+    def concurrent_writes(self) -> bool:
+        """A server, or a database server MLflow talks to directly (postgresql://, mysql://, mssql://),
+        takes concurrent writes; a SQLite file or a local file store takes one writer at a time."""
+        return self.registry_uri.startswith(("http://", "https://", "postgresql", "mysql", "mssql"))
+
+
+def redact(uri: str) -> str:
+    """`postgresql://user:secret@db/mlflow` -> `postgresql://user:***@db/mlflow` (CI logs and PR
+    comments show the registry; a database URI carries its password)."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def resolve_target(cwd: Path | None = None) -> Target:

@@ -9,8 +9,10 @@ import json
 import os
 import textwrap
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from ruamel.yaml import YAML
 
 from tests.integration.conftest import Stack, grant, run_cli, run_training
 
@@ -282,3 +284,24 @@ def test_unreachable_registry_is_a_one_line_error(tmp_path):
 
 def test_files_created_by_the_cli_stay_inside_the_work_dir(work):
     assert not Path(work["root"], "mlflow.db").exists()  # an HTTP registry never falls back to SQLite
+
+
+def test_a_database_uri_is_a_registry_too(live_stack, work, tmp_path):
+    """MLflow accepts the backend database as a tracking URI; so does the reconciler (admins only:
+    it bypasses the server's authentication). Writes then go straight to PostgreSQL, in parallel."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_TRACKING_URI"] = live_stack.server.env["MLFLOW_BACKEND_STORE_URI"]
+    assert run_cli(["import", MODEL], env, tmp_path).returncode == 0
+    path = tmp_path / "models" / f"{MODEL}.yaml"
+    yaml = YAML()
+    doc = yaml.load(path)
+    doc.setdefault("tags", {})["served_from"] = "database"
+    yaml.dump(doc, path)
+    plan = run_cli(["plan", "--detailed-exitcode"], env, tmp_path)
+    assert plan.returncode == 2 and "+ tag[served_from] = 'database'" in plan.stdout, plan.stdout + plan.stderr
+    password = urlsplit(env["MLFLOW_TRACKING_URI"]).password
+    assert password and password not in plan.stdout + plan.stderr and ":***@" in plan.stdout  # masked
+    done = run_cli(["apply", "--yes", "--commit", "db1"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    model = client(live_stack).get_registered_model(MODEL)  # read back through the server
+    assert model.tags["served_from"] == "database" and json.loads(model.tags["gitops.audit"])["commit"] == "db1"

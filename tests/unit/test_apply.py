@@ -15,7 +15,7 @@ from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EX
 
 from reconciler.apply import AUDIT_TAG, MAX_AUDIT_CHANGES, MAX_AUDIT_CHARS, MAX_HISTORY, Applier, Audit
 from reconciler.plan import Action, Address, Change, Field, Plan, sorted_changes
-from reconciler.registry import Target
+from reconciler.registry import Target, redact
 from reconciler.state import LiveModel, LiveState, LiveVersion, Stage
 
 TARGET = Target("http://registry", "http://registry", embedded=False)
@@ -176,3 +176,23 @@ def test_an_old_plan_rerun_adds_no_record_where_the_trail_was_truncated():
     again = RecordingClient()
     Applier(again, TARGET, concurrency=1).complete_audit(PLAN, Audit(PLAN.plan_hash), live)
     assert {c[1] for c in again.calls} == {"new"}  # only the model absent from the registry read
+
+
+def test_servers_and_database_servers_take_parallel_writes_sqlite_does_not():
+    def parallel(uri: str) -> bool:
+        return Target(uri, uri, embedded=False).concurrent_writes
+
+    assert parallel("https://mlflow.example.com") and parallel("postgresql://u@db/mlflow")
+    assert parallel("mysql+pymysql://u@db/mlflow")
+    assert not parallel("sqlite:///mlflow.db") and not parallel("./mlruns")
+
+
+def test_messages_show_a_registry_uri_without_its_password():
+    assert (
+        redact("postgresql+psycopg://mlflow:s3cr%40t@db:5432/mlflow")
+        == "postgresql+psycopg://mlflow:***@db:5432/mlflow"
+    )
+    assert redact("https://user:tok@mlflow.example.com/") == "https://user:***@mlflow.example.com/"
+    assert redact("https://mlflow.example.com") == "https://mlflow.example.com"
+    uri = "postgresql://u:pw@db/mlflow"
+    assert Target(uri, uri, embedded=False).describe() == "postgresql://u:***@db/mlflow"
