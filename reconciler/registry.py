@@ -52,7 +52,7 @@ class Target:
     def concurrent_writes(self) -> bool:
         """A server, or a database server MLflow talks to directly (postgresql://, mysql://, mssql://),
         takes concurrent writes; a SQLite file or a local file store takes one writer at a time."""
-        return self.registry_uri.startswith(("http://", "https://", "postgresql", "mysql", "mssql"))
+        return self.registry_uri.startswith(("http://", "https://", *DATABASE_SERVERS))
 
 
 def redact(uri: str) -> str:
@@ -89,7 +89,24 @@ def client(target: Target) -> Any:
     from mlflow import MlflowClient
 
     with translate_errors(target):
+        if target.registry_uri.startswith(DATABASE_SERVERS):
+            _probe_database(target.registry_uri)
         return MlflowClient(tracking_uri=target.tracking_uri, registry_uri=target.registry_uri)
+
+
+DATABASE_SERVERS = ("postgresql", "mysql", "mssql")
+
+
+def _probe_database(uri: str) -> None:
+    """One quick connection first: MLflow itself retries an unreachable database for ~100 s."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(uri, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -108,12 +125,17 @@ def translate_errors(target: Target, what: str = "registry") -> Iterator[None]:
 
 def classify(e: BaseException, target: Target, what: str = "registry") -> RegistryError | None:
     import requests
+    import sqlalchemy.exc
     from mlflow.exceptions import MlflowException
 
     where = f"{what} {target.describe()}"
     text = str(e)
     if isinstance(e, requests.exceptions.ConnectionError) or "Max retries exceeded" in text:
         return RegistryError(f"cannot reach the {where}; check MLFLOW_TRACKING_URI and that the server is up")
+    if isinstance(e, sqlalchemy.exc.OperationalError):  # a database URI: the driver's reason, never the URI
+        return RegistryError(
+            f"cannot use the {where}: {_first_line(str(e.orig))}; check MLFLOW_TRACKING_URI and that the database is up"
+        )
     if isinstance(e, MlflowException):
         status = e.get_http_status_code()
         if status == 401 or "401" in text.split("\n", 1)[0]:

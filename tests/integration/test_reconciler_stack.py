@@ -282,6 +282,17 @@ def test_unreachable_registry_is_a_one_line_error(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_unreachable_database_uri_is_a_one_line_error_without_the_password(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_TRACKING_URI"] = "postgresql://mlflow:hunter2secret@127.0.0.1:9/mlflow"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.yaml").write_text("name: m\n")
+    done = run_cli(["plan"], env, tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: cannot use the registry postgresql://mlflow:***@127.0.0.1:9/mlflow: ")
+    assert "hunter2secret" not in done.stdout + done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
 def test_files_created_by_the_cli_stay_inside_the_work_dir(work):
     assert not Path(work["root"], "mlflow.db").exists()  # an HTTP registry never falls back to SQLite
 
