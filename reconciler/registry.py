@@ -37,6 +37,9 @@ _HTTP_DEFAULTS = {
 }
 
 
+DATABASE_SERVERS = ("postgresql", "mysql", "mssql")  # URI schemes MLflow reaches through SQLAlchemy
+
+
 @dataclass(frozen=True)
 class Target:
     tracking_uri: str
@@ -92,9 +95,6 @@ def client(target: Target) -> Any:
         if target.registry_uri.startswith(DATABASE_SERVERS):
             _probe_database(target.registry_uri)
         return MlflowClient(tracking_uri=target.tracking_uri, registry_uri=target.registry_uri)
-
-
-DATABASE_SERVERS = ("postgresql", "mysql", "mssql")
 
 
 def _probe_database(uri: str) -> None:

@@ -103,10 +103,7 @@ def _report(report: Report, plan_file: Path | None) -> int:
     for r in failed:
         err.print(f"failed: {r.change.address}: {r.error}", style="red")
     for r in unaudited:
-        where = r.change.address.model + (
-            f" v{r.change.address.version}" if r.change.address.version is not None else ""
-        )
-        err.print(f"audit record not written: {where}: {r.error}", style="red")
+        err.print(f"audit record not written: {r.change.address}: {r.error}", style="red")
     if failed:
         raise ApplyFailed(
             f"{len(failed)} of {len(report.results)} change(s) failed (listed above); the rest were "
