@@ -26,11 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconciler import api, registry
-from reconciler.apply import Audit
-from reconciler.desired import from_document
+from reconciler import api
+from reconciler.audit import Audit
+from reconciler.document import from_document
 from reconciler.importer import live_document
 from reconciler.planner import build_plan
+from reconciler.target import Target
 from tests.services import mlflow_server, postgres, replicas, s3_server
 
 
@@ -178,7 +179,7 @@ def main() -> None:
 def report(server, args, label: str, alias_version: int) -> None:
     print(f"\n== {label}")
     os.environ.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=server.admin_password)
-    target = registry.Target(server.uri, server.uri, embedded=False)
+    target = Target(server.uri, server.uri, embedded=False)
     session = api.Session.open(target)
     live = session.read()
     assert sum(len(m.versions) for m in live.models.values()) == args.models * args.versions

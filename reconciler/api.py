@@ -1,108 +1,159 @@
-"""The engine: joins the separate parts (load, read, check, plan, apply). The CLI calls this."""
+"""The engine: joins the separate parts (load, read, check, plan, apply). The CLI calls this.
+
+An apply holds the registry's lock (reconciler/lock.py) from before it reads the registry until
+its journal entry is closed, so two applies never interleave. Under the lock it re-reads the
+registry, refuses a stale plan or one the planner would not produce, checks every value with
+MLflow's own validators, completes what earlier applies left open, opens its journal entry, and
+only then writes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler import desired as desired_mod
-from reconciler import registry
-from reconciler.apply import Applier, Audit, Report
-from reconciler.errors import StalePlanError, ValidationErrors
+from reconciler import mlflow_rules
+from reconciler.apply import Applier, Result
+from reconciler.audit import Audit
+from reconciler.errors import PlanFileError, RegistryError, StalePlanError, ValidationErrors
+from reconciler.journal import EXPERIMENT, Journal
+from reconciler.live import fingerprint
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
-from reconciler.references import check_references, promoted_versions
-from reconciler.state import DesiredModel, LiveState, fingerprint
+from reconciler.recording import Recovered, by_entity, recover, unrecorded, write_records
+from reconciler.references import check_references
+from reconciler.session import Session
+from reconciler.state import DesiredModel, LiveState
 
-
-@dataclass
-class Session:
-    """A registry connection plus the call counter the benchmark reads."""
-
-    target: registry.Target
-    client: Any
-    counter: registry.CallCounter
-
-    @classmethod
-    def open(cls, target: registry.Target | None = None) -> Session:
-        target = target or registry.resolve_target()
-        return cls(target, registry.client(target), registry.CallCounter())
-
-    def read(self) -> LiveState:
-        return registry.read_live(self.client, self.target, self.counter)
-
-    def with_run_status(self, desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> LiveState:
-        run_ids = {
-            live.models[m.name].versions[n].run_id
-            for m in desired
-            if m.name in live.models
-            for n in promoted_versions(m, live.models[m.name], changed_only)
-        }
-        status = registry.read_run_status(self.client, self.target, {r for r in run_ids if r}, self.counter)
-        return LiveState(live.models, status)
+__all__ = ["ApplyOptions", "Report", "Session", "apply", "check", "load", "plan", "plan_and_live"]
 
 
 def load(models_dir: Path) -> list[DesiredModel]:
     return desired_mod.load_models(models_dir)
 
 
-def check(desired: Sequence[DesiredModel], live: LiveState) -> None:
-    errors = check_references(desired, live)
+def check(desired: Sequence[DesiredModel], live: LiveState, changed_only: bool = True) -> None:
+    errors = check_references(desired, live, changed_only)
     if errors:
         raise ValidationErrors(errors)
 
 
-def plan(session: Session, desired: Sequence[DesiredModel], changed_only: bool = True) -> Plan:
-    return plan_and_live(session, desired, changed_only)[0]
+def plan(session: Session, desired: Sequence[DesiredModel]) -> Plan:
+    return plan_and_live(session, desired)[0]
 
 
-def plan_and_live(
-    session: Session, desired: Sequence[DesiredModel], changed_only: bool = True
-) -> tuple[Plan, LiveState]:
-    live = session.with_run_status(desired, session.read(), changed_only)
+def plan_and_live(session: Session, desired: Sequence[DesiredModel]) -> tuple[Plan, LiveState]:
+    live = session.with_runs(desired, session.read(), changed_only=True)
     check(desired, live)
-    return build_plan(desired, live), live
+    return build_plan(desired, live, session.target.identity), live
 
 
-def desired_from_plan(saved: Plan, source: str) -> list[DesiredModel]:
-    return [desired_mod.from_document(doc, f"{source}#{doc['name']}") for doc in saved.desired]
+@dataclass(frozen=True)
+class ApplyOptions:
+    concurrency: int = 8
+    lock_timeout: float = 300.0
+    on_progress: Callable[[int], None] = lambda n: None
+    on_wait: Callable[[str], None] = lambda holder: None
+    holder: dict[str, str] = field(default_factory=dict)  # who is applying, shown to waiting applies
 
 
-def fresh_or_stale(session: Session, saved: Plan, source: str) -> tuple[Plan | None, LiveState]:
-    """(the saved plan, live) if the registry still matches it; (None, live) if it was already
-    applied; else refuse."""
-    live = session.read()
+@dataclass(frozen=True)
+class Report:
+    plan: Plan
+    results: tuple[Result, ...] = ()
+    records: tuple[Result, ...] = ()  # one audit-record write per touched model or version
+    recovered: tuple[Recovered, ...] = ()
+    already_applied: bool = False
+
+    def failed(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+    def unrecorded(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.records if not r.ok)
+
+
+def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) -> Report:
+    if saved.registry != session.target.identity:
+        raise PlanFileError(
+            f"the plan was made against {saved.registry or 'an unnamed registry'}, not {session.target.identity}; "
+            "make the plan against the registry you apply it to"
+        )
+    clients = session.clients
+    with _locked(clients, options) as lease:
+        live = session.read()
+        already = _check_fresh(session, saved, live)
+        applier = Applier(clients, session.target, options.concurrency, options.on_progress, lease.ensure)
+        journal = Journal(clients.registry)
+        recovered = tuple(recover(journal, applier, live, session.target.identity))
+        if already or not saved.has_changes():
+            return Report(saved, recovered=recovered, already_applied=already)
+        _check_values(saved)
+        run_id = _open_journal(journal, saved, audit, session)
+        results = applier.apply(saved.changes)
+        owed = by_entity(r.change for r in results if r.ok)
+        records = write_records(applier, audit, run_id, owed, live)
+        journal.finish(run_id, results, unrecorded(records))
+    return Report(saved, results, records, recovered)
+
+
+def _check_fresh(session: Session, saved: Plan, live: LiveState) -> bool:
+    """False: the registry is as the plan found it, and the plan is what the planner makes of it.
+    True: the registry already holds what the plan's desired state asks. Else refuse."""
     now = fingerprint(live, saved.scope)
-    if now == saved.live_fingerprint:
-        return saved, live
-    if not build_plan(desired_from_plan(saved, source), live).has_changes():
-        return None, live
-    raise StalePlanError(
-        f"{source}: the registry changed since this plan was made (live state {now[:19]}…, "
-        f"plan made against {saved.live_fingerprint[:19]}…); run 'reconciler plan' again and review the new plan"
-    )
+    live = session.with_runs(saved.desired, live, changed_only=True)
+    fresh = build_plan(saved.desired, live, saved.registry)
+    if now != saved.live_fingerprint:
+        if not fresh.has_changes():
+            return True
+        raise StalePlanError(
+            f"the registry changed since this plan was made (live state {now[:19]}…, plan made against "
+            f"{saved.live_fingerprint[:19]}…); run 'reconciler plan' again and review the new plan"
+        )
+    check(saved.desired, live)
+    if fresh.changes != saved.changes or fresh.scope != saved.scope:
+        raise PlanFileError(
+            "the plan's changes are not what its desired state gives against this registry (was it edited?); "
+            "nothing was written; make the plan again"
+        )
+    return False
 
 
-def _applier(session: Session, concurrency: int, on_progress: Callable[[int], None]) -> Applier:
-    if not session.target.concurrent_writes:
-        concurrency = 1
-    return Applier(session.client, session.target, concurrency, on_progress)
+def _open_journal(journal: Journal, saved: Plan, audit: Audit, session: Session) -> str:
+    from mlflow.exceptions import MlflowException
+
+    from reconciler.clients import translate_errors
+
+    try:
+        with translate_errors(session.target):
+            return journal.begin(saved, audit)
+    except MlflowException as e:  # translate_errors re-raises what it does not recognise
+        raise RegistryError(f"cannot open the audit journal: {e.message[:300]}; nothing was written") from e
+    except RegistryError as e:
+        if "HTTP 403" not in str(e):
+            raise
+        raise RegistryError(
+            f"cannot open the audit journal (experiment {EXPERIMENT!r}) on {session.target.describe()}: permission "
+            "denied (HTTP 403); nothing was written. The applying user needs EDIT on that experiment and on the "
+            "models it changes: the experiment's owner or an admin grants it"
+        ) from e
 
 
-def apply(
-    session: Session,
-    the_plan: Plan,
-    audit: Audit,
-    concurrency: int,
-    on_progress: Callable[[int], None] = lambda n: None,
-    live: LiveState | None = None,
-) -> Report:
-    """`live`: the registry as read for the plan (its audit records are kept as history)."""
-    return _applier(session, concurrency, on_progress).apply(the_plan, audit, live)
+def _check_values(saved: Plan) -> None:
+    errors = mlflow_rules.check(saved.desired)
+    if errors:
+        raise ValidationErrors(errors)
 
 
-def complete_audit(session: Session, applied: Plan, audit: Audit, live: LiveState, concurrency: int) -> Report:
-    """For a plan already applied: write the audit records a failed audit write left out."""
-    return _applier(session, concurrency, lambda n: None).complete_audit(applied, audit, live)
+class _NoLease:
+    def ensure(self) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def _locked(clients: Any, options: ApplyOptions) -> Iterator[Any]:
+    """The registry lock (reconciler/lock.py)."""
+    yield _NoLease()

@@ -5,7 +5,6 @@ Everything after this module works on typed values; raw dicts stop here.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -16,8 +15,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from reconciler import schema as schema_mod
+from reconciler.document import check_semantics, from_document
 from reconciler.errors import DesiredStateError, ValidationErrors
-from reconciler.state import DesiredModel, DesiredVersion, Policy, Prune, Stage, frozen_map
+from reconciler.state import DesiredModel, Origin
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 200_000  # after alias expansion: stops "billion laughs" files
@@ -29,16 +30,8 @@ SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/model.schema.json"
 
 
 @lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "schemas" / SCHEMA_FILE, here / "_schemas" / SCHEMA_FILE):
-        if candidate.is_file():
-            return json.loads(candidate.read_text())
-    raise FileNotFoundError(f"{SCHEMA_FILE} not found next to the reconciler package")
-
-
 def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema())
+    return jsonschema.Draft202012Validator(schema_mod.build())
 
 
 def model_files(models_dir: Path) -> list[Path]:
@@ -84,13 +77,13 @@ def load_file(path: Path) -> DesiredModel:
         )
     data = parse_yaml(path.read_text(encoding="utf-8", errors="strict"), source)
     check_document(data, source)
-    model = from_document(data, source)
+    model = from_document(_plain(data), Origin(source, lambda p: _line(data, list(p))))
     if model.name != path.stem:
         raise DesiredStateError(
-            f"{source}:{_line(data, ['name'])}: name {model.name!r} differs from the "
+            f"{model.origin.at('name')}: name {model.name!r} differs from the "
             f"file name; rename the file to {model.name}.yaml or fix the name"
         )
-    check_semantics(model, data)
+    check_semantics(model)
     return model
 
 
@@ -212,105 +205,3 @@ def _original_key(node: Any, step: Any) -> Any:
             if str(k) == str(step):
                 return k
     return step
-
-
-def from_document(data: Mapping[str, Any], source: str) -> DesiredModel:
-    """A schema-valid document -> DesiredModel (also used for plans' embedded desired state)."""
-    d = _plain(data)
-    return DesiredModel(
-        name=d["name"],
-        source=source,
-        description=d.get("description"),
-        owners=tuple(d.get("owners", ())),
-        tags=frozen_map(d["tags"]) if "tags" in d else None,
-        aliases=frozen_map({k: int(v) for k, v in d["aliases"].items()}) if "aliases" in d else None,
-        versions=frozen_map({int(k): _version(int(k), v or {}) for k, v in d.get("versions", {}).items()}),
-        policy=_policy(d.get("policy", {})),
-    )
-
-
-def _version(number: int, d: Mapping[str, Any]) -> DesiredVersion:
-    return DesiredVersion(
-        version=number,
-        stage=Stage(d["stage"]) if "stage" in d else None,
-        description=d.get("description"),
-        tags=frozen_map(d["tags"]) if "tags" in d else None,
-    )
-
-
-def _policy(d: Mapping[str, Any]) -> Policy:
-    return Policy(
-        exclusive_stages=frozenset(Stage(s) for s in d.get("exclusive_stages", ())),
-        keep_latest=d.get("keep_latest"),
-        stage_aliases=frozen_map({Stage(s): a for s, a in d.get("stage_aliases", {}).items()}),
-        prune=Prune(**d.get("prune", {})),
-    )
-
-
-def to_document(m: DesiredModel) -> dict[str, Any]:
-    """DesiredModel -> the file format (plain values), omitting what the model leaves alone."""
-    doc: dict[str, Any] = {"name": m.name}
-    if m.description is not None:
-        doc["description"] = m.description
-    if m.owners:
-        doc["owners"] = list(m.owners)
-    if m.tags is not None:
-        doc["tags"] = dict(m.tags)
-    if m.aliases is not None:
-        doc["aliases"] = dict(m.aliases)
-    if m.versions:
-        doc["versions"] = {str(n): _version_doc(v) for n, v in m.versions.items()}
-    policy = _policy_doc(m.policy)
-    if policy:
-        doc["policy"] = policy
-    return doc
-
-
-def _version_doc(v: DesiredVersion) -> dict[str, Any]:
-    doc: dict[str, Any] = {}
-    if v.stage is not None:
-        doc["stage"] = v.stage.value
-    if v.description is not None:
-        doc["description"] = v.description
-    if v.tags is not None:
-        doc["tags"] = dict(v.tags)
-    return doc
-
-
-def _policy_doc(p: Policy) -> dict[str, Any]:
-    doc: dict[str, Any] = {}
-    if p.exclusive_stages:
-        doc["exclusive_stages"] = sorted(s.value for s in p.exclusive_stages)
-    if p.keep_latest is not None:
-        doc["keep_latest"] = p.keep_latest
-    if p.stage_aliases:
-        doc["stage_aliases"] = {s.value: a for s, a in p.stage_aliases.items()}
-    prune = {k: v for k, v in vars(p.prune).items() if v}
-    if prune:
-        doc["prune"] = prune
-    return doc
-
-
-def check_semantics(m: DesiredModel, data: Any = None) -> None:
-    """Contradictions the schema cannot express."""
-    for stage in m.policy.exclusive_stages:
-        holders = sorted(n for n, v in m.versions.items() if v.stage is stage)
-        if len(holders) > 1:
-            raise DesiredStateError(
-                f"{m.source}:{_line(data, ['versions', str(holders[1]), 'stage'])}: versions {holders} are all "
-                f"{stage.value}, but policy.exclusive_stages says one at a time; keep one"
-            )
-    for stage, alias in m.policy.stage_aliases.items():
-        holders = sorted(n for n, v in m.versions.items() if v.stage is stage)
-        where = f"{m.source}:{_line(data, ['policy', 'stage_aliases', stage.value])}"
-        if len(holders) > 1:
-            raise DesiredStateError(
-                f"{where}: alias {alias!r} follows {stage.value}, which versions {holders} "
-                "all hold; put one version in that stage or drop the mapping"
-            )
-        explicit = (m.aliases or {}).get(alias)
-        if holders and explicit is not None and explicit != holders[0]:
-            raise DesiredStateError(
-                f"{where}: alias {alias!r} follows {stage.value} (version {holders[0]}) but "
-                f"aliases sets it to {explicit}; remove one of the two"
-            )

@@ -13,39 +13,32 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from reconciler.desired import (
-    SCHEMA_HEADER,
-    check_document,
-    check_semantics,
-    from_document,
-    parse_yaml,
-)
+from reconciler.desired import SCHEMA_HEADER, _plain, check_document, parse_yaml
+from reconciler.document import check_semantics, from_document
 from reconciler.errors import DesiredStateError
-from reconciler.state import LiveModel, Stage, user_tags
+from reconciler.fields import FIELDS, Level
+from reconciler.state import LiveModel, Origin
 
+_MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL and f.source == "registry")
+_VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION and f.source == "registry")
 # The keys import owns; everything else in an existing file (owners, policy, comments) is kept.
-MANAGED_KEYS = ("description", "tags", "aliases", "versions")
+MANAGED_KEYS = (*(f.file_key for f in _MODEL_FIELDS), "versions")
 
 
-def live_document(m: LiveModel) -> dict[str, Any]:
-    """The file content that makes `plan` show no changes for this live model."""
+def live_document(m: LiveModel, listed: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """The file content that makes `plan` show no changes for this live model. Versions with
+    anything to say are listed, and those in `listed` (the existing file's); every listed version
+    states its stage, None included, so drift of that stage shows in later plans."""
     doc: dict[str, Any] = {"name": m.name}
-    if m.description:
-        doc["description"] = m.description
-    if user_tags(m.tags):
-        doc["tags"] = dict(user_tags(m.tags))
-    if m.aliases:
-        doc["aliases"] = dict(sorted(m.aliases.items()))
+    doc.update({f.file_key: f.document(f.live(m.values)) for f in _MODEL_FIELDS if not f.is_empty(f.live(m.values))})
     versions = {}
     for n, v in sorted(m.versions.items()):
-        entry: dict[str, Any] = {}
-        if v.stage is not Stage.NONE:
-            entry["stage"] = v.stage.value
-        if v.description:
-            entry["description"] = v.description
-        if user_tags(v.tags):
-            entry["tags"] = dict(user_tags(v.tags))
-        if entry:
+        entry = {
+            f.file_key: f.document(f.live(v.values))
+            for f in _VERSION_FIELDS
+            if not f.is_empty(f.live(v.values)) or f.import_always
+        }
+        if n in listed or any(not f.is_empty(f.live(v.values)) for f in _VERSION_FIELDS):
             versions[n] = entry
     if versions:
         doc["versions"] = versions
@@ -80,12 +73,13 @@ def _merge(into: CommentedMap, new: Mapping[str, Any]) -> None:
 
 
 def render_file(m: LiveModel, existing: str | None, source: str) -> str:
-    new = live_document(m)
     if existing is None:
         data = CommentedMap()
         data["name"] = m.name
     else:
         data = parse_yaml(existing, source)
+    listed = frozenset(int(k) for k in (data.get("versions") or {}) if str(k).isdigit())
+    new = live_document(m, listed)
     for key in MANAGED_KEYS:
         if key in new:
             if not isinstance(data.get(key), CommentedMap) and isinstance(new[key], Mapping):
@@ -109,7 +103,7 @@ def _check(text: str, source: str) -> None:
     data = parse_yaml(text, source)
     try:
         check_document(data, source)
-        check_semantics(from_document(data, source), data)
+        check_semantics(from_document(_plain(data), Origin(source)))
     except DesiredStateError as e:
         raise DesiredStateError(f"{e} (import would write an invalid file; nothing was written)") from e
 

@@ -1,17 +1,18 @@
-"""The plan: frozen, typed changes with a versioned JSON form. No I/O, no MLflow."""
+"""The plan: frozen, typed changes. No I/O, no MLflow. Its file form is in reconciler/planfile.py."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from reconciler.errors import PlanFileError
+from reconciler import fields
+from reconciler.state import DesiredModel
 
-FORMAT_VERSION = 1
+MODEL = "model"  # the field name of a change to the registered model itself (create)
 
 
 class Action(str, Enum):
@@ -24,63 +25,52 @@ class Action(str, Enum):
         return {"create": "+", "update": "~", "delete": "-"}[self.value]
 
 
-class Field(str, Enum):
-    """What a change touches. The order here is the order changes apply within one model."""
-
-    MODEL = "model"  # the registered model itself (create)
-    STAGE = "stage"
-    ALIAS = "alias"
-    DESCRIPTION = "description"
-    TAG = "tag"
-
-
 @dataclass(frozen=True, order=True)
 class Address:
     model: str
     version: int | None = None
-    field: Field = Field.MODEL
-    key: str | None = None  # tag key or alias name
+    field: str = MODEL  # a field declaration's name, or "model"
+    key: str | None = None  # map entry: tag key, alias name
+
+    def declaration(self) -> fields.Field:
+        return fields.named(self.field, self.version is not None)
+
+    def label(self) -> str:
+        """The address within its model: "v3 stage", "tag[team]", "registered model"."""
+        if self.field == MODEL:
+            return "registered model"
+        prefix = f"v{self.version} " if self.version is not None else ""
+        return prefix + (self.field if self.key is None else f"{self.field}[{self.key}]")
 
     def __str__(self) -> str:
-        parts = [self.model]
-        if self.version is not None:
-            parts.append(f"v{self.version}")
-        if self.field is not Field.MODEL:
-            parts.append(self.field.value if self.key is None else f"{self.field.value}[{self.key}]")
-        return " ".join(parts)
+        return self.model if self.field == MODEL else f"{self.model} {self.label()}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "version": self.version, "field": self.field.value, "key": self.key}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Address:
-        return cls(d["model"], d.get("version"), Field(d["field"]), d.get("key"))
+        return {"model": self.model, "version": self.version, "field": self.field, "key": self.key}
 
 
 @dataclass(frozen=True)
 class Change:
     address: Address
     action: Action
-    before: Any = None
+    before: Any = None  # plain JSON values, as the file writes them
     after: Any = None
     reason: str | None = None  # the policy that asked for it, when it was not the file directly
 
+    def demotes(self) -> bool:
+        """Archives and removals apply after promotions, so a stage is never left empty in between."""
+        a = self.address
+        return self.action is Action.DELETE or (a.field != MODEL and a.declaration().demotes(self.after))
+
     def sort_key(self) -> tuple:
         a = self.address
-        archive_last = a.field is Field.STAGE and self.after == "Archived"
-        order = list(Field).index(a.field)
-        return (a.model, order + (10 if archive_last else 0), a.version or 0, a.key or "")
+        order = -1 if a.field == MODEL else fields.FIELDS.index(a.declaration())
+        return (a.model, order + (100 if self.demotes() else 0), a.version or 0, a.key or "")
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"address": self.address.to_json(), "action": self.action.value}
         d.update(before=self.before, after=self.after, reason=self.reason)
         return d
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Change:
-        return cls(
-            Address.from_json(d["address"]), Action(d["action"]), d.get("before"), d.get("after"), d.get("reason")
-        )
 
 
 @dataclass(frozen=True)
@@ -93,18 +83,18 @@ class Note:
     def to_json(self) -> dict[str, Any]:
         return {"address": self.address.to_json(), "message": self.message}
 
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Note:
-        return cls(Address.from_json(d["address"]), d["message"])
-
 
 @dataclass(frozen=True)
 class Plan:
+    """What apply will do, and everything it was computed from. `registry` names the registry the
+    live state was read from (no credentials); apply refuses the plan against any other."""
+
     changes: tuple[Change, ...]
     notes: tuple[Note, ...] = ()
     live_fingerprint: str = ""
     scope: tuple[str, ...] = ()  # the model names the plan was computed for
-    desired: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
+    desired: tuple[DesiredModel, ...] = ()
+    registry: str = ""
 
     def has_changes(self) -> bool:
         return bool(self.changes)
@@ -118,51 +108,61 @@ class Plan:
             out.setdefault(c.address.model, []).append(c)
         return out
 
-    @property
-    def plan_hash(self) -> str:
-        body = {"changes": [c.to_json() for c in self.changes], "live": self.live_fingerprint}
-        return "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    def body(self) -> dict[str, Any]:
+        """Everything the plan says, as plain JSON: what the hash covers."""
+        from reconciler.document import to_document
 
-    def to_json(self) -> dict[str, Any]:
         return {
-            "format_version": FORMAT_VERSION,
-            "plan_hash": self.plan_hash,
-            "live_fingerprint": self.live_fingerprint,
+            "registry": self.registry,
             "scope": list(self.scope),
-            "summary": {a.value: n for a, n in self.counts().items()},
+            "live_fingerprint": self.live_fingerprint,
+            "desired": [to_document(m) for m in self.desired],
             "changes": [c.to_json() for c in self.changes],
             "notes": [n.to_json() for n in self.notes],
-            "desired": list(self.desired),
         }
 
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any], source: str = "plan") -> Plan:
-        version = d.get("format_version") if isinstance(d, Mapping) else None
-        if version != FORMAT_VERSION:
-            raise PlanFileError(
-                f"{source}: plan format_version {version!r} is not {FORMAT_VERSION}; "
-                "make the plan again with this version of reconciler"
-            )
-        try:
-            plan = cls(
-                changes=tuple(Change.from_json(c) for c in d["changes"]),
-                notes=tuple(Note.from_json(n) for n in d.get("notes", [])),
-                live_fingerprint=d["live_fingerprint"],
-                scope=tuple(d["scope"]),
-                desired=tuple(d.get("desired", [])),
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise PlanFileError(f"{source}: not a valid plan ({e}); make it again with 'reconciler plan --out'") from e
-        if d.get("plan_hash") != plan.plan_hash:
-            raise PlanFileError(
-                f"{source}: plan_hash does not match its changes (was the file edited?); make the plan again"
-            )
-        return plan
+    @property
+    def plan_hash(self) -> str:
+        return digest(self.body())
+
+    @property
+    def changes_digest(self) -> str:
+        """Only what apply would write: two plans with equal digests make the same writes."""
+        return digest([c.to_json() for c in self.changes])
 
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def digest(value: Any) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
 def sorted_changes(changes: Iterable[Change]) -> tuple[Change, ...]:
     return tuple(sorted(changes, key=Change.sort_key))
+
+
+def address_from_json(d: Mapping[str, Any]) -> Address:
+    version = d.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise ValueError(f"version {version!r} is not a number")
+    address = Address(str(d["model"]), version, str(d["field"]), d.get("key"))
+    if address.field != MODEL:
+        address.declaration()  # KeyError for a field no declaration has
+    return address
+
+
+def change_from_json(d: Mapping[str, Any]) -> Change:
+    reason = d.get("reason")
+    return Change(
+        address_from_json(d["address"]),
+        Action(d["action"]),
+        d.get("before"),
+        d.get("after"),
+        str(reason) if reason is not None else None,
+    )
+
+
+def note_from_json(d: Mapping[str, Any]) -> Note:
+    return Note(address_from_json(d["address"]), str(d["message"]))

@@ -1,41 +1,35 @@
 """The pure planner: desired + live state in, a frozen plan out. No I/O, no MLflow.
 
-Pair desired and live models by name first; every pair with a missing side is an explicit
-case. Then diff each pair, field by field, through the small tables below.
+Pair desired and live models by name first; every pair with a missing side is an explicit case.
+Then resolve the model's policies (reconciler/policies.py) and diff every declared field of the
+model and of each version, generically (reconciler/fields.py says how each field diffs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from reconciler.desired import to_document
-from reconciler.plan import Action, Address, Change, Field, Note, Plan, sorted_changes
-from reconciler.state import (
-    DesiredModel,
-    DesiredVersion,
-    LiveModel,
-    LiveState,
-    LiveVersion,
-    Stage,
-    fingerprint,
-    user_tags,
-)
+from reconciler.fields import FIELDS, STAGE_FIELD, Field, Kind, Level
+from reconciler.live import fingerprint
+from reconciler.plan import MODEL, Action, Address, Change, Note, Plan, sorted_changes
+from reconciler.policies import PRUNE, Resolved, resolve
+from reconciler.state import DesiredModel, LiveModel, LiveState
 
 UNMANAGED_MODEL = "registered model without a file in models/; 'reconciler import {name}' writes one"
+_MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
+_VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION)
 
 
-def build_plan(desired: Sequence[DesiredModel], live: LiveState) -> Plan:
+def build_plan(desired: Sequence[DesiredModel], live: LiveState, registry: str = "") -> Plan:
     changes: list[Change] = []
     notes: list[Note] = []
     names = {m.name for m in desired}
     for model in desired:
         live_model = live.models.get(model.name)
-        if live_model is None:
-            changes.extend(_create_model(model))
-        else:
-            c, n = diff_model(model, live_model)
-            changes.extend(c)
-            notes.extend(n)
+        c, n = _create_model(model) if live_model is None else diff_model(model, live_model)
+        changes += c
+        notes += n
     for name in sorted(set(live.models) - names):
         notes.append(Note(Address(name), UNMANAGED_MODEL.format(name=name)))
     scope = tuple(sorted(names))
@@ -44,134 +38,103 @@ def build_plan(desired: Sequence[DesiredModel], live: LiveState) -> Plan:
         notes=tuple(notes),
         live_fingerprint=fingerprint(live, scope),
         scope=scope,
-        desired=tuple(to_document(m) for m in sorted(desired, key=lambda m: m.name)),
+        desired=tuple(sorted(desired, key=lambda m: m.name)),
+        registry=registry,
     )
 
 
-def _create_model(model: DesiredModel) -> list[Change]:
-    out = [Change(Address(model.name), Action.CREATE, None, model.description or "")]
-    for key, value in (model.tags or {}).items():
-        out.append(Change(Address(model.name, None, Field.TAG, key), Action.CREATE, None, value))
-    return out
+def _create_model(model: DesiredModel) -> tuple[list[Change], list[Note]]:
+    """A model the registry does not have: create it (with its description), then its other fields.
+    It has no versions yet, so nothing else can refer to one."""
+    description = model.values.get("description", "")
+    changes = [Change(Address(model.name), Action.CREATE, None, description)]
+    empty = LiveModel(model.name, {f.file_key: f.empty for f in _MODEL_FIELDS})
+    wanted = {k: v for k, v in model.values.items() if k != "description"}
+    notes: list[Note] = []
+    for f in _MODEL_FIELDS:
+        _diff_field(f, Address(model.name), wanted, empty.values, model, {}, changes, notes)
+    return changes, notes
 
 
 def diff_model(model: DesiredModel, live: LiveModel) -> tuple[list[Change], list[Note]]:
     changes: list[Change] = []
     notes: list[Note] = []
-    name, prune = model.name, model.policy.prune
-    changes += _diff_value(Address(name, None, Field.DESCRIPTION), model.description, live.description)
-    _diff_map(Address(name, None, Field.TAG), model.tags, user_tags(live.tags), prune.tags, changes, notes)
-    stages, reasons = final_stages(model, live)
-    changes += _stage_changes(model, live, stages, reasons)
-    vacated = vacated_stage_aliases(model, stages, live)
-    changes += vacated
-    live_aliases = {a: n for a, n in live.aliases.items() if a not in {c.address.key for c in vacated}}
-    aliases = desired_aliases(model, stages)
-    _diff_map(Address(name, None, Field.ALIAS), aliases, live_aliases, prune.aliases, changes, notes)
-    for number, version in model.versions.items():
-        lv = live.versions.get(number)
-        if lv is not None:
-            changes += _diff_version(name, version, lv, prune.version_tags, notes)
+    resolved = resolve(model, live)
+    wanted = _model_values(model, resolved)
+    for f in _MODEL_FIELDS:
+        _diff_field(f, Address(model.name), wanted, live.values, model, resolved.alias_reasons, changes, notes)
+    for number, lv in sorted(live.versions.items()):
+        file_version = model.versions.get(number)
+        values = {**(file_version.values if file_version else {}), "stage": resolved.stages[number]}
+        reasons = {None: resolved.stage_reasons[number]} if number in resolved.stage_reasons else {}
+        base = Address(model.name, number)
+        # A version the file does not list is only moved by policies (its stage); nothing else is reported.
+        for f in _VERSION_FIELDS if file_version else (STAGE_FIELD,):
+            _diff_field(f, base, values, lv.values, model, reasons, changes, notes)
     return changes, notes
 
 
-def _diff_version(
-    model: str, desired: DesiredVersion, live: LiveVersion, prune_tags: bool, notes: list[Note]
-) -> list[Change]:
-    changes = _diff_value(Address(model, live.version, Field.DESCRIPTION), desired.description, live.description)
-    _diff_map(Address(model, live.version, Field.TAG), desired.tags, user_tags(live.tags), prune_tags, changes, notes)
-    return changes
+def _model_values(model: DesiredModel, resolved: Resolved) -> Mapping[str, Any]:
+    values = dict(model.values)
+    if resolved.aliases is not None:
+        values["aliases"] = resolved.aliases
+    return values
 
 
-def _diff_value(address: Address, desired: str | None, live: str | None) -> list[Change]:
-    if desired is None or desired == (live or ""):
-        return []
-    return [Change(address, Action.UPDATE, live or "", desired)]
+def _diff_field(
+    f: Field,
+    base: Address,
+    wanted: Mapping[str, Any],
+    live: Mapping[str, Any],
+    model: DesiredModel,
+    reasons: Mapping[Any, str],
+    changes: list[Change],
+    notes: list[Note],
+) -> None:
+    address = Address(base.model, base.version, f.name)
+    if f.kind is Kind.MAP:  # entries the file does not name are reported (or pruned), whether or not it has the key
+        prune = f.prune is not None and f.prune in model.policy.prune
+        want = wanted.get(f.file_key, {})
+        _diff_map(f, address, want, f.live(live), prune, reasons, changes, notes)
+        return
+    if f.file_key in wanted:  # a scalar the file omits is left alone
+        want, have = f.dump(wanted[f.file_key]), f.dump(f.live(live))
+        if want != have:
+            changes.append(Change(address, Action.UPDATE, have, want, reasons.get(None)))
 
 
 def _diff_map(
-    base: Address, desired: Mapping | None, live: Mapping, prune: bool, changes: list[Change], notes: list[Note]
+    f: Field,
+    base: Address,
+    want: Mapping[str, Any],
+    have: Mapping[str, Any],
+    prune: bool,
+    reasons: Mapping[Any, str],
+    changes: list[Change],
+    notes: list[Note],
 ) -> None:
-    """Keyed entries (tags, aliases): pair by key, then create / update / prune-or-report."""
-    desired = desired if desired is not None else {}
-    for key in sorted(set(desired) | set(live)):
+    """Keyed entries: pair by key, then create / update / remove-or-report. A wanted value of None
+    means the entry must not exist (a policy says so)."""
+    for key in sorted(set(want) | set(have)):
         address = Address(base.model, base.version, base.field, key)
-        if key not in live:
-            changes.append(Change(address, Action.CREATE, None, desired[key]))
-        elif key not in desired:
+        before = f.dump(have[key]) if key in have else None
+        after = f.dump(want[key]) if want.get(key) is not None else None
+        if key not in want:
             if prune:
-                changes.append(Change(address, Action.DELETE, live[key], None, "policy.prune"))
+                changes.append(Change(address, Action.DELETE, before, None, PRUNE))
             else:
-                notes.append(
-                    Note(
-                        address,
-                        f"in the registry, not in the file (= {live[key]!r}); left alone unless policy.prune opts in",
-                    )
-                )
-        elif desired[key] != live[key]:
-            changes.append(Change(address, Action.UPDATE, live[key], desired[key]))
+                notes.append(Note(address, f"in the registry, not in the file (= {before!r}); {_unless(f)}"))
+        elif after is None:
+            if before is not None:
+                changes.append(Change(address, Action.DELETE, before, None, reasons.get(key)))
+        elif before is None:
+            changes.append(Change(address, Action.CREATE, None, after, reasons.get(key)))
+        elif before != after:
+            changes.append(Change(address, Action.UPDATE, before, after, reasons.get(key)))
 
 
-def final_stages(model: DesiredModel, live: LiveModel) -> tuple[dict[int, Stage], dict[int, str]]:
-    """Every live version's stage once the plan is applied (the file, then policies),
-    and for each version a policy archives, the policy's name."""
-    stages = {n: v.stage for n, v in live.versions.items()}
-    stages.update({n: v.stage for n, v in model.versions.items() if v.stage and n in stages})
-    reasons: dict[int, str] = {}
-    for number, reason in list(_policy_archives(model, live, stages)):
-        stages[number] = Stage.ARCHIVED
-        reasons.setdefault(number, reason)
-    return stages, reasons
+def _unless(f: Field) -> str:
+    return f"left alone unless policy.prune.{f.prune} opts in" if f.prune else "left alone"
 
 
-def _policy_archives(model: DesiredModel, live: LiveModel, stages: Mapping[int, Stage]) -> Iterable[tuple[int, str]]:
-    """Versions a policy archives. A stage the file sets explicitly always wins over a policy."""
-    explicit = {n for n, v in model.versions.items() if v.stage is not None}
-    for stage in sorted(model.policy.exclusive_stages):
-        if any(model.versions[n].stage is stage for n in explicit):
-            for n in sorted(stages):
-                if stages[n] is stage and n not in explicit:
-                    yield n, "policy.exclusive_stages"
-    keep = model.policy.keep_latest
-    if keep is not None:
-        named, aliased = model.named_versions(), set(live.aliases.values())
-        for n in sorted(live.versions, reverse=True)[keep:]:
-            if n not in named and n not in aliased and stages[n] is not Stage.ARCHIVED:
-                yield n, "policy.keep_latest"
-
-
-def _stage_changes(
-    model: DesiredModel, live: LiveModel, stages: Mapping[int, Stage], reasons: Mapping[int, str]
-) -> list[Change]:
-    out = []
-    for n in sorted(stages):
-        before = live.versions[n].stage
-        if stages[n] is not before:
-            out.append(
-                Change(
-                    Address(model.name, n, Field.STAGE), Action.UPDATE, before.value, stages[n].value, reasons.get(n)
-                )
-            )
-    return out
-
-
-def desired_aliases(model: DesiredModel, stages: Mapping[int, Stage]) -> Mapping[str, int] | None:
-    """The file's aliases plus those that follow a stage (policy.stage_aliases)."""
-    if model.aliases is None and not model.policy.stage_aliases:
-        return None
-    aliases = dict(model.aliases or {})
-    for stage, alias in model.policy.stage_aliases.items():
-        holders = [n for n, s in stages.items() if s is stage]
-        if len(holders) == 1:
-            aliases.setdefault(alias, holders[0])
-    return aliases
-
-
-def vacated_stage_aliases(model: DesiredModel, stages: Mapping[int, Stage], live: LiveModel) -> list[Change]:
-    """An alias that follows a stage nobody will hold is removed, as the stage is empty."""
-    out = []
-    for stage, alias in sorted(model.policy.stage_aliases.items()):
-        if alias in live.aliases and alias not in (model.aliases or {}) and stage not in stages.values():
-            address = Address(model.name, None, Field.ALIAS, alias)
-            out.append(Change(address, Action.DELETE, live.aliases[alias], None, "policy.stage_aliases"))
-    return out
+__all__ = ["MODEL", "UNMANAGED_MODEL", "build_plan", "diff_model"]

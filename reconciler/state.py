@@ -1,13 +1,16 @@
-"""Typed desired and live state. Plain frozen values: no I/O, no MLflow."""
+"""Typed desired and live state. Plain frozen values: no I/O, no MLflow.
+
+The values of managed fields live in `values`, keyed by the field's file key and typed by its
+declaration (reconciler/fields.py); everything else here is identity and policy.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
+from typing import Any
 
 # Tags in this namespace belong to the reconciler (its audit trail); they are never diffed.
 AUDIT_NAMESPACE = "gitops."
@@ -30,16 +33,24 @@ def frozen_map(d: Mapping | None = None) -> Mapping:
     return MappingProxyType(dict(sorted(d.items())))
 
 
-def user_tags(tags: Mapping[str, str]) -> Mapping[str, str]:
-    """Tags without the reconciler's own audit namespace."""
-    return frozen_map({k: v for k, v in tags.items() if not k.startswith(AUDIT_NAMESPACE)})
+@dataclass(frozen=True)
+class Origin:
+    """Where a desired model came from, for messages: `at("versions", "3")` -> "models/m.yaml:14"."""
+
+    source: str
+    line_of: Callable[[tuple[Any, ...]], int | None] | None = field(default=None, compare=False, repr=False)
+
+    def at(self, *path: Any) -> str:
+        line = self.line_of(tuple(path)) if self.line_of else None
+        return f"{self.source}:{line}" if line else self.source
 
 
 @dataclass(frozen=True)
 class Prune:
-    tags: bool = False
-    aliases: bool = False
-    version_tags: bool = False
+    flags: frozenset[str] = frozenset()  # field prune flags the file opted in to ("tags", "aliases", ...)
+
+    def __contains__(self, flag: object) -> bool:
+        return flag in self.flags
 
 
 @dataclass(frozen=True)
@@ -52,22 +63,30 @@ class Policy:
 
 @dataclass(frozen=True)
 class DesiredVersion:
-    version: int
-    stage: Stage | None = None  # None: leave the registry's stage alone
-    description: str | None = None
-    tags: Mapping[str, str] | None = None
+    number: int
+    values: Mapping[str, Any] = field(default_factory=frozen_map)  # only what the file sets
+
+    @property
+    def stage(self) -> Stage | None:
+        return self.values.get("stage")
 
 
 @dataclass(frozen=True)
 class DesiredModel:
     name: str
-    source: str  # file the model came from, for messages
-    description: str | None = None
-    owners: tuple[str, ...] = ()
-    tags: Mapping[str, str] | None = None
-    aliases: Mapping[str, int] | None = None
+    origin: Origin
+    values: Mapping[str, Any] = field(default_factory=frozen_map)  # only what the file sets
     versions: Mapping[int, DesiredVersion] = field(default_factory=frozen_map)
+    owners: tuple[str, ...] = ()
     policy: Policy = Policy()
+
+    @property
+    def source(self) -> str:
+        return self.origin.source
+
+    @property
+    def aliases(self) -> Mapping[str, int] | None:
+        return self.values.get("aliases")
 
     def named_versions(self) -> frozenset[int]:
         return frozenset(self.versions) | frozenset((self.aliases or {}).values())
@@ -75,21 +94,35 @@ class DesiredModel:
 
 @dataclass(frozen=True)
 class LiveVersion:
-    version: int
-    stage: Stage
-    description: str
-    tags: Mapping[str, str]
+    number: int
+    values: Mapping[str, Any]
+    reserved_tags: Mapping[str, str] = field(default_factory=frozen_map)  # gitops.* (the audit record)
     run_id: str | None = None
     status: str = "READY"  # MLflow ModelVersionStatus: READY, PENDING_REGISTRATION, FAILED_REGISTRATION
+
+    @property
+    def stage(self) -> Stage:
+        return self.values.get("stage", Stage.NONE)
 
 
 @dataclass(frozen=True)
 class LiveModel:
     name: str
-    description: str
-    tags: Mapping[str, str]
-    aliases: Mapping[str, int]
-    versions: Mapping[int, LiveVersion]
+    values: Mapping[str, Any]
+    versions: Mapping[int, LiveVersion] = field(default_factory=frozen_map)
+    reserved_tags: Mapping[str, str] = field(default_factory=frozen_map)
+
+    @property
+    def aliases(self) -> Mapping[str, int]:
+        return self.values.get("aliases", _EMPTY)
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a plan needs of a version's training run: its status, and its metrics for gates."""
+
+    status: str  # RUNNING, SCHEDULED, FINISHED, FAILED, KILLED
+    metrics: Mapping[str, float] = field(default_factory=frozen_map)
 
 
 @dataclass(frozen=True)
@@ -97,24 +130,4 @@ class LiveState:
     """What the registry holds. `models` maps name -> model; names absent are not registered."""
 
     models: Mapping[str, LiveModel]
-    run_status: Mapping[str, str] = field(default_factory=frozen_map)  # run_id -> RUNNING/FINISHED/FAILED/KILLED
-
-
-def model_json(m: LiveModel) -> dict:
-    """The parts of a live model the reconciler manages, as plain JSON (audit tags excluded)."""
-    return {
-        "description": m.description,
-        "tags": dict(user_tags(m.tags)),
-        "aliases": dict(sorted(m.aliases.items())),
-        "versions": {
-            str(n): {"stage": v.stage.value, "description": v.description, "tags": dict(user_tags(v.tags))}
-            for n, v in sorted(m.versions.items())
-        },
-    }
-
-
-def fingerprint(live: LiveState, names: Iterable[str]) -> str:
-    """A hash of the live state of the named models; a saved plan is only valid while it holds."""
-    body = {name: (model_json(live.models[name]) if name in live.models else None) for name in sorted(names)}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    runs: Mapping[str, Run] = field(default_factory=frozen_map)  # run_id -> run, for the versions a plan promotes

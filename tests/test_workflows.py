@@ -58,7 +58,7 @@ def test_the_drift_workflow_reports_drift_then_a_match(tmp_path):
 
     drifted, output, summary = _run_step(script, tmp_path, uri)
     assert drifted.returncode == 0, drifted.stderr
-    assert "exit=2" in output and "## Registry drift" in summary and "alias[champion]" in summary
+    assert "exit=2" in output and "## Registry drift" in summary and "alias&#91;champion&#93;" in summary
     assert (tmp_path / "drift.md").read_text() in summary  # the issue body is the same plan
 
     registry.set_registered_model_alias("churn", "champion", "1")  # the registry is put back in line

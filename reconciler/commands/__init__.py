@@ -17,8 +17,9 @@ models_dir_option = click.option(
     help="Directory of desired-state files (one <model>.yaml per registered model).",
 )
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: text from files or the registry (a tag key like "[team/]") is never read as Rich markup.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 @contextmanager

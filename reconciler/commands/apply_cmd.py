@@ -1,28 +1,22 @@
-"""reconciler apply: apply a saved plan (refusing a stale one) or plan and apply in one step."""
+"""reconciler apply: apply a saved plan exactly (refusing a stale, edited or misdirected one), or
+plan and apply in one step."""
 
 from __future__ import annotations
 
 import getpass
-import json
+import os
+import socket
 from pathlib import Path
 
 import click
+from rich.text import Text
 
-from reconciler import api, render
-from reconciler.apply import Audit, Report
+from reconciler import api, planfile, render
+from reconciler.audit import Audit
 from reconciler.commands import err, models_dir_option, out, progress, status
-from reconciler.errors import ApplyFailed, PlanFileError, ReconcilerError
+from reconciler.errors import ApplyFailed, ReconcilerError
 from reconciler.plan import Plan
-
-
-def read_plan(path: Path) -> Plan:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanFileError(f"{path}: no such plan file; make one with 'reconciler plan --out {path}'") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise PlanFileError(f"{path}: not a JSON plan ({e}); make one with 'reconciler plan --out'") from None
-    return Plan.from_json(data, str(path))
+from reconciler.text import plural, printable
 
 
 def _split(values: str | None) -> tuple[str, ...]:
@@ -44,13 +38,18 @@ def _split(values: str | None) -> tuple[str, ...]:
 )
 @click.option("--actor", envvar="RECONCILER_ACTOR", help="Who applies [env RECONCILER_ACTOR; default: the OS user].")
 @click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=8,
-    show_default=True,
-    help="Parallel writes against an HTTP registry.",
+    "--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Parallel writes to a server."
 )
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0),
+    default=300,
+    show_default=True,
+    help="Seconds to wait for another apply to the same registry to finish (0: refuse at once).",
+)
+@click.pass_context
 def command(
+    ctx: click.Context,
     plan_file: Path | None,
     models_dir: Path,
     yes: bool,
@@ -59,64 +58,77 @@ def command(
     approvers: str | None,
     actor: str | None,
     concurrency: int,
+    lock_timeout: float,
 ) -> int:
     """Apply PLAN_FILE exactly as reviewed, or (without it) plan and apply the files in one step."""
-    session = api.Session.open()
+    if plan_file is not None and ctx.get_parameter_source("models_dir") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("a saved plan carries its desired state: --models-dir is not used with PLAN_FILE")
+    session = api.Session.open(write=True)
+    # Without changes, apply only completes the audit records earlier applies left open.
+    the_plan = planfile.read(plan_file) if plan_file is not None else _plan_now(session, models_dir, yes)
+    audit = Audit(the_plan.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
+    with progress("Applying", len(the_plan.changes)) as advance:
+        options = api.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _holder(audit))
+        report = api.apply(session, the_plan, audit, options)
+    return _report(report, plan_file)
 
-    def audit_of(p: Plan) -> Audit:
-        return Audit(p.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
 
-    if plan_file is not None:
-        saved = read_plan(plan_file)
-        with status(f"Checking {session.target.describe()} against {plan_file}…"):
-            the_plan, live = api.fresh_or_stale(session, saved, str(plan_file))
-        if the_plan is None:
-            completed = api.complete_audit(session, saved, audit_of(saved), live, concurrency)
-            if not completed.audits:
-                out.print(f"Nothing to do: the registry already matches {plan_file}.")
-                return 0
-            out.print(f"The registry already matches {plan_file}; completing its audit trail.")
-            return _report(completed, plan_file)
-    else:
-        desired = api.load(models_dir)
-        with status(f"Reading {session.target.describe()}…"):
-            the_plan, live = api.plan_and_live(session, desired)
+def _plan_now(session: api.Session, models_dir: Path, yes: bool) -> Plan:
+    desired = api.load(models_dir)
+    with status(f"Reading {session.target.describe()}…"):
+        the_plan = api.plan(session, desired)
     render.to_text(the_plan, out, session.target.describe())
-    if not the_plan.has_changes():
-        return 0
-    if plan_file is None and not yes:
+    if the_plan.has_changes() and not yes:
         if not err.is_terminal:
             raise ReconcilerError(
                 "refusing to apply an unreviewed plan without a terminal to confirm on; "
                 "pass --yes, or apply a saved plan: reconciler plan --out plan.json"
             )
         click.confirm("Apply these changes?", abort=True, err=True)
-    with progress("Applying", len(the_plan.changes)) as advance:
-        report = api.apply(session, the_plan, audit_of(the_plan), concurrency, advance, live)
-    return _report(report, plan_file)
+    return the_plan
 
 
-def _report(report: Report, plan_file: Path | None) -> int:
-    failed, unaudited = report.failed(), report.audit_failed()
+def _holder(audit: Audit) -> dict[str, str]:
+    info = {"actor": audit.actor or "", "host": socket.gethostname(), "pid": str(os.getpid()), "plan": audit.plan_hash}
+    info.update({k: v for k, v in (("pull_request", audit.pull_request), ("commit", audit.commit)) if v})
+    return info
+
+
+def _waiting(holder: str) -> None:
+    err.print(Text(f"waiting for the registry lock, held by {printable(holder)}…", style="yellow"))
+
+
+def _report(report: api.Report, plan_file: Path | None) -> int:
+    for done in report.recovered:
+        out.print(
+            f"Completed {plural(done.written, 'audit record')} left open by an earlier apply "
+            f"(journal run {done.entry.run_id}, plan {done.entry.audit.plan_hash[:19]}…)."
+        )
+    if report.already_applied:
+        out.print(f"Nothing to do: the registry already matches {plan_file or 'the files'}.")
+        return 0
+    if not report.plan.has_changes():
+        return 0
+    failed, unrecorded = report.failed(), report.unrecorded()
     applied = len(report.results) - len(failed)
-    out.print(f"\nApplied {applied} change(s); audit trail written on {report.audited} entit(ies).")
+    out.print(
+        f"\nApplied {plural(applied, 'change')}; audit record written on "
+        f"{plural(len(report.records) - len(unrecorded), 'entity', 'entities')}."
+    )
     for r in failed:
-        err.print(f"failed: {r.change.address}: {r.error}", style="red")
-    for r in unaudited:
-        err.print(f"audit record not written: {r.change.address}: {r.error}", style="red")
+        err.print(
+            Text(f"{r.outcome.value}: {printable(str(r.change.address))}: {printable(r.error or '')}", style="red")
+        )
+    for r in unrecorded:
+        err.print(Text(f"audit record not written: {printable(str(r.change.address))}: {r.error}", style="red"))
     if failed:
         raise ApplyFailed(
-            f"{len(failed)} of {len(report.results)} change(s) failed (listed above); the rest were "
-            "applied. Fix the cause and run 'reconciler plan' and 'apply' again: it converges"
+            f"{len(failed)} of {plural(len(report.results), 'change')} did not apply (listed above); the rest were "
+            "applied and recorded. Fix the cause and run 'reconciler plan' and 'apply' again: it converges"
         )
-    if unaudited:
-        again = (
-            f"run 'reconciler apply {plan_file}' again to write the missing records"
-            if plan_file
-            else "a one-step apply cannot re-create them; apply saved plans (reconciler plan --out) so a re-run can"
-        )
+    if unrecorded:
         raise ApplyFailed(
-            f"every change was applied, but the audit record on {len(unaudited)} entit(ies) was not written "
-            f"(listed above); {again}"
+            f"every change was applied, but the audit record of {plural(len(unrecorded), 'entity', 'entities')} was "
+            "not written (listed above); the journal lists them, and the next 'reconciler apply' writes them"
         )
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import api, render
+from reconciler import api, planfile, render
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
 from reconciler.importer import write_atomic
@@ -38,7 +38,7 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
     with status(f"Reading {session.target.describe()}…"):
         the_plan = api.plan(session, desired)
     if out_file is not None:
-        write_atomic(out_file, render.to_json(the_plan))
+        write_atomic(out_file, planfile.text(the_plan))
     if fmt == "text":
         render.to_text(the_plan, out, session.target.describe())
         if out_file is not None:

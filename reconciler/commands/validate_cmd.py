@@ -31,9 +31,8 @@ def command(models_dir: Path, use_registry: bool | None) -> int:
     if use_registry if use_registry is not None else _registry_default():
         session = api.Session.open()
         with status(f"Reading {session.target.describe()}…"):
-            live = session.read()
-            live = session.with_run_status(desired, live, changed_only=False)
-        api.check(desired, live)
+            live = session.with_runs(desired, session.read(), changed_only=False)
+        api.check(desired, live, changed_only=False)
         checked += f", references against {session.target.describe()}"
     out.print(f"{len(desired)} model file(s) in {models_dir} are valid ({checked}).")
     if not desired:

@@ -40,44 +40,60 @@ def registry(tmp_path_factory) -> Path:
     return root
 
 
+def client(registry: Path):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{registry / 'mlflow.db'}"
+    return MlflowClient(registry_uri=uri, tracking_uri=uri)
+
+
 def test_plan_apply_plan_on_the_embedded_registry(registry):
     plan = run(registry, "plan", "--detailed-exitcode", "--out", "plan.json")
     assert plan.returncode == 2, plan.stderr
     assert f"Registry: sqlite:///{registry / 'mlflow.db'} (embedded default)" in plan.stdout
     as_json = run(registry, "plan", "--format", "json")
     data = json.loads(as_json.stdout)
-    assert data["format_version"] == 1 and data["summary"] == {"create": 1, "update": 2, "delete": 0}
-    applied = run(registry, "apply", "plan.json")
+    assert data["format_version"] == 2 and data["summary"] == {"create": 1, "update": 2, "delete": 0}
+    assert data["registry"] == f"sqlite:///{registry / 'mlflow.db'}"
+    applied = run(registry, "apply", "plan.json", "--commit", "c1", "--pull-request", "7", "--approvers", "lead-a")
     assert applied.returncode == 0, applied.stderr
-    assert "Applied 3 change(s)" in applied.stdout
+    assert "Applied 3 changes" in applied.stdout and "audit record written on 2 entities" in applied.stdout
     again = run(registry, "plan", "--detailed-exitcode")
     assert again.returncode == 0 and "No changes" in again.stdout
 
 
-def test_rerunning_an_applied_plan_writes_a_missing_audit_record_and_keeps_history(registry):
-    from mlflow import MlflowClient
+def test_the_audit_record_names_the_apply_and_its_journal_run(registry):
+    """Version 2's record says who put it into Production; the journal run holds the whole apply."""
+    from reconciler.journal import Journal
 
-    uri = f"sqlite:///{registry / 'mlflow.db'}"
-    client = MlflowClient(registry_uri=uri, tracking_uri=uri)
     plan_hash = json.loads((registry / "plan.json").read_text())["plan_hash"]
-    assert json.loads(client.get_registered_model("churn").tags["gitops.audit"])["plan"] == plan_hash
-    client.delete_registered_model_tag("churn", "gitops.audit")  # as if that audit write had failed
+    record = json.loads(client(registry).get_model_version("churn", "2").tags["gitops.audit"])
+    assert record["plan"] == plan_hash and record["commit"] == "c1" and record["pull_request"] == "7"
+    assert record["approved_by"] == ["lead-a"] and record["changes"] == ["~ v2 stage: 'None' -> 'Production'"]
+    (entry,) = Journal(client(registry)).history("churn")
+    assert entry.run_id == record["run"] and entry.state == "applied"
+    assert entry.audit.pull_request == "7" and len(entry.changes) == 3 and len(entry.applied()) == 3
 
-    completed = run(registry, "apply", "plan.json")
-    assert completed.returncode == 0, completed.stderr
-    assert "completing its audit trail" in completed.stdout and "audit trail written on 1 entit" in completed.stdout
-    record = json.loads(client.get_registered_model("churn").tags["gitops.audit"])
-    assert record["plan"] == plan_hash and record["recorded_late"] is True
-    assert "Nothing to do" in run(registry, "apply", "plan.json").stdout
 
-    # A later apply on the same model keeps this record under "history".
+def test_a_plan_applied_by_hand_is_credited_to_nobody(registry):
+    """Someone makes a saved plan's changes by hand: applying the plan must not credit them to the
+    pull request and approvers given on the command line."""
     (registry / "models" / "churn.yaml").write_text(
-        "name: churn\ndescription: Churn model\ntags: {team: churn}\n"
-        "aliases: {champion: 2}\nversions:\n  2: {stage: Production}\n"
+        "name: churn\ndescription: Churn model\ntags: {team: churn}\naliases: {champion: 2}\n"
+        "versions:\n  2: {stage: Production}\n"
     )
-    assert run(registry, "apply", "--yes", "--commit", "c2").returncode == 0
-    latest = json.loads(client.get_registered_model("churn").tags["gitops.audit"])
-    assert latest["commit"] == "c2" and [h["plan"] for h in latest["history"]] == [plan_hash]
+    assert run(registry, "plan", "--out", "hand.json").returncode == 0
+    client(registry).set_registered_model_tag("churn", "team", "churn")  # by hand
+    before = client(registry).get_registered_model("churn").tags["gitops.audit"]
+    done = run(registry, "apply", "hand.json", "--pull-request", "8", "--approvers", "lead-b")
+    assert done.returncode == 0, done.stderr
+    assert "Nothing to do: the registry already matches hand.json" in done.stdout
+    assert "Completed" not in done.stdout
+    assert client(registry).get_registered_model("churn").tags["gitops.audit"] == before
+    assert all(
+        e.audit.pull_request != "8"
+        for e in __import__("reconciler.journal").journal.Journal(client(registry)).history("churn")
+    )
 
 
 def test_tampered_plan_is_refused(registry):
@@ -87,7 +103,7 @@ def test_tampered_plan_is_refused(registry):
     data["changes"][0]["after"] = "something else"
     (registry / "p.json").write_text(json.dumps(data))
     done = run(registry, "apply", "p.json")
-    assert done.returncode == 1 and "plan_hash does not match its changes" in done.stderr
+    assert done.returncode == 1 and "plan_hash does not match the plan" in done.stderr
 
 
 def test_one_bad_file_means_nothing_is_written(registry):

@@ -48,7 +48,22 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 auth.create_user(user, passwords[user])
         finally:
             del os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"]
-        yield Stack(server, passwords["reconciler"], passwords["trainer"], passwords["reader"])
+        stack_ = Stack(server, passwords["reconciler"], passwords["trainer"], passwords["reader"])
+        _bootstrap(stack_)
+        yield stack_
+
+
+def _bootstrap(s: Stack) -> None:
+    """What a platform team does once: the reconciler's service user creates its audit journal, so
+    it owns it (another user who created it first would own it instead)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from mlflow import MlflowClient; MlflowClient().create_experiment('gitops.audit')"],
+        env=s.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def grant(live_stack: Stack, model: str, user: str = "reconciler", permission: str = "MANAGE") -> None:

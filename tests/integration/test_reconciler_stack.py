@@ -93,9 +93,11 @@ def test_plan_shows_changes_and_saves_a_plan(live_stack, work):
     assert "+ alias[champion] = v2" in done.stdout
     assert "+ alias[staging] = v1" in done.stdout
     saved = json.loads((work["root"] / "plan.json").read_text())
-    assert saved["format_version"] == 1 and saved["live_fingerprint"].startswith("sha256:")
+    assert saved["format_version"] == 2 and saved["live_fingerprint"].startswith("sha256:")
+    assert saved["registry"] == live_stack.server.uri
     md = cli(live_stack, work, "plan", "--format", "markdown")
-    assert md.returncode == 0 and "| ~ | `v2 stage` | 'None' | 'Production' |  |" in md.stdout
+    expected = "| ~ | <code>v2 stage</code> | <code>&#39;None&#39;</code> | <code>&#39;Production&#39;</code> |  |"
+    assert md.returncode == 0 and expected in md.stdout
 
 
 def test_apply_saved_plan_writes_changes_and_audit(live_stack, work):
@@ -243,7 +245,7 @@ def test_user_without_permission_writes_nothing(live_stack, work):
     models.write_text(models.read_text().replace("team: vision", "team: readers-try"))
     done = cli(live_stack, work, "apply", "--yes", user="reader")
     assert done.returncode == 1
-    assert "denied permission (HTTP 403)" in done.stderr and "1 of 1 change(s) failed" in done.stderr
+    assert "permission denied (HTTP 403); nothing was written" in done.stderr, done.stderr
     assert client(live_stack).get_registered_model(MODEL).tags["team"] == "vision"
 
 
@@ -260,12 +262,12 @@ def test_partial_failure_is_reported_per_change_and_a_rerun_converges(live_stack
     done = cli(live_stack, work, "apply", "--yes", "--models-dir", str(models))
     assert done.returncode == 1
     assert "failed: it-other description: the registry" in done.stderr and "denied permission" in done.stderr
-    assert "1 of 2 change(s) failed" in done.stderr
+    assert "1 of 2 changes did not apply" in done.stderr
     assert client(live_stack).get_registered_model(MODEL).tags["tier"] == "gold"  # the other change landed
     grant(live_stack, "it-other")  # the cause is fixed
     again = cli(live_stack, work, "apply", "--yes", "--models-dir", str(models))
     assert again.returncode == 0, again.stderr
-    assert "Applied 1 change(s)" in again.stdout
+    assert "Applied 1 change;" in again.stdout
     assert client(live_stack).get_registered_model("it-other").description == "owned by another team"
     final = cli(live_stack, work, "plan", "--detailed-exitcode", "--models-dir", str(models))
     assert final.returncode == 0, final.stdout

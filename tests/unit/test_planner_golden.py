@@ -15,35 +15,13 @@ import pytest
 from ruamel.yaml import YAML
 
 from reconciler import render
-from reconciler.desired import check_document, check_semantics, from_document
+from reconciler.desired import check_document
+from reconciler.document import check_semantics, from_document
 from reconciler.planner import build_plan
-from reconciler.state import LiveModel, LiveState, LiveVersion, Stage, frozen_map
+from reconciler.state import Origin
+from tests.livejson import live_from_json
 
 CASES = Path(__file__).resolve().parents[1] / "testdata" / "plans"
-
-
-def live_from_json(data: dict) -> LiveState:
-    def version(n: str, v: dict) -> LiveVersion:
-        return LiveVersion(
-            int(n),
-            Stage(v.get("stage", "None")),
-            v.get("description", ""),
-            frozen_map(v.get("tags", {})),
-            v.get("run_id"),
-            v.get("status", "READY"),
-        )
-
-    models = {
-        name: LiveModel(
-            name,
-            m.get("description", ""),
-            frozen_map(m.get("tags", {})),
-            frozen_map({a: int(n) for a, n in m.get("aliases", {}).items()}),
-            frozen_map({int(n): version(n, v) for n, v in m.get("versions", {}).items()}),
-        )
-        for name, m in data["models"].items()
-    }
-    return LiveState(frozen_map(models))
 
 
 def plan_for(case: Path):
@@ -51,10 +29,10 @@ def plan_for(case: Path):
     desired = []
     for doc in docs:
         check_document(doc, f"{case.name}/desired.yaml")
-        model = from_document(doc, f"models/{doc['name']}.yaml")
+        model = from_document(doc, Origin(f"models/{doc['name']}.yaml"))
         check_semantics(model)
         desired.append(model)
-    return build_plan(desired, live_from_json(json.loads((case / "live.json").read_text())))
+    return build_plan(desired, live_from_json(json.loads((case / "live.json").read_text())), "sqlite:///golden.db")
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))

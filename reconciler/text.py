@@ -1,0 +1,53 @@
+"""Text helpers for showing values that come from files or the registry: visible escapes for
+control characters, HTML-safe Markdown, long values shown where they differ, plurals."""
+
+from __future__ import annotations
+
+WINDOW_LEAD = 20  # characters shown before the first difference of two long values
+
+
+def printable(text: str) -> str:
+    """Control, format (bidi overrides, zero-width) and other invisible characters as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def md_code(text: str) -> str:
+    """A value as inline code in GitHub Markdown, whatever it holds: every ASCII punctuation
+    character becomes an HTML entity, so nothing in it is markup, HTML or a table separator;
+    inside <code>, GitHub makes no @mention or link of it."""
+    if not text:
+        return ""
+    safe = "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in printable(text))
+    return f"<code>{safe}</code>"
+
+
+def difference(before: str, after: str, width: int) -> tuple[str, str]:
+    """repr() of both strings; when either is longer than `width`, only a window starting a little
+    before their first difference, marked with … and the character position."""
+    b, a = repr(before), repr(after)
+    if len(b) <= width and len(a) <= width:
+        return b, a
+    prefix = _common_prefix(before, after)
+    start = max(0, prefix - WINDOW_LEAD)
+    return _window(before, start, width), _window(after, start, width)
+
+
+def _common_prefix(x: str, y: str) -> int:
+    n = min(len(x), len(y))
+    i = 0
+    while i < n and x[i] == y[i]:
+        i += 1
+    return i
+
+
+def _window(value: str, start: int, width: int) -> str:
+    room = max(10, width - 24)
+    part = value[start : start + room]
+    shown = ("…" if start else "") + repr(part) + ("…" if start + room < len(value) else "")
+    return f"{shown} (from char {start + 1:,} of {len(value):,})" if start or start + room < len(value) else shown
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
