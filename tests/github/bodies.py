@@ -71,6 +71,7 @@ def label(lab: Label, st: State, api: str) -> Json:
     body: Json = _from("label", api, st.repo)
     body.update(id=lab.id, node_id=f"LA_{lab.id}", name=lab.name, color=lab.color, description=lab.description)
     body.update(url=f"{api}/repos/{st.repo.full_name}/labels/{lab.name}", default=False)
+    body.setdefault("archived_by", None)  # newer than @octokit/openapi 23.0.2; githubkit requires it
     return body
 
 
@@ -94,7 +95,9 @@ def pull_request(pr: PullRequest, st: State, api: str, *, simple: bool = False) 
     body: Json = dict(template)
     body.update(id=pr.number + 10_000_000, node_id=f"PR_{pr.number}", number=pr.number, title=pr.title)
     body.update(body=pr.body, state=pr.state, locked=False, draft=pr.draft, user=user(pr.user, api))
-    body.update(labels=_labels(pr.labels, st, api), milestone=None, assignee=None, assignees=[])
+    # The description's pull request label has a non-nullable description (unlike a label's own schema).
+    labels = [{**lab, "description": lab["description"] or ""} for lab in _labels(pr.labels, st, api)]
+    body.update(labels=labels, milestone=None, assignee=None, assignees=[])
     body.update(requested_reviewers=[], requested_teams=[], active_lock_reason=None, auto_merge=None)
     body.update(created_at=iso(pr.created_at), updated_at=iso(pr.updated_at), closed_at=iso(pr.closed_at))
     body.update(merged_at=iso(pr.merged_at), merge_commit_sha=pr.merge_commit_sha)
@@ -138,15 +141,18 @@ def issue(iss: Issue | PullRequest, st: State, api: str) -> Json:
     for key in ("closed_by", "state_reason", "pull_request", "draft", "type", "pinned_comment"):
         body.pop(key, None)
     if isinstance(iss, Issue):
-        body.update(state_reason=iss.state_reason, closed_by=user(iss.closed_by, api) if iss.closed_by else None)
+        body["closed_by"] = user(iss.closed_by, api) if iss.closed_by else None
+        if iss.state_reason:  # nullable with an enum that lacks null: OpenAPI 3.0 validators refuse null
+            body["state_reason"] = iss.state_reason
     else:
         body["pull_request"] = {
             "url": f"{base}/pulls/{iss.number}",
             "html_url": f"{WEB}/{st.repo.full_name}/pull/{iss.number}",
             "diff_url": f"{WEB}/{st.repo.full_name}/pull/{iss.number}.diff",
             "patch_url": f"{WEB}/{st.repo.full_name}/pull/{iss.number}.patch",
-            "merged_at": iso(iss.merged_at),
         }
+        if iss.merged_at:  # not nullable in the description: absent until merged
+            body["pull_request"]["merged_at"] = iso(iss.merged_at)
         body["draft"] = iss.draft
     return body
 
@@ -177,7 +183,9 @@ def review(r: Review, st: State, api: str) -> Json:
 def status(s: Status, st: State, api: str) -> Json:
     body: Json = _from("status", api, st.repo)
     body.update(id=s.id, node_id=f"SC_{s.id}", state=s.state, context=s.context, description=s.description)
-    body.update(target_url=s.target_url, creator=user(s.creator, api), url=f"{api}/repos/{st.repo.full_name}/statuses/{s.sha}")
+    body.update(
+        target_url=s.target_url, creator=user(s.creator, api), url=f"{api}/repos/{st.repo.full_name}/statuses/{s.sha}"
+    )
     body.update(created_at=iso(s.created_at), updated_at=iso(s.created_at))
     return body
 
@@ -185,7 +193,9 @@ def status(s: Status, st: State, api: str) -> Json:
 def combined_status(sha: str, latest: list[Status], st: State, api: str) -> Json:
     body: Json = _from("combined-commit-status", api, st.repo)
     states = {s.state for s in latest}
-    overall = "failure" if states & {"failure", "error"} else "pending" if "pending" in states or not latest else "success"
+    overall = (
+        "failure" if states & {"failure", "error"} else "pending" if "pending" in states or not latest else "success"
+    )
     items = []
     for s in latest:
         item = {k: v for k, v in status(s, st, api).items() if k != "creator"}
@@ -193,7 +203,10 @@ def combined_status(sha: str, latest: list[Status], st: State, api: str) -> Json
         items.append(item)
     body.update(state=overall, statuses=items, sha=sha, total_count=len(latest))
     body["repository"] = repository(st.repo, _owner(st, st.repo), api, body["repository"])
-    body.update(commit_url=f"{api}/repos/{st.repo.full_name}/commits/{sha}", url=f"{api}/repos/{st.repo.full_name}/commits/{sha}/status")
+    body.update(
+        commit_url=f"{api}/repos/{st.repo.full_name}/commits/{sha}",
+        url=f"{api}/repos/{st.repo.full_name}/commits/{sha}/status",
+    )
     return body
 
 
@@ -222,9 +235,13 @@ def commit(c: CommitInfo, st: State, api: str) -> Json:
     body["commit"] = dict(body["commit"], message=c.message, author=person, committer=person, comment_count=0)
     body["commit"]["tree"] = {"sha": c.tree, "url": f"{base}/git/trees/{c.tree}"}
     body["commit"]["url"] = f"{base}/git/commits/{c.sha}"
-    body["commit"]["verification"] = dict(body["commit"]["verification"], verified=False, reason="unsigned", signature=None, payload=None)
+    body["commit"]["verification"] = dict(
+        body["commit"]["verification"], verified=False, reason="unsigned", signature=None, payload=None
+    )
     body.update(author=user(author, api) if author else None, committer=user(author, api) if author else None)
-    body["parents"] = [{"sha": p, "url": f"{base}/commits/{p}", "html_url": f"{WEB}/{st.repo.full_name}/commit/{p}"} for p in c.parents]
+    body["parents"] = [
+        {"sha": p, "url": f"{base}/commits/{p}", "html_url": f"{WEB}/{st.repo.full_name}/commit/{p}"} for p in c.parents
+    ]
     body.pop("files", None)
     body.pop("stats", None)
     return body

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from jsonschema import ValidationError
 from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
 from openapi_core.templating.paths.exceptions import PathError
 from openapi_core.templating.paths.finders import APICallPathFinder
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_schema_validator import OAS30Validator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
-
-from openapi_core.datatypes import RequestParameters
 
 from . import spec
 
@@ -158,6 +158,9 @@ def describe(errors: list[Exception]) -> str:
     """One line per problem: the JSON path and what is wrong, as jsonschema reports it."""
     lines = []
     for error in errors:
+        if isinstance(error, ValidationError):
+            lines.append(f"/{'/'.join(map(str, error.absolute_path))}: {error.message[:300]}")
+            continue
         inner = getattr(error.__cause__, "schema_errors", None) or getattr(error, "schema_errors", None)
         if inner:
             lines += [f"/{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in inner]

@@ -1,13 +1,13 @@
 """FakeGitHub: the fake REST API's server, plus the test API that seeds and inspects its state.
 
-    with FakeGitHub(tmp_path) as gh:
-        gh.commit("main", {"models/churn.yaml": "name: churn\\n"})
-        gh.commit("change", {"models/churn.yaml": "name: churn\\ndescription: x\\n"}, author="alice")
-        pr = gh.open_pull_request("change", author="alice")
-        gh.add_review(pr.number, "bob", "APPROVED")
-        token = gh.actions_token({"pull-requests": "write", "statuses": "write"})
-        ...  # run the code under test against gh.url with that token
-        assert gh.call_counts()["issues/create-comment"] == 1
+with FakeGitHub(tmp_path) as gh:
+    gh.commit("main", {"models/churn.yaml": "name: churn\\n"})
+    gh.commit("change", {"models/churn.yaml": "name: churn\\ndescription: x\\n"}, author="alice")
+    pr = gh.open_pull_request("change", author="alice")
+    gh.add_review(pr.number, "bob", "APPROVED")
+    token = gh.actions_token({"pull-requests": "write", "statuses": "write"})
+    ...  # run the code under test against gh.url with that token
+    assert gh.call_counts()["issues/create-comment"] == 1
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ REVIEW_STATES = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED")
 
 
 class FakeGitHub:
-    def __init__(self, workdir: Path, owner: str = "acme", name: str = "registry", default_branch: str = "main") -> None:
+    def __init__(
+        self, workdir: Path, owner: str = "acme", name: str = "registry", default_branch: str = "main"
+    ) -> None:
         self.git = GitRepo(workdir / f"{name}.git")
         self.state = State(repo=Repo(owner, name, 4_200_001, default_branch), git=self.git)
         self.state.users[ACTIONS_BOT.login] = ACTIONS_BOT
@@ -73,7 +75,9 @@ class FakeGitHub:
                 self.state.users[login] = User(login, 5_000_000 + len(self.state.users), type)
             return self.state.users[login]
 
-    def add_token(self, login: str, permissions: Mapping[str, str] | str = "write-all", value: str | None = None) -> str:
+    def add_token(
+        self, login: str, permissions: Mapping[str, str] | str = "write-all", value: str | None = None
+    ) -> str:
         """A token acting as `login`: "read-all", "write-all" or {scope: "read" | "write"}."""
         value = value or f"ghp_{secrets.token_hex(16)}"
         self.state.tokens[value] = Token(value, self.user(login), _scopes(permissions))
@@ -98,7 +102,14 @@ class FakeGitHub:
             self.state.teams.setdefault((org.lower(), team.lower()), {})[login.lower()] = Membership(role, state)
 
     # -- repository content -----------------------------------------------------------------------
-    def commit(self, branch: str, files: Mapping[str, str | None], message: str = "Change files", author: str = "octocat", parent: str | None = None) -> str:
+    def commit(
+        self,
+        branch: str,
+        files: Mapping[str, str | None],
+        message: str = "Change files",
+        author: str = "octocat",
+        parent: str | None = None,
+    ) -> str:
         """Commit on `branch` (created from `parent`, or from the default branch, if new)."""
         with self._lock:
             self.user(author)
@@ -134,13 +145,28 @@ class FakeGitHub:
             head_sha, base_sha = self._tip(head), self._tip(base)
             now = self.state.now()
             number = self.state.new_number()
-            pr = PullRequest(number, title, body, self.user(author), head, head_sha, fork or self.repo, base, base_sha, now, now, draft=draft)
+            pr = PullRequest(
+                number,
+                title,
+                body,
+                self.user(author),
+                head,
+                head_sha,
+                fork or self.repo,
+                base,
+                base_sha,
+                now,
+                now,
+                draft=draft,
+            )
             pr.labels = [self._label(n).name for n in labels]
             self.state.pulls[number] = pr
             self._refresh(pr)
             return pr
 
-    def push(self, number: int, files: Mapping[str, str | None], message: str = "Address review", author: str | None = None) -> str:
+    def push(
+        self, number: int, files: Mapping[str, str | None], message: str = "Address review", author: str | None = None
+    ) -> str:
         """A new commit on the pull request's head branch (a `synchronize`); returns its sha."""
         with self._lock:
             pr = self.state.pulls[number]
@@ -156,7 +182,9 @@ class FakeGitHub:
                 raise ValueError("GitHub refuses it: Can not approve your own pull request")
             if state == "CHANGES_REQUESTED" and not body:
                 body = "Please change this."
-            review = Review(self.state.new_id(), number, self.user(login), state, body, commit_id or pr.head_sha, self.state.now())
+            review = Review(
+                self.state.new_id(), number, self.user(login), state, body, commit_id or pr.head_sha, self.state.now()
+            )
             self.state.reviews.append(review)
             return review
 
@@ -288,7 +316,9 @@ class FakeGitHub:
         """Fail if the client broke the contract or the fake produced a response the spec forbids."""
         with self._log.lock:
             problems = [f"fake bug: {b}" for b in self._log.fake_bugs]
-            problems += [f"contract violation: {v.method} {v.path} -> {v.status}: {v.detail}" for v in self._log.violations]
+            problems += [
+                f"contract violation: {v.method} {v.path} -> {v.status}: {v.detail}" for v in self._log.violations
+            ]
         if problems:
             raise AssertionError("GitHub contract problems:\n" + "\n".join(problems))
 

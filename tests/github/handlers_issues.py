@@ -21,7 +21,7 @@ def _target(ctx: Ctx) -> Issue | PullRequest:
 
 def _require_on(token: Token, target: Issue | PullRequest, level: str) -> None:
     """Issues scope, or pull_requests scope when the issue is a pull request (GitHub accepts either)."""
-    if token.allows("issues", level) or isinstance(target, PullRequest) and token.allows("pull_requests", level):
+    if token.allows("issues", level) or (isinstance(target, PullRequest) and token.allows("pull_requests", level)):
         return
     raise ApiError(403, "Resource not accessible by integration")
 

@@ -122,7 +122,7 @@ def pulls_for_commit(ctx: Ctx) -> Reply:
     found = [
         p
         for p in ctx.state.pulls.values()
-        if p.merge_commit_sha == sha and p.merged or git.is_ancestor(sha, p.head_sha) and p.state == "open"
+        if (p.merge_commit_sha == sha and p.merged) or (git.is_ancestor(sha, p.head_sha) and p.state == "open")
     ]
     found.sort(key=lambda p: p.number, reverse=True)
     return paginate(ctx, found, lambda p: bodies.pull_request(p, ctx.state, ctx.api, simple=True))
@@ -144,7 +144,15 @@ def _comparison(ctx: Ctx, base: str, head: str) -> dict:
     ahead, behind = git.commits_between(base, head), git.commits_between(head, base)
     merge_base = git.merge_base(base, head)
     body.update(ahead_by=len(ahead), behind_by=len(behind), total_commits=len(ahead))
-    body.update(status="identical" if not ahead and not behind else "ahead" if not behind else "behind" if not ahead else "diverged")
+    body.update(
+        status="identical"
+        if not ahead and not behind
+        else "ahead"
+        if not behind
+        else "behind"
+        if not ahead
+        else "diverged"
+    )
     body["base_commit"] = bodies.commit(git.info(base), st, ctx.api)
     body["merge_base_commit"] = bodies.commit(git.info(merge_base), st, ctx.api)
     body["commits"] = [bodies.commit(git.info(sha), st, ctx.api) for sha in ahead[:250]]

@@ -66,9 +66,11 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         version = self.headers.get("X-GitHub-Api-Version") or spec.BASE_VERSION
-        status, payload, headers, call = self.server.exchange(self.command, url.path, url.query, dict(self.headers), body, version)
+        status, payload, headers, call = self.server.exchange(
+            self.command, url.path, url.query, dict(self.headers), body, version
+        )
+        self.server.record(call)  # before answering: a client that got its answer sees its call counted
         self._send(status, payload, headers)
-        self.server.record(call)
 
     def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
         data = b"" if payload is None else json.dumps(payload).encode()
@@ -131,9 +133,16 @@ class _Server(ThreadingHTTPServer):
         if route is None:
             self._bug(f"the fake does not implement {op.operation_id} ({path}): add a handler")
             raise ApiError(404, f"Not Found (the fake does not implement {op.operation_id})")
-        allowed = token.allows(route.scope, route.level) or route.alt_scope and token.allows(route.alt_scope, route.level)
+        allowed = token.allows(route.scope, route.level) or (
+            route.alt_scope and token.allows(route.alt_scope, route.level)
+        )
         if not allowed:
-            raise ApiError(403, "Resource not accessible by integration" if token.user.type == "Bot" else "Resource not accessible by personal access token")
+            raise ApiError(
+                403,
+                "Resource not accessible by integration"
+                if token.user.type == "Bot"
+                else "Resource not accessible by personal access token",
+            )
         with self.state_lock:
             return route.handler(Ctx(self.state, op, token, self.api, path))
 
