@@ -211,7 +211,7 @@ class WorkflowRunner:
         )
         env = dict(state.env_context)
         for key, value in (step.get("env") or {}).items():
-            env[str(key)] = self._template(str(value), state, env).string
+            env[str(key)] = self._template(value, state, env).string
         if "uses" in step:
             result = self._uses(index, step_id, name, step, env, state)
         else:
@@ -277,7 +277,7 @@ class WorkflowRunner:
             raise UnknownAction(
                 f"step {index} uses {uses!r}: pass a handler for it in actions= (known: {sorted(self.actions)})"
             )
-        inputs = {str(k): self._template(str(v), state, env).string for k, v in (step.get("with") or {}).items()}
+        inputs = {str(k): self._template(v, state, env).string for k, v in (step.get("with") or {}).items()}
         result = handler(ActionCall(uses, inputs, env, self.run.workspace, state.github)) or ActionResult()
         state.env_context.update(result.env)
         state.path.extend(result.path)
@@ -296,7 +296,9 @@ class WorkflowRunner:
         )
 
     def _template(self, text: Any, state: JobState, env: Mapping[str, str] | None = None) -> Any:
-        return self.evaluator.template(str(text), state.context(env), job_status(state))
+        """A YAML value as GitHub reads it: booleans are `true`/`false`, everything else its text."""
+        raw = ("true" if text else "false") if isinstance(text, bool) else str(text)
+        return self.evaluator.template(raw, state.context(env), job_status(state))
 
 
 def _minimal_env() -> dict[str, str]:
