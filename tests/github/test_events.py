@@ -54,6 +54,6 @@ def test_push_dispatch_and_schedule_events(fake_github: FakeGitHub):
     scheduled = events.schedule(fake_github, "17 * * * *")
 
     assert (pushed.sha, pushed.payload["after"], pushed.payload["head_commit"]["id"]) == (merged, merged, merged)
-    assert [c["added"] for c in pushed.payload["commits"]][0] == ["models/a.yaml"]
+    assert pushed.payload["commits"][0]["added"] == ["models/a.yaml"]
     assert dispatched.payload["inputs"] == {"dry-run": "true"} and dispatched.ref == "refs/heads/main"
     assert scheduled.payload == {"schedule": "17 * * * *"} and scheduled.sha == merged
