@@ -1,0 +1,189 @@
+"""Apply on merge (a `push` to the default branch): what is applied is what was reviewed, or nothing.
+
+1. The pushed commit must be the merge of exactly one pull request (GitHub's "pull requests
+   associated with a commit"); a push without one is refused.
+2. That pull request's plan comment (the bot's, data block signed when RECONCILER_PLAN_KEY is
+   set) is what its reviewers saw.
+3. The rules of the branch before the push judge again: approvals from GitHub's reviews (on the
+   pull request's last head), gates on the plan made now.
+4. The plan made now (the pushed files against the registry, written with the apply job's
+   credentials) must make the same writes as the plan shown (`changes_digest`); if not, nothing
+   is applied, the pull request gets the difference and what to do, and the job fails.
+5. Else `reconciler.api.apply`, which takes the registry lock, re-checks the plan under it and
+   journals the apply, with the merge commit, pull request, plan hash and the approvers GitHub
+   counted; the result is commented on the pull request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reconciler import api
+from reconciler.audit import Audit
+from reconciler.github import comment, judge, outputs
+from reconciler.github.check import Options, head_is, in_scope, scoped, with_gate_runs
+from reconciler.github.client import Client, Comment, Pull
+from reconciler.github.context import Actions, PushEvent
+from reconciler.github.errors import GitHubError, Refused
+from reconciler.github.gitlocal import Git
+from reconciler.github.markdown import difference, join, short
+from reconciler.github.results import applied_comment, refusal_comment
+from reconciler.plan import Plan
+
+ZERO = "0" * 40
+
+
+@dataclass(frozen=True)
+class Merge:
+    """The pushed commit, the branch before it, and the pull request merged."""
+
+    sha: str
+    before: str
+    pr: Pull
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str  # applied, nothing, failed
+    report: api.Report | None = None
+
+
+def merged_pull(client: Client, push: PushEvent) -> Pull:
+    branch = push.ref.removeprefix("refs/heads/")
+    pulls = [p for p in client.pulls_for_commit(push.after) if p.merged and p.base_ref == branch]
+    if not pulls:
+        raise Refused(
+            f"commit {push.after[:12]} on {branch} is not the merge of a pull request: nothing was applied. Changes "
+            "to models/ reach the registry through reviewed pull requests; open one (a platform admin can still "
+            "apply a reviewed plan by hand with 'reconciler apply')"
+        )
+    if len(pulls) > 1:
+        numbers = ", ".join(f"#{p.number}" for p in pulls)
+        raise Refused(f"commit {push.after[:12]} belongs to several merged pull requests ({numbers}): nothing applied")
+    return pulls[0]
+
+
+class Applying:
+    def __init__(self, actions: Actions, push: PushEvent, options: Options):
+        self.actions, self.options = actions, options
+        self.client = Client(actions.api_url, actions.token, actions.repository)
+        token = options.members_token or actions.token
+        self.members_client = (
+            self.client if token == actions.token else Client(actions.api_url, token, actions.repository)
+        )
+        self.git = Git(options.cwd)
+        if push.before in ("", ZERO):
+            raise Refused(
+                f"{push.ref} was created by this push: there is no branch before it to judge by; nothing applied"
+            )
+        self.merge = Merge(push.after, push.before, merged_pull(self.client, push))
+
+    def members(self, team: str) -> frozenset[str]:
+        org, slug = team.removeprefix("@").split("/", 1)
+        return self.members_client.team_members(org, slug)
+
+    def refuse(self, why: str, details: Sequence[str] = ()) -> Refused:
+        """Comment on the pull request why nothing was applied; the error fails the job."""
+        pr = self.merge.pr
+        self.client.create_comment(pr.number, refusal_comment(self.actions, self.merge.sha, why, details))
+        outputs.summary(self.actions.summary_path, f"## Not applied\n\n{why}\n")
+        outputs.set_outputs(self.actions.output_path, {"applied": "false", "pull-request": str(pr.number)})
+        return Refused(f"pull request #{pr.number}, merge {self.merge.sha[:12]}: {why}")
+
+
+def run(a: Applying) -> Outcome:
+    head_is(a.git, a.merge.sha)
+    comments = a.client.comments(a.merge.pr.number)
+    data = _reviewed(a, comments)
+    a.git.ensure([a.merge.before])
+    changed = a.git.changed(a.merge.before, a.merge.sha)
+    session = api.Session.open(write=True)
+    plan, live = api.plan_and_live(session, in_scope(api.load(a.options.models_dir), changed))
+    plan = scoped(plan)
+    if not plan.has_changes():
+        return _nothing(a, comments)
+    rules = judge.base_rules(a.git, a.merge.before, a.options.prefix)
+    live = with_gate_runs(session, plan, live, rules)
+    verdict = judge.judge(
+        judge.requirements(plan, rules, changed, a.options.prefix), a.client.reviews(a.merge.pr.number),
+        a.merge.pr.author, a.merge.pr.head_sha, a.git, a.options.prefix, a.members,
+        judge.evaluate_gates(plan, live, rules),
+    )  # fmt: skip
+    if not verdict.ok:
+        raise a.refuse(
+            f"the pull request does not meet the policy of the branch it was merged into: {verdict.status()[1]}"
+        )
+    if plan.changes_digest != data.changes_digest and not set(plan.changes) <= set(data.changes):
+        raise a.refuse(_drifted(data, plan), difference(data.changes, plan.changes))
+    return _apply(a, session, plan, verdict.approvers(), len(data.changes))
+
+
+def _reviewed(a: Applying, comments: Sequence[Comment]) -> comment.PlanData:
+    mine = comment.mine(comments, a.options.bot)
+    if not mine:
+        raise a.refuse("the pull request has no plan comment from the check, so no plan was reviewed")
+    try:
+        return comment.decode(mine[0].body)
+    except comment.BadData as e:
+        raise a.refuse(f"its plan comment cannot be trusted: {e}") from None
+
+
+def _drifted(data: comment.PlanData, plan: Plan) -> str:
+    return (
+        f"the plan at merge (digest {plan.changes_digest[:19]}…) differs from the plan last shown on the pull "
+        f"request (digest {data.changes_digest[:19]}…, for head {data.head[:12]}): the registry changed since the "
+        "review, or the pull request was merged before its plan was shown. If the registry was changed by hand, "
+        "undo that and re-run this job; otherwise open a pull request that touches the model's file so the plan "
+        "as it is now is reviewed, approved and applied"
+    )
+
+
+def _nothing(a: Applying, comments: Sequence[Comment]) -> Outcome:
+    print(f"The registry already matches the files of {a.merge.sha[:12]}: nothing to apply.")
+    said = [c for c in comment.mine(comments, a.options.bot, comment.APPLY_MARKER) if a.merge.sha in c.body]
+    if not said:
+        a.client.create_comment(
+            a.merge.pr.number,
+            join(
+                [
+                    comment.APPLY_MARKER,
+                    f"Merged as {short(a.merge.sha)}: the registry already matches; nothing to apply.",
+                ]
+            )
+            + f"<!-- merge {a.merge.sha} -->\n",
+        )
+    outputs.set_outputs(a.actions.output_path, {"applied": "false", "pull-request": str(a.merge.pr.number)})
+    return Outcome("nothing")
+
+
+def _apply(a: Applying, session: api.Session, plan: Plan, approvers: tuple[str, ...], reviewed: int) -> Outcome:
+    """`plan` makes the reviewed writes, or some of them (the rest are in the registry already:
+    an earlier run of this job applied them, or someone did by hand); nothing else."""
+    actor = f"{a.actions.actor or 'github-actions'} via {a.actions.run_url or 'GitHub Actions'}"
+    audit = Audit(plan.plan_hash, a.merge.sha, str(a.merge.pr.number), approvers, actor)
+    holder = {"actor": actor, "pull_request": str(a.merge.pr.number), "commit": a.merge.sha, "plan": plan.plan_hash}
+    report = api.apply(session, plan, audit, api.ApplyOptions(holder=holder, on_wait=_waiting))
+    text = applied_comment(a.actions, a.merge.sha, report, approvers, reviewed)
+    a.client.create_comment(a.merge.pr.number, text)
+    failed, unrecorded = report.failed(), report.unrecorded()
+    outputs.summary(a.actions.summary_path, text)
+    outputs.set_outputs(
+        a.actions.output_path,
+        {
+            "applied": "true",
+            "pull-request": str(a.merge.pr.number),
+            "failed": str(len(failed)),
+            "plan-hash": plan.plan_hash,
+        },
+    )
+    if failed or unrecorded:
+        raise GitHubError(
+            f"{len(failed)} change(s) failed and {len(unrecorded)} audit record(s) were not written (listed in the "
+            "comment on the pull request); fix the cause and re-run this job: it applies what is still missing"
+        )
+    return Outcome("applied", report)
+
+
+def _waiting(holder: str) -> None:
+    print(f"waiting for the registry lock, held by {holder}…", flush=True)
