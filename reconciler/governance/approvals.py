@@ -20,6 +20,7 @@ from reconciler.governance.rules import Requirement
 from reconciler.text import plural, printable
 
 STATUS_MAX = 140  # GitHub's limit for a commit status description
+STALE = "approved an earlier commit, and models/ changed since"
 
 
 class State(str, Enum):
@@ -44,7 +45,8 @@ class Review:
 @dataclass(frozen=True)
 class NotCounted:
     user: str
-    reason: str  # "the pull request's author", "not an approver of this", "approved abc1234; models/ changed since"
+    reason: str  # in our words: "the pull request's author", "not an approver of this", ...
+    commit: str = ""  # for a stale approval: the commit it was given on
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,14 @@ class RequirementVerdict:
             parts.append("nobody can approve: the base branch names no approvers for it")
         elif self.missing:
             more = " more" if self.counted else ""
-            who = " or ".join(self.requirement.groups)
+            who = either(self.requirement.groups)
             parts.append(f"needs {self.missing}{more} {_approval_word(self.missing)} from {who}")
         return "; ".join(parts)
+
+
+def either(items: Sequence[str]) -> str:
+    """ "a", "a or b", "a, b or c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def _approval_word(n: int) -> str:
@@ -186,7 +193,7 @@ class _Context:
             elif r.state is State.CHANGES_REQUESTED:
                 blocked.append(login)
             elif r.commit_id != self.head_sha and not self.fresh(r.commit_id):
-                not_counted.append(NotCounted(login, f"approved {r.commit_id[:12]}; models/ changed since"))
+                not_counted.append(NotCounted(login, STALE, r.commit_id))
             else:
                 counted.append(login)
         unresolved = tuple(g for g in groups if is_team(g) and g not in self.teams)
@@ -197,5 +204,5 @@ class _Context:
         if r.state is State.CHANGES_REQUESTED:
             reason += "; the changes request does not block it"
         if any(is_team(g) and g not in self.teams for g in groups):
-            reason += " (some teams' members were not known)"
+            reason += "; the members of some teams were not known"
         return reason

@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.governance.approvals import RequirementVerdict, Verdict, clip
+from reconciler.governance.approvals import RequirementVerdict, Verdict, clip, either
 from reconciler.governance.gates import GateResult, number
-from reconciler.governance.rules import Kind
 from reconciler.text import md_code, plural, printable
 
 PASS, FAIL = "✅", "❌"
 STATUS_CONTEXT = "registry/policy"
 STATUS_MAX = 140
-KIND_LABELS = {
-    Kind.POLICY: "review policy",
-    Kind.NEW_MODEL: "new model",
-    Kind.MODEL: "changes",
-    Kind.PROTECTED: "protected",
-    Kind.REGISTRY: "registry",
-}
+MAX_NOT_COUNTED = 10  # reviews listed as not counting, per requirement
 
 
 def _codes(items: Sequence[str]) -> str:
@@ -36,14 +29,11 @@ def approvals_markdown(verdict: Verdict) -> str:
     failing = verdict.failing()
     head = "All required approvals are in." if not failing else f"{plural(len(failing), 'requirement')} not met."
     out += [f"**{PASS if not failing else FAIL} {head}**", ""]
-    out += ["| | file | rule | needs | from | approved by |", "|---|---|---|---|---|---|"]
+    out += ["| | file | why | needs | from | approved by |", "|---|---|---|---|---|---|"]
     out += [_row(r) for r in verdict.results]
     out.append("")
-    out += [f"- {FAIL} {md_code(r.requirement.subject)}: {_message(r)}" for r in failing]
-    notes = _not_counted(verdict.results)
-    if notes:
-        out += ["", "<details><summary>Reviews that do not count</summary>", "", *notes, "", "</details>"]
-    return "\n".join(out) + "\n"
+    out += [f"- {FAIL} {md_code(r.requirement.subject)}: {_message(r)}{_not_counted(r)}" for r in failing]
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def _row(r: RequirementVerdict) -> str:
@@ -51,7 +41,7 @@ def _row(r: RequirementVerdict) -> str:
     cells = [
         PASS if r.ok else FAIL,
         md_code(req.subject),
-        f"{KIND_LABELS[req.kind]}: {md_code(req.why)}",
+        req.why + (": " + _codes(req.targets) if req.targets else ""),
         str(req.approvals),
         _codes(req.groups),
         _codes(r.counted) if r.counted else "",
@@ -69,19 +59,24 @@ def _message(r: RequirementVerdict) -> str:
     elif r.missing:
         more = " more" if r.counted else ""
         word = "approval" if r.missing == 1 else "approvals"
-        who = " or ".join(md_code(g) for g in r.requirement.groups)
+        who = either([md_code(g) for g in r.requirement.groups])
         parts.append(f"needs {r.missing}{more} {word} from {who}")
     if r.unresolved_teams:
         parts.append(f"members of {_codes(r.unresolved_teams)} could not be read")
     return "; ".join(parts)
 
 
-def _not_counted(results: Sequence[RequirementVerdict]) -> list[str]:
-    seen: dict[tuple[str, str], None] = {}
-    for r in results:
-        for n in r.not_counted:
-            seen.setdefault((n.user, n.reason), None)
-    return [f"- {md_code(user)}: {md_code(reason)}" for user, reason in seen]
+def _commit(sha: str) -> str:
+    return f": {md_code(sha[:12])}" if sha else ""
+
+
+def _not_counted(r: RequirementVerdict) -> str:
+    if not r.not_counted:
+        return ""
+    shown = [f"{md_code(n.user)} ({n.reason}{_commit(n.commit)})" for n in r.not_counted]
+    if len(shown) > MAX_NOT_COUNTED:
+        shown = [*shown[:MAX_NOT_COUNTED], f"and {len(shown) - MAX_NOT_COUNTED} more"]
+    return ". Not counted: " + "; ".join(shown)
 
 
 def gates_markdown(results: Sequence[GateResult]) -> str:
@@ -113,7 +108,8 @@ def status(verdict: Verdict, gates: Sequence[GateResult]) -> tuple[str, str]:
     """The commit status: ("success" | "failure", a plain-text description of at most 140 characters)."""
     failed = [r for r in gates if not r.passed]
     if verdict.ok and not failed:
-        return "success", verdict.status_description()
+        passing = f"; {plural(len(gates), 'metric gate')} pass" if gates else ""
+        return "success", clip(verdict.status_description() + passing, STATUS_MAX)
     parts = []
     if failed:
         f = failed[0]

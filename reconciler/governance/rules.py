@@ -40,9 +40,14 @@ class Requirement:
     kind: Kind
     approvals: int
     groups: tuple[str, ...]
-    why: str
+    why: str  # in our words; names no value from the files
     model: str | None = None
     changes: tuple[Change, ...] = ()  # the plan's changes this requirement covers
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """What a protected requirement protects: "alias[champion]", "v3 stage"."""
+        return tuple(c.address.label() for c in self.changes) if self.protected else ()
 
     @property
     def protected(self) -> bool:
@@ -99,9 +104,8 @@ def _file_name(model: DesiredModel | None, name: str) -> str:
 
 def _settings(subject: str, policy: ReviewPolicy) -> Requirement:
     what = "changes the review policy" if PurePosixPath(subject).name == POLICY_FILE else "changes a settings file"
-    return Requirement(
-        subject, Kind.POLICY, max(1, policy.changes.approvals), policy.owners, f"{what}: the base policy's owners"
-    )
+    why = f"{what}: the base policy's owners approve it"
+    return Requirement(subject, Kind.POLICY, max(1, policy.changes.approvals), policy.owners, why)
 
 
 def _file(
@@ -113,7 +117,7 @@ def _file(
             Kind.NEW_MODEL,
             max(1, rules.changes.approvals),
             rules.owners,  # no base file: the policy's owners
-            "adds a model file: the base policy's owners",
+            "adds a model file: the base policy's owners approve new models",
             name,
             tuple(changes),
         )
@@ -129,7 +133,7 @@ def _registry(subject: str, rules: ModelRules, changes: Sequence[Change]) -> Req
         Kind.REGISTRY,
         rules.changes.approvals,
         rules.approvers(rules.changes),
-        "the plan changes this model in the registry, though this pull request leaves its file alone",
+        "the plan changes this model in the registry, though the pull request leaves its file alone",
         rules.model,
         tuple(changes),
     )
@@ -145,7 +149,7 @@ def _protected(subject: str, rules: ModelRules, changes: Sequence[Change]) -> li
             Kind.PROTECTED,
             rules.protected.approvals,
             rules.approvers(rules.protected),
-            "protected: " + ", ".join(c.address.label() for c in moves),
+            "moves a protected alias or stage",
             rules.model,
             moves,
         )
