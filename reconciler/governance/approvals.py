@@ -10,6 +10,7 @@ CHANGES_REQUESTED blocks the requirement, whatever the approvals.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,7 +163,7 @@ def evaluate(
     """`fresh(commit)`, or `commit in fresh`: no file under models/ changed from it up to the head.
     `members`: team ("@org/team", any case) -> logins."""
     latest = latest_reviews(reviews)
-    is_fresh = fresh if callable(fresh) else set(fresh).__contains__
+    is_fresh = functools.cache(fresh) if callable(fresh) else set(fresh).__contains__  # asked once per commit
     teams = {principal(t): {principal(m) for m in ms} for t, ms in members.items()}
     context = _Context(latest, principal(author), head_sha, is_fresh, teams)
     return Verdict(tuple(context.judge(r) for r in requirements))

@@ -3,9 +3,9 @@
 The generated lines live between two marker lines; every other line of the file is kept. Later
 lines win in CODEOWNERS, so the block is: the policy's owners for models/ as a whole (new files),
 then one line per model file, then models/_policy.yaml. CODEOWNERS takes gitignore patterns
-without character classes: a space is escaped (`\\ `), and a name with `[` or `]` (which GitHub
-would reject as a range) is matched with `*` in their place, on a line placed before the exact
-ones so that they win for every other file.
+without character classes: a space is escaped (`\\ `), and a character with no literal form (`[`
+and `]`, which GitHub rejects as a range; other whitespace, which a parser may split on) is
+matched with `*`, on a line placed before the exact ones so that those win for every other file.
 """
 
 from __future__ import annotations
@@ -22,17 +22,23 @@ BEGIN = "# BEGIN reconciler (generated)"
 END = "# END reconciler"
 NOTE = "# Owners of models/, from each file's owners: and models/_policy.yaml; 'reconciler codeowners' rewrites this."
 FIX = "run 'reconciler codeowners' to update it"
+UNWRITABLE = "[]*?\\"  # model names cannot hold the last three; a file name could
 
 
 class CodeownersError(ReconcilerError):
     """CODEOWNERS is out of date, or its generated block is damaged."""
 
 
-def _pattern(models_dir: str, file_name: str) -> tuple[str, bool]:
-    """(CODEOWNERS pattern, exact?) for a file in models_dir."""
-    exact = "[" not in file_name and "]" not in file_name
-    name = file_name.replace("[", "*").replace("]", "*").replace(" ", "\\ ")
-    return f"/{models_dir}/{name}", exact
+def _escape(path: str) -> tuple[str, bool]:
+    """(CODEOWNERS pattern text, exact?) for a literal path."""
+    out, exact = [], True
+    for ch in path:
+        if ch in UNWRITABLE or (ch.isspace() and ch != " "):
+            out.append("*")  # no literal form (a range, a wildcard, a space a parser may split on)
+            exact = False
+        else:
+            out.append("\\ " if ch == " " else ch)
+    return "".join(out), exact
 
 
 def _line(pattern: str, owners: Sequence[str]) -> str:
@@ -42,18 +48,21 @@ def _line(pattern: str, owners: Sequence[str]) -> str:
 def block(models: Sequence[DesiredModel], policy: ReviewPolicy, models_dir: str = "models") -> list[str]:
     """The generated lines, markers included. `models_dir`: the directory's path from the repository root."""
     root = PurePosixPath(models_dir).as_posix().strip("/")
+    if root in ("", "."):
+        raise CodeownersError("model files at the repository root get no CODEOWNERS lines; keep them in models/")
     _check_owners([*policy.owners, *(o for m in models for o in m.owners)])
+    prefix = f"/{_escape(root)[0]}/"
     wildcard: list[str] = []
     exact: list[str] = []
-    for m in sorted(models, key=lambda m: PurePosixPath(m.source).name):
-        pattern, is_exact = _pattern(root, PurePosixPath(m.source.replace("\\", "/")).name)
-        (exact if is_exact else wildcard).append(_line(pattern, m.owners or policy.owners))
+    for name, m in sorted(((PurePosixPath(m.source.replace("\\", "/")).name, m) for m in models), key=_first):
+        pattern, is_exact = _escape(name)
+        (exact if is_exact else wildcard).append(_line(prefix + pattern, m.owners or policy.owners))
     lines = [BEGIN, NOTE]
     if policy.owners:
-        lines.append(_line(f"/{root}/", policy.owners))
+        lines.append(_line(prefix, policy.owners))
     lines += wildcard + exact
     if policy.owners:
-        lines.append(_line(f"/{root}/{POLICY_FILE}", policy.owners))
+        lines.append(_line(prefix + POLICY_FILE, policy.owners))
     return [*lines, END]
 
 
@@ -78,3 +87,7 @@ def render(existing: str | None, lines: Sequence[str], source: str = ".github/CO
             f"remove what is left of it and {FIX}"
         )
     return "\n".join([*current[: begins[0]], *lines, *current[ends[0] + 1 :]]) + "\n"
+
+
+def _first(pair: tuple[str, DesiredModel]) -> str:
+    return pair[0]

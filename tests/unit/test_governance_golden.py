@@ -127,3 +127,18 @@ def test_golden(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         (CASES / case / "expected.md").write_text(markdown, encoding="utf-8")
     assert got_json == (CASES / case / "expected.json").read_text(encoding="utf-8")
     assert markdown == (CASES / case / "expected.md").read_text(encoding="utf-8")
+    assert_inert(markdown)
+
+
+def assert_inert(markdown: str) -> None:
+    """Whatever the values, the Markdown has no comment, code span, mention or invisible character
+    of theirs, and no value splits a table cell."""
+    for bad in ("<!--", "`", "@", "\u202e", "\u2066"):
+        assert bad not in markdown, bad
+    pipes = None
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            pipes = line.count("|") if pipes is None else pipes
+            assert line.count("|") == pipes, line
+        else:
+            pipes = None
