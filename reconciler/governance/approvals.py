@@ -147,6 +147,13 @@ def commits_to_check(reviews: Iterable[Review], author: str, head_sha: str) -> f
     )
 
 
+def touches_models(changed_paths: Iterable[str], models_dir: str = "models") -> bool:
+    """Whether any of these paths (a compare's files) is under `models_dir`: then an approval given
+    before them no longer counts."""
+    root = models_dir.strip("/") + "/"
+    return any(p.removeprefix("./").startswith(root) for p in changed_paths)
+
+
 def teams_needed(requirements: Iterable[Requirement]) -> frozenset[str]:
     """The teams ("@org/team", lower case) whose members `evaluate` needs."""
     return frozenset(p for r in requirements for p in map(principal, r.groups) if is_team(p))

@@ -14,6 +14,7 @@ from reconciler.governance.approvals import (
     evaluate,
     latest_reviews,
     teams_needed,
+    touches_models,
 )
 from reconciler.governance.policy import ReviewPolicy, Tier, load_policy
 from reconciler.governance.report import approvals_markdown, status
@@ -141,3 +142,9 @@ def test_another_models_directory():
     policy = ReviewPolicy(owners=("ops",), changes=Tier(2, ("model-owners",)))
     (r,) = requirements(empty_plan(), {}, policy, ["config/models/new.yaml", "models/ignored.yaml"], "config/models")
     assert (r.subject, r.kind, r.approvals, r.groups) == ("config/models/new.yaml", Kind.NEW_MODEL, 2, ("ops",))
+
+
+def test_which_compared_files_make_an_approval_stale():
+    assert touches_models(["README.md", "models/sub/x.txt"]) and touches_models(["./models/a.yaml"])
+    assert not touches_models(["README.md", "modelsx/a.yaml", "infra/models/a.yaml"])
+    assert touches_models(["config/models/a.yaml"], "config/models")
