@@ -7,7 +7,15 @@ import sys
 import click
 
 from reconciler import __version__
-from reconciler.commands import apply_cmd, github_cmd, history_cmd, import_cmd, plan_cmd, validate_cmd
+from reconciler.commands import (
+    apply_cmd,
+    codeowners_cmd,
+    github_cmd,
+    history_cmd,
+    import_cmd,
+    plan_cmd,
+    validate_cmd,
+)
 from reconciler.error_handler import error_handler
 
 
@@ -26,6 +34,7 @@ for command in (
     plan_cmd.command,
     apply_cmd.command,
     import_cmd.command,
+    codeowners_cmd.command,
     history_cmd.command,
     github_cmd.command,
 ):

@@ -42,6 +42,12 @@ ALIAS_NAME: dict[str, Any] = {
     "description": "Alias: letters, digits, _ and -. Not 'latest' in any case and not v<number>: MLflow reserves both.",
 }
 STAGE: dict[str, Any] = {"enum": ["None", "Staging", "Production", "Archived"]}
+# A GitHub user (alice, @alice) or team (@org/team). No newline: these names go into CODEOWNERS lines.
+OWNER: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 100,
+    "pattern": r"^(?!.*\n)@?[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
+}
 MODEL_NAME: dict[str, Any] = {
     "description": "Registered model name. Must equal the file name without .yaml.",
     "type": "string",
