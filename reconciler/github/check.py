@@ -169,7 +169,7 @@ def show(
 ) -> Outcome:
     state, description = verdict.status()
     gates_md = gates_markdown(verdict.gates)
-    status_md = view.status_line(state, description, judge.STATUS_CONTEXT, bool(verdict.gates))
+    status_md = view.status_line(verdict, judge.STATUS_CONTEXT, bool(verdict.gates))
     plan_md = render.to_markdown(plan)
     body = view.plan_comment(
         status_md, plan_md, gates_md, approvals_markdown(verdict.verdict), foot, comment.encode(data)

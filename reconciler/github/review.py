@@ -60,7 +60,7 @@ def _plan(data: comment.PlanData) -> Plan:
 def _update(ctx: Context, mine: list[comment.Comment], data: comment.PlanData, verdict: judge.Judgement) -> Outcome:
     state, description = verdict.status()
     gates_shown = bool(comment.read_section(mine[0].body, "gates"))
-    status_md = view.status_line(state, description, judge.STATUS_CONTEXT, gates_shown)
+    status_md = view.status_line(verdict, judge.STATUS_CONTEXT, gates_shown)
     approvals_md = approvals_markdown(verdict.verdict)
     body = view.replace_section(mine[0].body, "status", status_md)
     body = view.replace_section(body, "approvals", approvals_md)

@@ -9,18 +9,29 @@ from collections.abc import Sequence
 from reconciler.errors import DesiredStateError
 from reconciler.github.comment import MARKER, section
 from reconciler.github.context import Actions
+from reconciler.github.judge import Judgement
 from reconciler.github.markdown import CUT_NOTE, MAX_BODY, cut, join, link, short
-from reconciler.text import md_code
+from reconciler.text import md_code, plural
 
 TITLE = "## Model registry: this pull request"
 READY = "**Ready to merge:** every required approval is in{gates}. Merging applies exactly this plan."
-BLOCKED = "**Not ready to merge:** {why}. The status check `{context}` stays failing until then."
+BLOCKED = "**Not ready to merge:** {why} (below). The status check `{context}` fails until then."
 
 
-def status_line(state: str, description: str, context: str, has_gates: bool) -> str:
-    if state == "success":
-        return READY.format(gates=" and every metric gate passes" if has_gates else "")
-    return BLOCKED.format(why=md_code(description), context=context)
+def status_line(judgement: Judgement, context: str, gates_shown: bool) -> str:
+    """One line from counts only (the details, with every name escaped, are in the sections)."""
+    if judgement.ok:
+        return READY.format(gates=" and every metric gate passes" if gates_shown else "")
+    why = []
+    failed = sum(1 for g in judgement.gates if not g.passed)
+    if failed:
+        why.append(f"{plural(failed, 'metric gate')} failed")
+    elif not judgement.gates_ok:
+        why.append("a metric gate failed")
+    missing = len(judgement.verdict.failing())
+    if missing:
+        why.append(f"{plural(missing, 'approval requirement')} not met")
+    return BLOCKED.format(why="; ".join(why), context=context)
 
 
 def footer(actions: Actions, head: str, base: str, event: str) -> str:
