@@ -88,15 +88,22 @@ def _applied(entry: Entry, model: str, commit: LogEntry | None) -> Line:
 
 
 def join(model: str, entries: Sequence[Entry], log: Sequence[LogEntry]) -> list[Line]:
-    """Newest first. A commit applied twice (a re-run) shows both applies."""
-    lines: list[Line] = []
-    used: set[str] = set()
+    """Newest first, in the order of the branch's history; each commit with its applies (a re-run
+    applies again), and applies no commit explains placed by time among them."""
+    by_commit: dict[str, list[Line]] = {}
+    orphans: list[Line] = []
     for entry in entries:
         commit = next((c for c in log if _matches(entry.audit.commit, c.sha)), None)
-        if commit:
-            used.add(commit.sha)
-        lines.append(_applied(entry, model, commit))
+        line = _applied(entry, model, commit)
+        if commit is None:
+            orphans.append(line)
+        else:
+            by_commit.setdefault(commit.sha, []).append(line)
+    lines: list[Line] = []
     for c in log:
-        if c.sha not in used:
-            lines.append(Line(c.date.astimezone(timezone.utc), "not applied", c.sha, c.subject, c.author))
-    return sorted(lines, key=lambda line: line.when, reverse=True)
+        applies = sorted(by_commit.get(c.sha, []), key=lambda line: line.when, reverse=True)
+        lines += applies or [Line(c.date.astimezone(timezone.utc), "not applied", c.sha, c.subject, c.author)]
+    for orphan in sorted(orphans, key=lambda line: line.when):
+        at = next((i for i, line in enumerate(lines) if line.when <= orphan.when), len(lines))
+        lines.insert(at, orphan)
+    return lines

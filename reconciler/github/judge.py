@@ -116,9 +116,9 @@ def _teams(
     members: Callable[[str], frozenset[str]],
 ) -> tuple[Mapping[str, frozenset[str]], tuple[str, ...]]:
     """Members of the teams the requirements name, read only when someone but the author reviewed
-    (no reviewer: no team can count). A team that cannot be read counts nobody, with a warning."""
+    (with no reviewer, membership changes nothing). A team that cannot be read counts nobody, with a warning."""
     if not any(r.user.lower() != author.lower() for r in given):
-        return {}, ()
+        return {team: frozenset() for team in approvals.teams_needed(reqs)}, ()  # nobody reviewed: nobody counts
     found: dict[str, frozenset[str]] = {}
     warnings = []
     from reconciler.github.errors import GitHubError

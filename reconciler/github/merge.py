@@ -30,8 +30,18 @@ from reconciler.github.gitlocal import Git
 from reconciler.github.markdown import difference, join, short
 from reconciler.github.results import applied_comment, refusal_comment
 from reconciler.plan import Plan
+from reconciler.text import md_code
 
 ZERO = "0" * 40
+DRIFT_TODO = (
+    "If the registry was changed by hand, undo that and re-run this job; otherwise open a pull request that "
+    "touches the model's file, so the plan as it is now is reviewed, approved and applied"
+)
+POLICY_TODO = (
+    "Open a pull request with the same change and merge it once the check passes; merging around the "
+    "required status check does not reach the registry"
+)
+REVIEW_TODO = "Open a pull request with the same change so its check posts the plan, and merge it once approved"
 
 
 @dataclass(frozen=True)
@@ -83,13 +93,15 @@ class Applying:
         org, slug = team.removeprefix("@").split("/", 1)
         return self.members_client.team_members(org, slug)
 
-    def refuse(self, why: str, details: Sequence[str] = ()) -> Refused:
-        """Comment on the pull request why nothing was applied; the error fails the job."""
+    def refuse(self, why: str, todo: str, details: Sequence[str] = ()) -> Refused:
+        """Comment on the pull request why nothing was applied and what to do; the error fails the job.
+        `why` and `todo` are this module's own text; `details` is Markdown with every value escaped."""
         pr = self.merge.pr
-        self.client.create_comment(pr.number, refusal_comment(self.actions, self.merge.sha, why, details))
-        outputs.summary(self.actions.summary_path, f"## Not applied\n\n{why}\n")
+        text = refusal_comment(self.actions, self.merge.sha, why, todo, details)
+        self.client.create_comment(pr.number, text)
+        outputs.summary(self.actions.summary_path, text)
         outputs.set_outputs(self.actions.output_path, {"applied": "false", "pull-request": str(pr.number)})
-        return Refused(f"pull request #{pr.number}, merge {self.merge.sha[:12]}: {why}")
+        return Refused(f"pull request #{pr.number}, merge {self.merge.sha[:12]}: {why}; {todo}")
 
 
 def run(a: Applying) -> Outcome:
@@ -111,31 +123,32 @@ def run(a: Applying) -> Outcome:
         judge.evaluate_gates(plan, live, rules),
     )  # fmt: skip
     if not verdict.ok:
+        description = verdict.status()[1]
         raise a.refuse(
-            f"the pull request does not meet the policy of the branch it was merged into: {verdict.status()[1]}"
+            f"the pull request does not meet the policy of the branch it was merged into ({description})",
+            POLICY_TODO,
+            [f"The policy, judged at merge: {md_code(description)}"],
         )
     if plan.changes_digest != data.changes_digest and not set(plan.changes) <= set(data.changes):
-        raise a.refuse(_drifted(data, plan), difference(data.changes, plan.changes))
+        raise a.refuse(_drifted(data, plan), DRIFT_TODO, difference(data.changes, plan.changes))
     return _apply(a, session, plan, verdict.approvers(), len(data.changes))
 
 
 def _reviewed(a: Applying, comments: Sequence[Comment]) -> comment.PlanData:
     mine = comment.mine(comments, a.options.bot)
     if not mine:
-        raise a.refuse("the pull request has no plan comment from the check, so no plan was reviewed")
+        raise a.refuse("the pull request has no plan comment from the check, so no plan was reviewed", REVIEW_TODO)
     try:
         return comment.decode(mine[0].body)
     except comment.BadData as e:
-        raise a.refuse(f"its plan comment cannot be trusted: {e}") from None
+        raise a.refuse(f"its plan comment cannot be trusted: {e}", REVIEW_TODO) from None
 
 
 def _drifted(data: comment.PlanData, plan: Plan) -> str:
     return (
         f"the plan at merge (digest {plan.changes_digest[:19]}…) differs from the plan last shown on the pull "
         f"request (digest {data.changes_digest[:19]}…, for head {data.head[:12]}): the registry changed since the "
-        "review, or the pull request was merged before its plan was shown. If the registry was changed by hand, "
-        "undo that and re-run this job; otherwise open a pull request that touches the model's file so the plan "
-        "as it is now is reviewed, approved and applied"
+        "review, or the pull request was merged before its plan was shown"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from reconciler import api, render
@@ -53,12 +54,18 @@ def _result_line(r: Result) -> str:
     return f"- {md_code(str(r.change.address))}: {md_code((r.error or '')[:300])}"
 
 
-def refusal_comment(actions: Actions, sha: str, why: str, details: Sequence[str]) -> str:
+def refusal_comment(actions: Actions, sha: str, why: str, todo: str, details: Sequence[str]) -> str:
+    """`why` and `todo`: the command's own text (plain); `details`: Markdown, every value escaped."""
     lines = [
         APPLY_MARKER,
         f"### Not applied: merge {short(sha)} ({link('run', actions.run_url)})",
-        f"**Nothing was written to the registry.** {md_code(why)}",
+        f"**Nothing was written to the registry:** {_plain(why)}.",
+        *details,
+        f"**What to do:** {_plain(todo)}.",
     ]
-    if details:
-        lines.append("\n".join(details))
     return join(lines) + _merge_mark(sha) + "\n"
+
+
+def _plain(text: str) -> str:
+    """Our own sentences, made inert anyway: no HTML, no mention, no link."""
+    return html.escape(text).replace("@", "&#64;").replace("[", "&#91;").replace("`", "&#96;")

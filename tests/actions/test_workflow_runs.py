@@ -107,9 +107,10 @@ def test_a_fork_pull_request_gets_offline_validation_only(harness: Harness, fake
     assert ran(jobs) == {"plan": "skipped", "review": "skipped", "fork": "success"}, log(jobs["fork"])
     fork_job = jobs["fork"]
     assert fork_job.secrets_withheld and fork_job.permissions == {"contents": "read", "metadata": "read"}
-    assert "1 model file(s) in models are valid (schema and semantics)" in fork_job.step(
-        "Validate offline (no registry, no secrets)"
-    ).stdout
+    assert (
+        "1 model file(s) in models are valid (schema and semantics)"
+        in fork_job.step("Validate offline (no registry, no secrets)").stdout
+    )
     assert fake_github.comments_on(pr.number) == [] and fake_github.statuses_for(pr.head_sha) == []
 
 
@@ -158,8 +159,13 @@ def test_infra_previews_pull_requests_and_brings_merges_up(harness: Harness, fak
     fake_github.merge_pull_request(pr.number)
     up = harness.run("infra.yml", events.push(fake_github, "main", before))
 
-    assert ran(preview) == {"preview": "success", "up": "skipped"} and ran(up) == {"preview": "skipped", "up": "success"}
-    commands = [(c.inputs["command"], c.inputs["stack-name"], c.env["PULUMI_ACCESS_TOKEN"]) for c in harness.pulumi.calls]
+    assert ran(preview) == {"preview": "success", "up": "skipped"} and ran(up) == {
+        "preview": "skipped",
+        "up": "success",
+    }
+    commands = [
+        (c.inputs["command"], c.inputs["stack-name"], c.env["PULUMI_ACCESS_TOKEN"]) for c in harness.pulumi.calls
+    ]
     assert commands == [("preview", "prod", "pul-test-token"), ("up", "prod", "pul-test-token")]
     assert harness.pulumi.calls[0].inputs["comment-on-pr"] == "true"
 
