@@ -48,8 +48,7 @@ def apply(plan: Plan, live: LiveState) -> LiveState:
 
 def live_model(name: str, stages: list[Stage], aliases: dict[str, int], tags: dict[str, str]) -> LiveModel:
     versions = {
-        n: LiveVersion(n, {"stage": s, "description": "", "tags": frozen_map()})
-        for n, s in enumerate(stages, start=1)
+        n: LiveVersion(n, {"stage": s, "description": "", "tags": frozen_map()}) for n, s in enumerate(stages, start=1)
     }
     values = {"description": "", "tags": frozen_map(tags), "aliases": frozen_map(aliases)}
     return LiveModel(name, values, frozen_map(versions))

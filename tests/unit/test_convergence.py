@@ -35,8 +35,17 @@ def cases(draw):
     )
     doc: dict = {"name": "m"}
     versions = draw(
-        st.dictionaries(st.integers(1, n).map(str), st.fixed_dictionaries({}, optional={"stage": st.sampled_from(
-            [s.value for s in STAGES]), "description": st.sampled_from(["", "d"])}), max_size=n)
+        st.dictionaries(
+            st.integers(1, n).map(str),
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "stage": st.sampled_from([s.value for s in STAGES]),
+                    "description": st.sampled_from(["", "d"]),
+                },
+            ),
+            max_size=n,
+        )
     )
     if versions:
         doc["versions"] = versions
