@@ -47,7 +47,7 @@ def plan(session: Session, desired: Sequence[DesiredModel]) -> Plan:
 
 
 def plan_and_live(session: Session, desired: Sequence[DesiredModel]) -> tuple[Plan, LiveState]:
-    live = session.with_runs(desired, session.read(), changed_only=True)
+    live = session.with_runs(desired, session.read(desired), changed_only=True)
     check(desired, live)
     return build_plan(desired, live, session.target.identity), live
 
@@ -84,7 +84,7 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         )
     clients = session.clients
     with _locked(clients, options) as lease:
-        live = session.read()
+        live = session.read(saved.desired)
         already = _check_fresh(session, saved, live)
         applier = Applier(clients, session.target, options.concurrency, options.on_progress, lease.ensure)
         journal = Journal(clients.registry)
