@@ -28,12 +28,14 @@ from reconciler.recording import Recovered, by_entity, recover, unrecorded, writ
 from reconciler.references import check_references
 from reconciler.session import Session
 from reconciler.state import DesiredModel, LiveState
+from reconciler.timing import phase
 
 __all__ = ["ApplyOptions", "Report", "Session", "apply", "check", "load", "plan", "plan_and_live"]
 
 
 def load(models_dir: Path) -> list[DesiredModel]:
-    return desired_mod.load_models(models_dir)
+    with phase("load"):
+        return desired_mod.load_models(models_dir)
 
 
 def check(desired: Sequence[DesiredModel], live: LiveState, changed_only: bool = True) -> None:
@@ -47,9 +49,12 @@ def plan(session: Session, desired: Sequence[DesiredModel]) -> Plan:
 
 
 def plan_and_live(session: Session, desired: Sequence[DesiredModel]) -> tuple[Plan, LiveState]:
-    live = session.with_runs(desired, session.read(desired), changed_only=True)
-    check(desired, live)
-    return build_plan(desired, live, session.target.identity), live
+    with phase("read"):
+        live = session.with_runs(desired, session.read(desired), changed_only=True)
+    with phase("check"):
+        check(desired, live)
+    with phase("plan"):
+        return build_plan(desired, live, session.target.identity), live
 
 
 @dataclass(frozen=True)
