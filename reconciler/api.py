@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import desired as desired_mod
 from reconciler import mlflow_rules
 from reconciler.apply import Applier, Result
 from reconciler.audit import Audit
 from reconciler.errors import PlanFileError, RegistryError, StalePlanError, ValidationErrors
+from reconciler.governance.repository import load_checked
 from reconciler.journal import EXPERIMENT, Journal
 from reconciler.live import fingerprint
 from reconciler.plan import Plan
@@ -34,8 +34,9 @@ __all__ = ["ApplyOptions", "Report", "Session", "apply", "check", "load", "plan"
 
 
 def load(models_dir: Path) -> list[DesiredModel]:
+    """Every model file, and the review policy with each model's `review:` checked against it."""
     with phase("load"):
-        return desired_mod.load_models(models_dir)
+        return load_checked(models_dir)[1]
 
 
 def check(desired: Sequence[DesiredModel], live: LiveState, changed_only: bool = True) -> None:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from reconciler import __version__
-from reconciler.commands import apply_cmd, import_cmd, plan_cmd, validate_cmd
+from reconciler.commands import apply_cmd, codeowners_cmd, import_cmd, plan_cmd, validate_cmd
 from reconciler.error_handler import error_handler
 
 
@@ -21,7 +21,7 @@ def cli() -> None:
     """
 
 
-for command in (validate_cmd.command, plan_cmd.command, apply_cmd.command, import_cmd.command):
+for command in (validate_cmd.command, plan_cmd.command, apply_cmd.command, import_cmd.command, codeowners_cmd.command):
     cli.add_command(command)
 
 

@@ -27,6 +27,8 @@ SCHEMA_FILE = "model.schema.json"
 # Explicit tags that still mean plain data; any other (!!python/..., !custom) is refused.
 PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/model.schema.json"
+RESERVED_FILE_PREFIX = "_"  # models/_policy.yaml and the like: repository settings, not model files
+EXPECTED_MODEL = f"a mapping with at least 'name:'; see schemas/{SCHEMA_FILE}"
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +39,11 @@ def _validator() -> jsonschema.Draft202012Validator:
 def model_files(models_dir: Path) -> list[Path]:
     if not models_dir.is_dir():
         raise DesiredStateError(f"{models_dir}: no such directory; create it or pass --models-dir")
-    return sorted(p for p in models_dir.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return sorted(
+        p
+        for p in models_dir.iterdir()
+        if p.suffix in (".yaml", ".yml") and not p.name.startswith(RESERVED_FILE_PREFIX) and p.is_file()
+    )
 
 
 def load_models(models_dir: Path) -> list[DesiredModel]:
@@ -77,7 +83,7 @@ def load_file(path: Path) -> DesiredModel:
         )
     data = parse_yaml(path.read_text(encoding="utf-8", errors="strict"), source)
     check_document(data, source)
-    model = from_document(_plain(data), Origin(source, lambda p: _line(data, list(p))))
+    model = from_document(_plain(data), origin_for(data, source))
     if model.name != path.stem:
         raise DesiredStateError(
             f"{model.origin.at('name')}: name {model.name!r} differs from the "
@@ -87,7 +93,14 @@ def load_file(path: Path) -> DesiredModel:
     return model
 
 
-def parse_yaml(text: str, source: str) -> Any:
+def origin_for(data: Any, source: str) -> Origin:
+    """Where values of a parsed document are: `origin.at("versions", "3")` -> "models/m.yaml:14"."""
+    return Origin(source, lambda p: _line(data, list(p)))
+
+
+def parse_yaml(text: str, source: str, expected: str = EXPECTED_MODEL) -> Any:
+    """YAML text -> a mapping (ruamel's, with line numbers), refusing custom tags, deep nesting and
+    alias bombs; `expected` says what the top level must be when it is not a mapping."""
     yaml = YAML(typ="rt", pure=True)
     try:
         data = yaml.load(text)
@@ -100,7 +113,7 @@ def parse_yaml(text: str, source: str) -> Any:
     except RecursionError as e:
         raise DesiredStateError(f"{source}: nested too deeply; the format needs at most 5 levels") from e
     if not isinstance(data, Mapping):
-        raise DesiredStateError(f"{source}:1: expected a mapping with at least 'name:'; see schemas/{SCHEMA_FILE}")
+        raise DesiredStateError(f"{source}:1: expected {expected}")
     _check_shape(data, source)
     return data
 
@@ -154,16 +167,22 @@ def _plain(data: Any) -> Any:
 
 
 def check_document(data: Any, source: str) -> None:
+    check_schema(data, source, _validator(), SCHEMA_FILE)
+
+
+def check_schema(data: Any, source: str, validator: jsonschema.Draft202012Validator, schema_file: str) -> None:
+    """A parsed document against a JSON Schema: one line naming file:line, the JSON pointer, the
+    problem and schemas/<schema_file>."""
     plain = _plain(data)
     bad_keys = [k for k in _all_keys(plain) if not isinstance(k, str)]
     if bad_keys:
         raise DesiredStateError(f"{source}: mapping key {bad_keys[0]!r} must be a string; quote it")
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(plain))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(plain))
     if error is None:
         return
     path = list(error.absolute_path)
     pointer = "/" + "/".join(str(p) for p in path)
-    raise DesiredStateError(f"{source}:{_line(data, path)}: {pointer}: {_explain(error)}; see schemas/{SCHEMA_FILE}")
+    raise DesiredStateError(f"{source}:{_line(data, path)}: {pointer}: {_explain(error)}; see schemas/{schema_file}")
 
 
 def _all_keys(d: Any) -> Iterable[Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS, Level
+from reconciler.governance.values import review_block, review_document
 from reconciler.state import DesiredModel, DesiredVersion, Origin, Policy, Prune, Stage, frozen_map
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
@@ -30,7 +31,12 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> DesiredModel:
         versions=frozen_map(versions),
         owners=tuple(doc.get("owners", ())),
         policy=_policy(doc.get("policy", {})),
+        review=review_block(doc.get("review", {}), lambda *p: _where(origin, p)),
     )
+
+
+def _where(origin: Origin, path: tuple) -> str:
+    return f"{origin.at(*path)}: /{'/'.join(str(p) for p in path)}"
 
 
 def _policy(d: Mapping[str, Any]) -> Policy:
@@ -56,6 +62,9 @@ def to_document(m: DesiredModel) -> dict[str, Any]:
     policy = _policy_doc(m.policy)
     if policy:
         doc["policy"] = policy
+    review = review_document(m.review)
+    if review:
+        doc["review"] = review
     return doc
 
 

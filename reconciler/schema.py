@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.fields import FIELDS, Level, prune_flags
-from reconciler.schema_parts import ALIAS_NAME, MODEL_NAME
+from reconciler.governance.schema import review_block
+from reconciler.schema_parts import ALIAS_NAME, MODEL_NAME, OWNER
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/model.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "model.schema.json"
-OWNER = {"type": "string", "pattern": r"^@?[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$"}
 
 
 def _fields(level: Level) -> dict[str, Any]:
@@ -91,6 +91,7 @@ def build() -> dict[str, Any]:
                 "additionalProperties": _version(),
             },
             "policy": _policy(),
+            "review": review_block(),
         },
     }
 

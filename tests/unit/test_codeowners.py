@@ -1,0 +1,156 @@
+"""`reconciler codeowners`: the generated block, checked with an independent CODEOWNERS parser
+(the `codeowners` package, a port of hmarr/codeowners) so the patterns match the files they name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from codeowners import CodeOwners
+
+from reconciler.document import from_document
+from reconciler.governance.codeowners import BEGIN, END, CodeownersError, block, render
+from reconciler.governance.policy import ReviewPolicy
+from reconciler.state import Origin
+
+POLICY = ReviewPolicy(owners=("@acme/ml-platform", "lead"))
+
+
+def model(file_name: str, *owners: str):
+    return from_document({"name": file_name.rsplit(".", 1)[0], "owners": list(owners)}, Origin(f"models/{file_name}"))
+
+
+MODELS = [
+    model("iris.yaml", "ml-platform", "@acme/vision-team"),
+    model("churn model.yaml", "@alice"),
+    model("odd [v2].yml", "bob"),
+    model("odd [v2]x.yaml", "carol"),
+    model("odd xv2yx.yaml", "dave"),  # the bracket file's wildcard also matches this one
+    model("nbsp\u00a0name.yaml", "erin"),
+    model("ownerless.yaml"),
+]
+
+
+def owners_of(text: str, path: str) -> list[str]:
+    return [o for _, o in CodeOwners(text).of(path)]
+
+
+def test_each_file_gets_its_owners_and_new_files_the_policys():
+    text = render(None, block(MODELS, POLICY))
+    assert owners_of(text, "models/iris.yaml") == ["@ml-platform", "@acme/vision-team"]
+    assert owners_of(text, "models/churn model.yaml") == ["@alice"]
+    assert owners_of(text, "models/odd [v2].yml") == ["@bob"]
+    assert owners_of(text, "models/odd [v2]x.yaml") == ["@carol"]
+    assert owners_of(text, "models/odd xv2yx.yaml") == ["@dave"]
+    assert owners_of(text, "models/nbsp\u00a0name.yaml") == ["@erin"]
+    assert owners_of(text, "models/ownerless.yaml") == ["@acme/ml-platform", "@lead"]
+    assert owners_of(text, "models/brand-new.yaml") == ["@acme/ml-platform", "@lead"]
+    assert owners_of(text, "models/_policy.yaml") == ["@acme/ml-platform", "@lead"]
+    assert owners_of(text, "README.md") == []
+    assert "[" not in text and "]" not in text  # GitHub rejects a line with a character range
+
+
+def test_the_block_is_stable_and_sorted():
+    lines = block(MODELS, POLICY)
+    assert lines[0] == BEGIN and lines[-1] == END and lines[2] == "/models/ @acme/ml-platform @lead"
+    assert lines[-2] == "/models/_policy.yaml @acme/ml-platform @lead"
+    assert "/models/churn\\ model.yaml @alice" in lines
+    assert block(list(reversed(MODELS)), POLICY) == lines
+    wildcards = [i for i, line in enumerate(lines) if "*" in line]
+    exact = [i for i, line in enumerate(lines) if line.startswith("/models/") and "*" not in line][1:]
+    assert max(wildcards) < min(exact)  # exact lines come later, so they win
+
+
+def test_without_policy_owners_there_is_no_default_line():
+    lines = block([model("a.yaml", "x")], ReviewPolicy())
+    assert lines[2:-1] == ["/models/a.yaml @x"]
+    assert block([model("b.yaml")], ReviewPolicy())[2:-1] == ["/models/b.yaml"]  # no owners: nobody
+
+
+def test_other_lines_are_kept_and_the_block_replaced_in_place():
+    existing = (
+        "# team rules\n* @acme/all\n\n# BEGIN reconciler (generated)\n/models/old.yaml @x\n# END reconciler\n"
+        "/docs/ @docs\n"
+    )
+    text = render(existing, block(MODELS[:1], POLICY))
+    assert text.startswith("# team rules\n* @acme/all\n\n# BEGIN reconciler (generated)\n")
+    assert text.endswith("# END reconciler\n/docs/ @docs\n") and "old.yaml" not in text
+    assert render(text, block(MODELS[:1], POLICY)) == text
+
+
+def test_a_file_without_the_block_gets_it_appended():
+    text = render("* @acme/all", block(MODELS[:1], POLICY))
+    assert text.startswith("* @acme/all\n\n# BEGIN") and text.endswith("# END reconciler\n")
+    assert owners_of(text, "models/iris.yaml") == ["@ml-platform", "@acme/vision-team"]
+    assert owners_of(text, "src/x.py") == ["@acme/all"]
+
+
+@pytest.mark.parametrize(
+    "existing",
+    [f"{BEGIN}\n/x @a\n", f"/x @a\n{END}\n", f"{END}\n{BEGIN}\n", f"{BEGIN}\n{END}\n{BEGIN}\n{END}\n"],
+)
+def test_a_damaged_block_is_refused(existing):
+    with pytest.raises(CodeownersError, match=r"generated block is damaged.*run 'reconciler codeowners'"):
+        render(existing, block([], POLICY))
+
+
+def test_an_owner_that_would_split_a_line_is_refused():
+    bad = from_document({"name": "m", "owners": ["alice\n/ @mallory"]}, Origin("models/m.yaml"))
+    with pytest.raises(CodeownersError, match="cannot go into CODEOWNERS"):
+        block([bad], POLICY)
+
+
+def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", "codeowners", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "_policy.yaml").write_text('owners: ["@acme/ml-platform"]\n')
+    (tmp_path / "models" / "churn.yaml").write_text("name: churn\nowners: [alice]\n")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "CODEOWNERS").write_text("* @acme/all\n")
+    return tmp_path
+
+
+def test_the_command_writes_checks_and_says_how_to_fix(tmp_path):
+    root = repo(tmp_path)
+    codeowners = root / ".github" / "CODEOWNERS"
+    stale = cli(root, "--check")
+    assert stale.returncode == 1 and codeowners.read_text() == "* @acme/all\n"
+    assert stale.stderr.strip() == (
+        "error: .github/CODEOWNERS is out of date for the owners in models; run 'reconciler codeowners' to update it"
+    )
+    assert cli(root).returncode == 0
+    assert owners_of(codeowners.read_text(), "models/churn.yaml") == ["@alice"]
+    started = time.perf_counter()
+    done = cli(root, "--check")
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0 and "is up to date" in done.stdout
+    assert elapsed < 10, f"codeowners --check took {elapsed:.1f} s"  # generous: shared 2-core machine
+    (root / "models" / "churn.yaml").write_text("name: churn\nowners: [alice, bob]\n")
+    assert cli(root, "--check").returncode == 1
+    assert not [p for p in (root / ".github").iterdir() if p.name != "CODEOWNERS"]  # no temporary file left
+
+
+def test_a_bad_model_file_means_nothing_is_written(tmp_path):
+    root = repo(tmp_path)
+    (root / "models" / "churn.yaml").write_text("name: churn\nowners: ['not a login']\n")
+    done = cli(root)
+    assert done.returncode == 1 and "/owners/0" in done.stderr
+    assert (root / ".github" / "CODEOWNERS").read_text() == "* @acme/all\n"
+
+
+def test_the_file_is_created_with_its_directory(tmp_path):
+    root = repo(tmp_path)
+    (root / ".github" / "CODEOWNERS").unlink()
+    (root / ".github").rmdir()
+    assert cli(root).returncode == 0
+    assert (root / ".github" / "CODEOWNERS").read_text().startswith(BEGIN)
+    outside = cli(root, "--models-dir", str(tmp_path.parent))
+    assert outside.returncode == 1
