@@ -32,6 +32,7 @@ class Registry:
     client: Any
     model: str
     extra: dict[str, Any] = field(default_factory=dict)
+    share: Callable[[str], None] = lambda model: None  # lets the contenders write to a model made here
 
     def cfg(self, mode: str, actor: str, **kw: Any) -> dict:
         return {"mode": mode, "actor": actor, "uri": self.uri, "model": self.model, "ttl": TTL, "margin": MARGIN, **kw}
@@ -53,6 +54,7 @@ def mutual_exclusion(reg: Registry, tmp: Path, procs: int, rounds: int, uris: li
     counter. No two holds overlap, no increment is lost, everyone gets its turns."""
     counter = f"lock-counter-{uuid.uuid4().hex[:8]}"
     reg.client.create_registered_model(counter)
+    reg.share(counter)
     go = tmp / f"go-{counter}"
     uris = uris or [reg.uri]
     cs = [
