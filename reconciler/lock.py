@@ -112,6 +112,7 @@ class Lease:
         self._thread = threading.Thread(target=self._run, name=f"lock-heartbeat-{self.number}", daemon=True)
         self._previous_sigterm: Any = None
         self.release_warning: str | None = None
+        self.held = False  # True once acquire() returned it: the lock is this apply's
 
     def start(self) -> Lease:
         self._catch_sigterm()
@@ -133,8 +134,9 @@ class Lease:
                     error = f" (last error: {self._error})" if self._error else ""
                     self._lose(f"no heartbeat reached the registry for {age:.1f} s{error}")
             if self._lost is not None:
+                what = "the registry lock" if self.held else "its place in the queue for the registry lock"
                 raise LockLost(
-                    f"lost the registry lock on {self._where} (ticket {self.number} of '{self._tickets.model}'): "
+                    f"lost {what} on {self._where} (ticket {self.number} of '{self._tickets.model}'): "
                     f"{self._lost}; stopped before the next write so that no other apply interleaves with this one. "
                     "Check that the registry is reachable, then run 'reconciler plan' and apply again: it converges"
                 )
@@ -203,9 +205,13 @@ class Lease:
 
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
             with self._mu:
-                if self._released:
-                    return
-                self._lose("this process received SIGTERM")
+                released = self._released
+                if not released:
+                    self._lose("this process received SIGTERM")
+            if released:  # released from another thread, which could not restore the handler
+                self._restore_sigterm()
+                os.kill(os.getpid(), signum)
+                return
             raise SystemExit(128 + signum)
 
         self._previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
@@ -275,6 +281,7 @@ class RegistryLock:
         except BaseException:  # timeout, lost lease, Ctrl-C, SIGTERM: give the place up
             lease.release()
             raise
+        lease.held = True
         return lease
 
     def _wait_turn(self, lease: Lease, deadline: float, timeout: float, on_wait: Callable[[Ticket], None]) -> None:

@@ -141,7 +141,10 @@ def attempt(cfg: dict) -> None:
 def _barrier(cfg: dict) -> None:
     if "go_file" in cfg:
         emit("ready")
+        deadline = time.monotonic() + 120  # an orphan (the test died) must not wait forever
         while not Path(cfg["go_file"]).exists():
+            if time.monotonic() > deadline:
+                raise SystemExit(2)
             time.sleep(0.01)
 
 
@@ -192,6 +195,12 @@ class Contender:
 
     def signal(self, sig: int) -> None:
         os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        """At the end of a test: nothing it started outlives it."""
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(10)
 
     def expect(self, event: str, timeout: float = 60) -> dict:
         """The next event named `event` (the ones before it stay in `log`)."""

@@ -33,12 +33,18 @@ class Registry:
     model: str
     extra: dict[str, Any] = field(default_factory=dict)
     share: Callable[[str], None] = lambda model: None  # lets the contenders write to a model made here
+    spawned: list[Contender] = field(default_factory=list)
 
     def cfg(self, mode: str, actor: str, **kw: Any) -> dict:
         return {"mode": mode, "actor": actor, "uri": self.uri, "model": self.model, "ttl": TTL, "margin": MARGIN, **kw}
 
     def spawn(self, mode: str, actor: str, env: dict[str, str] | None = None, **kw: Any) -> Contender:
-        return Contender(self.cfg(mode, actor, **kw), env or self.env)
+        self.spawned.append(Contender(self.cfg(mode, actor, **kw), env or self.env))
+        return self.spawned[-1]
+
+    def close(self) -> None:
+        for c in self.spawned:
+            c.kill()
 
     def live(self) -> list[int]:
         return sorted(t.number for t in Tickets(self.client, self.model).live())

@@ -62,7 +62,7 @@ def proxied_database(live_stack: Stack) -> Iterator[ProxiedDatabase]:
 
 
 @pytest.fixture
-def registry(live_stack: Stack, admin: None) -> scenarios.Registry:
+def registry(live_stack: Stack, admin: None) -> Iterator[scenarios.Registry]:
     """The session's server; every test has its own lock model. Contenders are the
     'reconciler' user (the first one creates the lock model, and so may manage it)."""
     from mlflow import MlflowClient
@@ -70,7 +70,9 @@ def registry(live_stack: Stack, admin: None) -> scenarios.Registry:
     uri = live_stack.server.uri
     model = f"gitops.lock-{uuid.uuid4().hex[:8]}"
     share = partial(grant, live_stack, user="reconciler", permission="EDIT")
-    return scenarios.Registry(uri, live_stack.env("reconciler"), MlflowClient(uri, uri), model, share=share)
+    reg = scenarios.Registry(uri, live_stack.env("reconciler"), MlflowClient(uri, uri), model, share=share)
+    yield reg
+    reg.close()
 
 
 def test_contenders_never_overlap_and_race_safely_to_create_the_lock(registry, tmp_path):
@@ -135,9 +137,11 @@ def test_permissions_the_lock_needs(live_stack, registry, back_to_admin):
     auth.grant_user_permission(users["editor"], "registered_model", registry.model, "EDIT")
     auth.grant_user_permission(users["manager"], "registered_model", registry.model, "MANAGE")
     as_user(live_stack, users["editor"], passwords["editor"])
-    edited = lock_as(registry, "editor").acquire(5)
+    editor = lock_as(registry, "editor")
+    edited = editor.acquire(5)
     edited.release()
     assert edited.release_warning is None
+    assert editor.calls == 4  # ticket, one look; release: delete refused (403), so tag it released
     as_user(live_stack, "admin", live_stack.server.admin_password)
     left = registry.client.get_model_version(registry.model, str(edited.number))
     assert left.tags[STATE_TAG] == RELEASED and registry.live() == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,13 @@ def empty_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def registry(empty_registry: Path, tmp_path: Path) -> scenarios.Registry:
+def registry(empty_registry: Path, tmp_path: Path) -> Iterator[scenarios.Registry]:
     """A fresh local SQLite registry file, without the lock model."""
     from mlflow import MlflowClient
 
     db = tmp_path / "mlflow.db"
     shutil.copy(empty_registry, db)
     uri = f"sqlite:///{db}"
-    return scenarios.Registry(uri, {}, MlflowClient(tracking_uri=uri, registry_uri=uri), LOCK_MODEL, {"db": db})
+    reg = scenarios.Registry(uri, {}, MlflowClient(tracking_uri=uri, registry_uri=uri), LOCK_MODEL, {"db": db})
+    yield reg
+    reg.close()

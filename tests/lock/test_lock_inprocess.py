@@ -75,3 +75,22 @@ def test_bad_arguments(registry):
     with pytest.raises(ValueError, match="quoted"):
         RegistryLock(registry.client, default_owner("x"), QUIET, model="it's")
     assert registry.versions() == []
+
+
+def test_a_heartbeat_is_what_moves_last_updated_timestamp(registry):
+    """update_model_version refreshes a version's last_updated_timestamp; setting a tag does not
+    (MLflow's store), which is why a heartbeat rewrites the description."""
+    import time
+
+    from reconciler.lock_tickets import Tickets
+
+    with lock(registry, "beating").acquire(5) as lease:
+        tickets = Tickets(registry.client, registry.model)
+        before = registry.client.get_model_version(registry.model, str(lease.number))
+        time.sleep(0.01)
+        registry.client.set_model_version_tag(registry.model, str(lease.number), "gitops.lock.note", "x")
+        tagged = registry.client.get_model_version(registry.model, str(lease.number))
+        assert tagged.last_updated_timestamp == before.last_updated_timestamp
+        beaten, _ = tickets.beat(lease.number, 7)
+        assert beaten.updated_ms > before.last_updated_timestamp and beaten.beat != (before.last_updated_timestamp, "")
+        assert "heartbeat 7" in beaten.description

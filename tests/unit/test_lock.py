@@ -50,3 +50,36 @@ def test_a_ticket_expires_only_after_a_whole_ttl_without_a_new_heartbeat():
 def test_ticket_describes_its_holder_with_server_time():
     t = Ticket(7, Owner("ci", None, "17", "c0ffee1", "runner-3", "4242"), LIVE, "", 1_795_000_000_000, 0)
     assert t.describe() == "ci (pull request 17, commit c0ffee1, host runner-3, pid 4242) since 2026-11-18T11:06:40Z"
+
+
+def test_transient_errors_are_retried_and_others_are_not():
+    import requests
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, TEMPORARILY_UNAVAILABLE
+
+    from reconciler.lock_tickets import Tickets, _transient
+
+    assert _transient(requests.exceptions.ConnectionError("refused"))
+    assert _transient(MlflowException("(sqlite3.OperationalError) database is locked", TEMPORARILY_UNAVAILABLE))
+    assert _transient(MlflowException("Model Version creation error (name=gitops.lock). Giving up after 3 attempts."))
+    assert _transient(MlflowException("Service Unavailable", TEMPORARILY_UNAVAILABLE))
+    assert not _transient(MlflowException("Permission denied", PERMISSION_DENIED))
+    assert not _transient(MlflowException("not found", RESOURCE_DOES_NOT_EXIST))
+    assert not _transient(ValueError("bug"))
+
+    failures = [MlflowException("database is locked", TEMPORARILY_UNAVAILABLE)] * 2
+    tickets = Tickets(None, "m")
+
+    def flaky() -> str:
+        if failures:
+            raise failures.pop()
+        return "done"
+
+    assert tickets._call(flaky) == "done" and tickets.calls == 3
+
+    def denied() -> None:
+        raise MlflowException("Permission denied", PERMISSION_DENIED)
+
+    with pytest.raises(MlflowException):
+        tickets._call(denied)
+    assert tickets.calls == 4  # not retried
