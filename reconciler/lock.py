@@ -51,6 +51,7 @@ __all__ = [
     "Owner",
     "RegistryLock",
     "Ticket",
+    "default_owner",
     "is_reserved",
     "now",
     "waiting_message",

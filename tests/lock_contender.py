@@ -18,12 +18,18 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-PRELOAD = [
+PRELOAD = [  # what a contender imports: MLflow's client and its stores for every registry kind
     "mlflow",
-    "mlflow.store.model_registry.sqlalchemy_store",
     "mlflow.store.model_registry.rest_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_workspace_store",
+    "mlflow.store.tracking.sqlalchemy_store",
     "mlflow.store.db.utils",
     "alembic.command",
+    "alembic.config",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql",
+    "psycopg",
     "reconciler.lock",
     "tests.lock_contender",
 ]

@@ -19,8 +19,8 @@ from reconciler.lock import now
 from reconciler.lock_tickets import MODEL_DESCRIPTION, Tickets
 from tests.lock_contender import Contender
 
-TTL, MARGIN = 4.0, 1.0  # short, so a test waits for expiry in seconds; heartbeats every 1 s
-SLACK = 3.0  # scheduling on a shared 2-core machine
+TTL, MARGIN = 6.0, 1.5  # short, so a test waits for expiry in seconds; heartbeats every 1.5 s
+SLACK = 5.0  # for upper bounds only (the lower bounds are exact): a shared, loaded 2-core machine
 
 
 @dataclass
@@ -107,14 +107,15 @@ def held_lock(reg: Registry) -> None:
         assert "\n" not in e["message"] and says in e["message"], e["message"]
         assert f"is held by {holder}" in e["message"], e["message"]
         assert "last heartbeat 20" in e["message"] and "--lock-timeout" in e["message"], e["message"]
-    assert z.of("timeout")[0]["elapsed"] < 1.0  # refused at once: take a ticket, look, give it back
+    assert z.of("timeout")[0]["calls"] == 3  # refused at once: take a ticket, look once, give it back
     h.signal(signal.SIGKILL)
     killed = now()
     h.finish()
     last_beat = max(e["start"] for e in h.of("heartbeat"))
     got = w.expect("acquired", TTL + 30)
     assert got["t"] - last_beat >= TTL, (got, last_beat)  # never while the lease could be alive
-    assert TTL - TTL / 4 - 1.0 <= got["t"] - killed <= TTL + SLACK, (got["t"] - killed, got)
+    # its last heartbeat started at most one interval (plus the call) before the kill
+    assert TTL - TTL / 4 - 2.0 <= got["t"] - killed <= TTL + SLACK, (got["t"] - killed, got)
     assert w.finish() == 0, w.tail()
     assert reg.live() == []
 
@@ -160,14 +161,14 @@ def lost_when_unreachable(
     try:
         lost = h.expect("lost", TTL + 30)
         lapsed = lost["t"] - lost["last_heartbeat"]
-        assert TTL - MARGIN <= lapsed < TTL - MARGIN + 0.5, lost
+        assert TTL - MARGIN <= lapsed < TTL, lost  # told before any waiter may take over
         assert "no heartbeat reached the registry for" in lost["message"] and "\n" not in lost["message"]
         if w:
             got = w.expect("acquired", TTL + 30)
             assert got["t"] - lost["last_heartbeat"] >= TTL and got["t"] > lost["t"], (got, lost)
     finally:
         unblock()
-    time.sleep(TTL / 2)  # a delayed heartbeat may land now
+    time.sleep(TTL / 4)  # a delayed heartbeat lands now (the frozen request is answered at once)
     stop.touch()
     h.expect("released", 60)
     assert h.finish() == 0, h.tail()

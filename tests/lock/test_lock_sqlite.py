@@ -8,7 +8,7 @@ from tests import lock_scenarios as scenarios
 
 
 def test_contenders_never_overlap_and_race_safely_to_create_the_lock(registry, tmp_path):
-    scenarios.mutual_exclusion(registry, tmp_path, procs=4, rounds=3)
+    scenarios.mutual_exclusion(registry, tmp_path, procs=4, rounds=2)
 
 
 def test_held_lock_times_out_refuses_and_passes_on_after_the_holder_is_killed(registry):
