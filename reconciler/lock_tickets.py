@@ -222,6 +222,11 @@ class Tickets:
         except Exception as e:
             if _error_code(e) == "RESOURCE_ALREADY_EXISTS":
                 return False
+            if self.is_denied(e):
+                raise LockError(
+                    f"{self.where} has no registered model '{self.model}' (the registry lock) and refused to "
+                    "create it (HTTP 403); ask an admin to create it, or to let this user create registered models"
+                ) from None
             raise
 
     def _description(self, beat: int) -> str:

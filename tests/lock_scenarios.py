@@ -78,7 +78,8 @@ def mutual_exclusion(reg: Registry, tmp: Path, procs: int, rounds: int, uris: li
     held = sorted((e for c in cs for e in c.of("held")), key=lambda e: e["start"])
     for a, b in itertools.pairwise(held):
         assert b["start"] > a["end"], f"holds overlap: {a} and {b}"
-    assert len({e["ticket"] for e in held}) == procs * rounds
+    tickets = [e["ticket"] for e in held]
+    assert tickets == sorted(set(tickets)) and len(tickets) == procs * rounds  # first come, first served
     assert reg.client.get_registered_model(counter).tags["n"] == str(procs * rounds)
     creators = [c for c in cs if any(e["created_model"] for e in c.of("acquired"))]
     assert len(creators) == 1, [c.of("acquired") for c in cs]
