@@ -28,13 +28,15 @@ from reconciler.recording import Recovered, by_entity, recover, unrecorded, writ
 from reconciler.references import check_references
 from reconciler.session import Session
 from reconciler.state import DesiredModel, LiveState
+from reconciler.timing import phase
 
 __all__ = ["ApplyOptions", "Report", "Session", "apply", "check", "load", "plan", "plan_and_live"]
 
 
 def load(models_dir: Path) -> list[DesiredModel]:
     """Every model file, and the review policy with each model's `review:` checked against it."""
-    return load_checked(models_dir)[1]
+    with phase("load"):
+        return load_checked(models_dir)[1]
 
 
 def check(desired: Sequence[DesiredModel], live: LiveState, changed_only: bool = True) -> None:
@@ -48,9 +50,12 @@ def plan(session: Session, desired: Sequence[DesiredModel]) -> Plan:
 
 
 def plan_and_live(session: Session, desired: Sequence[DesiredModel]) -> tuple[Plan, LiveState]:
-    live = session.with_runs(desired, session.read(), changed_only=True)
-    check(desired, live)
-    return build_plan(desired, live, session.target.identity), live
+    with phase("read"):
+        live = session.with_runs(desired, session.read(desired), changed_only=True)
+    with phase("check"):
+        check(desired, live)
+    with phase("plan"):
+        return build_plan(desired, live, session.target.identity), live
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         )
     clients = session.clients
     with _locked(clients, options) as lease:
-        live = session.read()
+        live = session.read(saved.desired)
         already = _check_fresh(session, saved, live)
         applier = Applier(clients, session.target, options.concurrency, options.on_progress, lease.ensure)
         journal = Journal(clients.registry)

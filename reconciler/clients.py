@@ -21,9 +21,11 @@ from reconciler.target import DATABASE_SERVERS, Target
 
 @dataclass(frozen=True)
 class Clients:
-    """What field writes call: `registry` is an mlflow.MlflowClient."""
+    """What field writes call: `registry` is an mlflow.MlflowClient; `rest` MLflow's REST API on an
+    HTTP registry (reconciler/rest.py), for what MlflowClient does not cover."""
 
     registry: Any
+    rest: Any = None
 
 
 def mlflow_client(target: Target) -> Any:

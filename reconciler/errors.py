@@ -38,3 +38,15 @@ class StalePlanError(ReconcilerError):
 
 class ApplyFailed(ReconcilerError):
     """Some changes failed to apply; the others were applied and audited."""
+
+
+class LockError(ReconcilerError):
+    """The registry lock (reconciler/lock.py) could not be taken, kept or released."""
+
+
+class LockTimeout(LockError):
+    """Another apply holds the registry lock and did not release it in time."""
+
+
+class LockLost(LockError):
+    """This apply no longer holds the registry lock: it must not write again."""

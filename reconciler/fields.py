@@ -11,7 +11,7 @@ Adding a field: one `Field(...)` here, its read and write functions, and a golde
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -36,6 +36,14 @@ def _same(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Fetched:
+    """What a field's own read returns: the live value per model, and what `verify` needs."""
+
+    values: Mapping[str, Any]
+    context: Any = None
+
+
+@dataclass(frozen=True)
 class Field:
     name: str  # in addresses and plans: "description", "tag[team]", "alias[champion]"
     file_key: str  # in models/*.yaml: "description", "tags", "aliases"
@@ -52,7 +60,16 @@ class Field:
     empty: Any = None  # the live value when the registry has none
     demotes: Callable[[Any], bool] = lambda value: False  # applied last (after promotions): archives
     import_always: bool = False  # import writes it for every listed entity, even when empty
-    source: str = "registry"  # which read fills it ("registry": the model and version searches)
+    # A field the model and version searches do not return reads itself: `fetch(session, names)`
+    # returns a Fetched for the named models (those whose files set the field), in a bounded number
+    # of calls; `verify(value, context)` lists what is wrong with a file's value given that context
+    # (e.g. a grant for a user the server does not know).
+    fetch: Callable[[Any, Sequence[str]], Fetched] | None = None
+    verify: Callable[[Any, Any], list[str]] | None = None
+
+    @property
+    def source(self) -> str:
+        return "registry" if self.fetch is None else self.name
 
     def live(self, values: Mapping[str, Any]) -> Any:
         return values.get(self.file_key, self.empty)

@@ -28,11 +28,10 @@ class Resolved:
     alias_reasons: Mapping[str, str] = field(default_factory=frozen_map)
 
     def final_aliases(self, live: Mapping[str, int], prune: bool) -> dict[str, int]:
-        """The registry's aliases once the plan is applied."""
-        if self.aliases is None:
-            return dict(live)
-        kept = {} if prune else {a: n for a, n in live.items() if a not in self.aliases}
-        return {**kept, **{a: n for a, n in self.aliases.items() if n is not None}}
+        """The registry's aliases once the plan is applied (with `prune`, those the file does not name go)."""
+        wanted = self.aliases or {}
+        kept = {} if prune else {a: n for a, n in live.items() if a not in wanted}
+        return {**kept, **{a: n for a, n in wanted.items() if n is not None}}
 
 
 def resolve(model: DesiredModel, live: LiveModel) -> Resolved:

@@ -17,7 +17,6 @@ from reconciler.live import assemble, version_from_json
 from reconciler.ranges import version_ranges
 from reconciler.rest import Rest
 from reconciler.state import LiveState, LiveVersion, Run, frozen_map
-from reconciler.target import Target
 
 MODELS_PAGE = 1000  # MLflow's maximum for search_registered_models
 VERSIONS_PAGE = 10_000
@@ -43,8 +42,8 @@ class CallCounter:
 
 
 class HttpReader:
-    def __init__(self, target: Target, counter: CallCounter):
-        self.rest = Rest(target)
+    def __init__(self, rest: Rest, counter: CallCounter):
+        self.rest = rest
         self.counter = counter
 
     def _pages(self, endpoint: str, key: str, params: dict[str, Any], post: bool = False) -> Iterator[dict]:

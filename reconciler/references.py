@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.errors import DesiredStateError
+from reconciler.fields import FIELDS
 from reconciler.policies import resolve
 from reconciler.state import DesiredModel, LiveModel, LiveState, Run, Stage
 
@@ -20,7 +21,16 @@ def check_references(desired: Sequence[DesiredModel], live: LiveState, changed_o
         errors += missing
         if live_model is not None and not missing:  # promotions are judged once every reference resolves
             errors.extend(_unfit_promotions(model, live_model, live.runs, changed_only))
+        errors.extend(_verified(model, live))
     return errors
+
+
+def _verified(model: DesiredModel, live: LiveState) -> Iterable[DesiredStateError]:
+    """Fields that check a file's value against what the registry knows (e.g. its users)."""
+    for f in FIELDS:
+        if f.verify is not None and f.file_key in model.values and f.name in live.context:
+            for problem in f.verify(model.values[f.file_key], live.context[f.name]):
+                yield DesiredStateError(f"{model.origin.at(f.file_key)}: /{f.file_key}: {problem}")
 
 
 def _references(model: DesiredModel) -> Iterable[tuple[tuple[str, ...], int]]:

@@ -49,12 +49,14 @@ OWNER: dict[str, Any] = {
     "pattern": r"^(?!.*\n)@?[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
 }
 MODEL_NAME: dict[str, Any] = {
-    "description": "Registered model name. Must equal the file name without .yaml.",
+    "description": "Registered model name. Must equal the file name without .yaml, and not start with _ "
+    "(files in models/ starting with _ are settings, such as _policy.yaml).",
     "type": "string",
     "minLength": 1,
     "maxLength": MODEL_NAME_MAX,
     # No / : (MLflow), nothing a file name cannot hold, no control or invisible format characters, no
-    # whitespace at either end, not a path that normalizes elsewhere (".", ".."), not the reconciler's own.
-    "pattern": r"^(?!.*\n)(?!gitops\.)(?!\.\.)(?!\.$)(?!\s)(?!.*\s$)"
+    # whitespace at either end, not a path that normalizes elsewhere (".", ".."), not the reconciler's own,
+    # not starting with _ (models/_policy.yaml and other _ files are settings, not model files).
+    "pattern": r"^(?!.*\n)(?!gitops\.)(?!_)(?!\.\.)(?!\.$)(?!\s)(?!.*\s$)"
     r"[^/\\:*?\"<>|\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+$",
 }

@@ -4,12 +4,14 @@ MLflow's client for writes (created on first use), and the call counter the benc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.fields import FIELDS
 from reconciler.reader import CallCounter, HttpReader, StoreReader
 from reconciler.references import runs_to_read
-from reconciler.state import DesiredModel, LiveState
+from reconciler.rest import Rest
+from reconciler.state import DesiredModel, LiveState, frozen_map
 from reconciler.target import Target, resolve_target
 
 
@@ -19,6 +21,7 @@ class Session:
     counter: CallCounter = field(default_factory=CallCounter)
     _reader: Any = field(default=None, repr=False)
     _clients: Any = field(default=None, repr=False)
+    _rest: Any = field(default=None, repr=False)
 
     @classmethod
     def open(cls, target: Target | None = None, write: bool = False) -> Session:
@@ -34,7 +37,7 @@ class Session:
     def reader(self) -> Any:
         if self._reader is None:
             if self.target.is_http:
-                self._reader = HttpReader(self.target, self.counter)
+                self._reader = HttpReader(self.rest, self.counter)
             else:
                 self._reader = StoreReader(self.clients.registry, self.counter)
         return self._reader
@@ -44,16 +47,43 @@ class Session:
         if self._clients is None:
             from reconciler.clients import Clients, mlflow_client
 
-            self._clients = Clients(registry=mlflow_client(self.target))
+            self._clients = Clients(
+                registry=mlflow_client(self.target), rest=self.rest if self.target.is_http else None
+            )
         return self._clients
 
-    def read(self) -> LiveState:
+    @property
+    def rest(self) -> Rest:
+        """MLflow's REST API on an HTTP registry (for fields that read or write through it)."""
+        if self._rest is None:
+            self._rest = Rest(self.target)
+        return self._rest
+
+    def read(self, desired: Sequence[DesiredModel] = ()) -> LiveState:
+        """The registry; and, for the models `desired` sets them on, the fields that read themselves."""
         from reconciler.clients import translate_errors
 
         if self.target.is_http:
-            return self.reader.live()
-        with translate_errors(self.target):
-            return self.reader.live()
+            live = self.reader.live()
+        else:
+            with translate_errors(self.target):
+                live = self.reader.live()
+        return self._fetch(desired, live)
+
+    def _fetch(self, desired: Sequence[DesiredModel], live: LiveState) -> LiveState:
+        models, context = dict(live.models), dict(live.context)
+        for f in FIELDS:
+            if f.fetch is None:
+                continue
+            names = [m.name for m in desired if f.file_key in m.values and m.name in models]
+            if not names:
+                continue
+            fetched = f.fetch(self, names)
+            context[f.name] = fetched.context
+            for name, value in fetched.values.items():
+                m = models[name]
+                models[name] = replace(m, values={**m.values, f.file_key: value})
+        return replace(live, models=frozen_map(models), context=frozen_map(context))
 
     def with_runs(self, desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> LiveState:
         """The live state plus the training runs of the versions the files promote."""
@@ -61,8 +91,8 @@ class Session:
         if not ids:
             return live
         if self.target.is_http:
-            return LiveState(live.models, self.reader.runs(ids))
+            return replace(live, runs=self.reader.runs(ids))
         from reconciler.clients import translate_errors
 
         with translate_errors(self.target):
-            return LiveState(live.models, self.reader.runs(ids))
+            return replace(live, runs=self.reader.runs(ids))

@@ -173,3 +173,4 @@ class LiveState:
 
     models: Mapping[str, LiveModel]
     runs: Mapping[str, Run] = field(default_factory=frozen_map)  # run_id -> run, for the versions a plan promotes
+    context: Mapping[str, Any] = field(default_factory=frozen_map)  # field name -> what its verify() needs

@@ -10,6 +10,7 @@ from reconciler import api, planfile, render
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
 from reconciler.importer import write_atomic
+from reconciler.timing import phase
 
 
 @click.command("plan")
@@ -37,12 +38,13 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
     session = api.Session.open()
     with status(f"Reading {session.target.describe()}…"):
         the_plan = api.plan(session, desired)
-    if out_file is not None:
-        write_atomic(out_file, planfile.text(the_plan))
-    if fmt == "text":
-        render.to_text(the_plan, out, session.target.describe())
+    with phase("render"):
         if out_file is not None:
-            out.print(f"Saved the plan to {out_file}. Apply exactly it with: reconciler apply {out_file}")
-    else:
-        click.echo(render.RENDERERS[fmt](the_plan), nl=False)
+            write_atomic(out_file, planfile.text(the_plan))
+        if fmt == "text":
+            render.to_text(the_plan, out, session.target.describe())
+            if out_file is not None:
+                out.print(f"Saved the plan to {out_file}. Apply exactly it with: reconciler apply {out_file}")
+        else:
+            click.echo(render.RENDERERS[fmt](the_plan), nl=False)
     return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes() else 0

@@ -31,7 +31,7 @@ def command(models_dir: Path, use_registry: bool | None) -> int:
     if use_registry if use_registry is not None else _registry_default():
         session = api.Session.open()
         with status(f"Reading {session.target.describe()}…"):
-            live = session.with_runs(desired, session.read(), changed_only=False)
+            live = session.with_runs(desired, session.read(desired), changed_only=False)
         api.check(desired, live, changed_only=False)
         checked += f", references against {session.target.describe()}"
     out.print(f"{len(desired)} model file(s) in {models_dir} are valid ({checked}).")

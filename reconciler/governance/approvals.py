@@ -132,19 +132,29 @@ def latest_reviews(reviews: Iterable[Review]) -> dict[str, Review]:
     timed = [(at, i, r) for at, i, r in submitted if at is not None]
     out: dict[str, Review] = {}
     for _, _, r in sorted(timed, key=lambda x: (x[0], x[1])):
-        out[principal(r.user)] = r
+        out[login(r.user)] = r
     return out
 
 
 def commits_to_check(reviews: Iterable[Review], author: str, head_sha: str) -> frozenset[str]:
     """The commits, other than the head, that latest approvals were given on: ask, once per
     commit, whether anything under models/ changed from it to the head."""
-    me = principal(author)
     return frozenset(
         r.commit_id
-        for who, r in latest_reviews(reviews).items()
-        if r.state is State.APPROVED and who != me and r.commit_id != head_sha
+        for r in latest_reviews(reviews).values()
+        if r.state is State.APPROVED and not is_author(r.user, author) and r.commit_id != head_sha
     )
+
+
+def login(user: str) -> str:
+    """A GitHub login as GitHub gives it, compared case-insensitively (no "@" dropped: "@alice" is
+    not a login GitHub hands out, so it is nobody's)."""
+    return user.lower()
+
+
+def is_author(user: str, author: str) -> bool:
+    """Generous on purpose: any spelling of the author is the author."""
+    return principal(user) == principal(author)
 
 
 def touches_models(changed_paths: Iterable[str], models_dir: str = "models") -> bool:
@@ -171,8 +181,8 @@ def evaluate(
     `members`: team ("@org/team", any case) -> logins."""
     latest = latest_reviews(reviews)
     is_fresh = functools.cache(fresh) if callable(fresh) else set(fresh).__contains__  # asked once per commit
-    teams = {principal(t): {principal(m) for m in ms} for t, ms in members.items()}
-    context = _Context(latest, principal(author), head_sha, is_fresh, teams)
+    teams = {principal(t): {login(m) for m in ms} for t, ms in members.items()}
+    context = _Context(latest, author, head_sha, is_fresh, teams)
     return Verdict(tuple(context.judge(r) for r in requirements))
 
 
@@ -191,19 +201,19 @@ class _Context:
         groups = [principal(g) for g in req.groups]
         counted, not_counted, blocked = [], [], []
         for who, r in sorted(self.latest.items()):
-            login = r.user
-            if who == self.author:
-                not_counted.append(NotCounted(login, "the pull request's author"))
+            user = r.user
+            if is_author(user, self.author):
+                not_counted.append(NotCounted(user, "the pull request's author"))
             elif r.state is State.DISMISSED:
-                not_counted.append(NotCounted(login, "review dismissed"))
+                not_counted.append(NotCounted(user, "review dismissed"))
             elif not self.eligible(who, groups):
-                not_counted.append(NotCounted(login, self._outsider(r, groups)))
+                not_counted.append(NotCounted(user, self._outsider(r, groups)))
             elif r.state is State.CHANGES_REQUESTED:
-                blocked.append(login)
+                blocked.append(user)
             elif r.commit_id != self.head_sha and not self.fresh(r.commit_id):
-                not_counted.append(NotCounted(login, STALE, r.commit_id))
+                not_counted.append(NotCounted(user, STALE, r.commit_id))
             else:
-                counted.append(login)
+                counted.append(user)
         unresolved = tuple(g for g in groups if is_team(g) and g not in self.teams)
         return RequirementVerdict(req, tuple(counted), tuple(not_counted), tuple(blocked), unresolved)
 

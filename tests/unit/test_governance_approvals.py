@@ -148,3 +148,9 @@ def test_which_compared_files_make_an_approval_stale():
     assert touches_models(["README.md", "models/sub/x.txt"]) and touches_models(["./models/a.yaml"])
     assert not touches_models(["README.md", "modelsx/a.yaml", "infra/models/a.yaml"])
     assert touches_models(["config/models/a.yaml"], "config/models")
+
+
+def test_a_reviewer_name_github_would_never_give_matches_nobody():
+    reviews = [review("@alice", "APPROVED"), review("alice ", "APPROVED"), review("bob\u200b", "APPROVED")]
+    verdict = evaluate([req(1)], reviews, "dana", "head", (), {})
+    assert not verdict.ok and [n.reason for n in verdict.results[0].not_counted] == ["not an approver of this"] * 3

@@ -316,3 +316,17 @@ def test_offline_validation_and_codeowners_import_no_mlflow(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_import_keeps_the_review_block_and_never_writes_a_settings_file():
+    from reconciler.importer import render_file
+    from reconciler.state import LiveModel
+
+    existing = "name: churn\nowners: [alice]\nreview:\n  changes: {approvals: 2}  # two, always\n"
+    text = render_file(LiveModel("churn", {"description": "d"}), existing, "models/churn.yaml")
+    assert "review:\n  changes: {approvals: 2}  # two, always\n" in text and "description: d" in text
+    for existing_policy in (None, "owners: [a]\n"):  # a registered model named _policy
+        with pytest.raises(DesiredStateError, match=r"import would write an invalid file; nothing was written"):
+            render_file(LiveModel("_policy", {}), existing_policy, "models/_policy.yaml")
+    with pytest.raises(DesiredStateError, match=r"/name: '_policy' does not match"):
+        render_file(LiveModel("_policy", {}), None, "models/_policy.yaml")

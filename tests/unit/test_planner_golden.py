@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from ruamel.yaml import YAML
 
 from reconciler import render
@@ -45,8 +46,23 @@ def test_golden(case: str) -> None:
         + "\n"
     )
     got_md = render.to_markdown(plan)
+    console = Console(record=True, width=160, color_system=None, markup=False, highlight=False)
+    render.to_text(plan, console, "sqlite:///golden.db")
+    got_text = console.export_text()
     if os.environ.get("UPDATE_GOLDEN"):
         (CASES / case / "expected.json").write_text(got_json)
         (CASES / case / "expected.md").write_text(got_md)
+        (CASES / case / "expected.txt").write_text(got_text)
     assert got_json == (CASES / case / "expected.json").read_text()
     assert got_md == (CASES / case / "expected.md").read_text()
+    assert got_text == (CASES / case / "expected.txt").read_text()
+
+
+def test_hostile_values_cannot_escape_their_cell():
+    """Nothing from a file or the registry becomes markup in the PR comment or escapes on a terminal."""
+    md = (CASES / "hostile-values" / "expected.md").read_text()
+    for raw in ("<!--", "<script", "<img", "`rm", "](javascript", "@acme", "\u202e", "\x1b", "| @"):
+        assert raw not in md, raw
+    text = (CASES / "hostile-values" / "expected.txt").read_text()
+    assert "\x1b" not in text and "\u202e" not in text and "\\u202e" in text
+    assert "(from char 4,807 of 4,841)" in text  # the long description's change is shown, not cut off

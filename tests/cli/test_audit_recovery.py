@@ -1,0 +1,93 @@
+"""The audit trail after things go wrong, on a local registry, in-process.
+
+- An apply whose audit writes fail leaves a journal entry saying which records are missing; the
+  next apply writes exactly those, crediting the ORIGINAL pull request and approvers, not its own.
+- An apply killed between its writes and its records leaves its entry open; the next apply credits
+  it with the changes the registry holds exactly as it intended, marked recovered, and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler import api
+from reconciler.apply import Outcome, Result
+from reconciler.audit import Audit
+from reconciler.document import from_document
+from reconciler.journal import Journal
+from reconciler.session import Session
+from reconciler.state import Origin
+from reconciler.target import Target
+
+
+def session_for(root: Path) -> Session:
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    return Session.open(Target(uri, uri, embedded=False), write=True)
+
+
+@pytest.fixture
+def session(tmp_path) -> Session:
+    s = session_for(tmp_path)
+    c = s.clients.registry
+    c.create_registered_model("churn")
+    for _ in range(2):
+        c.create_model_version("churn", source=str(tmp_path / "artifacts"))
+    return s
+
+
+def desired(doc: dict):
+    return [from_document({"name": "churn", **doc}, Origin("models/churn.yaml"))]
+
+
+def apply(session: Session, doc: dict, **audit) -> api.Report:
+    plan = api.plan(session, desired(doc))
+    return api.apply(session, plan, Audit(plan.plan_hash, **audit), api.ApplyOptions(concurrency=1))
+
+
+def record(session: Session, version: str | None = None) -> dict:
+    c = session.clients.registry
+    tags = c.get_registered_model("churn").tags if version is None else c.get_model_version("churn", version).tags
+    return json.loads(tags["gitops.audit"])
+
+
+def test_failed_audit_writes_are_completed_later_with_the_original_approvers(session, monkeypatch):
+    def failing(applier, audit, run_id, changes, live, flags=None):
+        return tuple(Result(cs[0], Outcome.FAILED, "simulated outage") for cs in changes.values())
+
+    monkeypatch.setattr(api, "write_records", failing)
+    first = apply(session, {"aliases": {"champion": 2}}, pull_request="7", approvers=("lead-a",), commit="c7")
+    assert not first.failed() and len(first.unrecorded()) == 1
+    (entry,) = Journal(session.clients.registry).open_entries()
+    assert entry.state == "incomplete" and entry.unrecorded == (("churn", None),)
+    monkeypatch.undo()
+
+    later = apply(session, {"aliases": {"champion": 2}}, pull_request="99", approvers=("someone-else",))
+    assert not later.plan.has_changes() and later.recovered[0].written == 1
+    got = record(session)
+    assert got["pull_request"] == "7" and got["approved_by"] == ["lead-a"] and got["recorded_late"] is True
+    assert got["changes"] == ["+ alias[champion]: None -> 2"]
+    assert not Journal(session.clients.registry).open_entries()
+
+
+def test_an_interrupted_apply_is_recovered_crediting_only_what_the_registry_holds(session, monkeypatch):
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies after its writes, before its records
+
+    monkeypatch.setattr(api, "write_records", killed)
+    doc = {"description": "new", "versions": {"1": {"description": "one"}, "2": {"description": "two"}}}
+    with pytest.raises(KeyboardInterrupt):
+        apply(session, doc, pull_request="8", approvers=("lead-b",))
+    monkeypatch.undo()
+    session.clients.registry.update_model_version("churn", "2", description="changed by hand since")
+
+    later = apply(session, {}, pull_request="100")
+    (done,) = later.recovered
+    assert done.written == 2 and done.entry.audit.pull_request == "8"
+    assert record(session)["recovered"] is True and record(session)["pull_request"] == "8"
+    assert record(session, "1")["changes"] == ["~ v1 description: '' -> 'one'"]
+    assert "gitops.audit" not in session.clients.registry.get_model_version("churn", "2").tags  # not credited
+    (entry,) = Journal(session.clients.registry).history("churn", limit=5)[-1:]
+    assert entry.state == "interrupted" and sorted(entry.outcomes.values()) == ["applied", "applied", "not_found"]

@@ -1,0 +1,189 @@
+"""Saved plans cannot be edited, misdirected or half-applied (each case failed before the fix).
+
+A local registry with one model; each test makes a plan, attacks it, and checks that apply refuses
+it with a one-line error and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.plan import canonical_json
+
+FILE = "name: churn\ndescription: reviewed\naliases: {champion: 2}\nversions:\n  2: {stage: Production}\n"
+
+
+def run(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RECONCILER_"))}
+    base.update(XDG_CACHE_HOME=str(cwd / "cache"), **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *args], cwd=cwd, env=base, capture_output=True, text=True, timeout=300
+    )
+
+
+def registry(root: Path, name: str = "mlflow.db"):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{root / name}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model("churn", description="before")
+    for _ in range(2):
+        client.create_model_version("churn", source=str(root / "artifacts"))
+    return client
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """One registry and its plan, made once; each test gets a copy (MLflow's migrations are slow)."""
+    root = tmp_path_factory.mktemp("template")
+    registry(root)
+    (root / "models").mkdir()
+    (root / "models" / "churn.yaml").write_text(FILE)
+    assert run(root, "plan", "--out", "plan.json").returncode == 0
+    return root
+
+
+@pytest.fixture
+def work(template, tmp_path) -> Path:
+    work = tmp_path / "work"
+    shutil.copytree(template, work)
+    # The plan names the registry by its path: re-made for the copy, as a user would.
+    assert run(work, "plan", "--out", "plan.json").returncode == 0
+    return work
+
+
+def rehash(data: dict) -> dict:
+    body = {k: data[k] for k in ("registry", "scope", "live_fingerprint", "desired", "changes", "notes")}
+    data["plan_hash"] = "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    return data
+
+
+def edit(work: Path, change) -> Path:
+    data = json.loads((work / "plan.json").read_text())
+    change(data)
+    (work / "edited.json").write_text(json.dumps(rehash(data)))
+    return work / "edited.json"
+
+
+def untouched(work: Path) -> bool:
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    m = MlflowClient(tracking_uri=uri, registry_uri=uri).get_registered_model("churn")
+    return m.description == "before" and not m.aliases
+
+
+def test_after_values_edited_with_the_hash_recomputed_are_refused(work):
+    path = edit(work, lambda d: d["changes"][1].update(after="hacked"))
+    done = run(work, "apply", path.name)
+    assert done.returncode == 1 and "not what its desired state gives" in done.stderr
+    assert untouched(work)
+
+
+def test_desired_state_and_notes_are_inside_the_hash(work):
+    data = json.loads((work / "plan.json").read_text())
+    data["desired"][0]["description"] = "hacked"
+    (work / "edited.json").write_text(json.dumps(data))
+    done = run(work, "apply", "edited.json")
+    assert done.returncode == 1 and "plan_hash does not match the plan" in done.stderr
+    data = json.loads((work / "plan.json").read_text())
+    data["notes"] = [{"address": {"model": "x", "version": None, "field": "model", "key": None}, "message": "hi"}]
+    (work / "edited.json").write_text(json.dumps(data))
+    assert "plan_hash does not match the plan" in run(work, "apply", "edited.json").stderr
+    assert untouched(work)
+
+
+def test_edited_desired_state_and_changes_together_are_applied_only_as_a_valid_plan(work):
+    """Someone edits both consistently and recomputes the hash: without a key that is a valid plan,
+    and apply says what each check protects (README). With RECONCILER_PLAN_KEY it is refused."""
+    key = {"RECONCILER_PLAN_KEY": "k" * 32}
+    assert run(work, "plan", "--out", "signed.json", env=key).returncode == 0
+    data = json.loads((work / "signed.json").read_text())
+    data["desired"][0]["description"] = "hacked"
+    data["changes"] = [c for c in data["changes"] if c["address"]["field"] != "description"]
+    data["changes"].append(
+        {
+            "address": {"model": "churn", "version": None, "field": "description", "key": None},
+            "action": "update",
+            "before": "before",
+            "after": "hacked",
+            "reason": None,
+        }
+    )
+    (work / "forged.json").write_text(json.dumps(rehash(data)))
+    done = run(work, "apply", "forged.json", env=key)
+    assert done.returncode == 1 and "signature does not match" in done.stderr
+    unsigned = {k: v for k, v in data.items() if k != "signature"}
+    (work / "unsigned.json").write_text(json.dumps(unsigned))
+    done = run(work, "apply", "unsigned.json", env=key)
+    assert done.returncode == 1 and "not signed" in done.stderr
+    assert untouched(work)
+    assert run(work, "apply", "signed.json", env=key).returncode == 0
+
+
+def test_a_crafted_stage_change_is_refused_before_any_write(work):
+    def craft(d):
+        d["changes"].insert(
+            0,
+            {
+                "address": {"model": "churn", "version": 1, "field": "stage", "key": None},
+                "action": "update",
+                "before": "None",
+                "after": "NotAStage",
+                "reason": None,
+            },
+        )
+
+    done = run(work, "apply", edit(work, craft).name)
+    assert done.returncode == 1 and "nothing was written" in done.stderr
+    assert untouched(work)
+
+
+def test_a_change_to_a_field_no_declaration_has_is_refused(work):
+    path = edit(work, lambda d: d["changes"][0]["address"].update(field="owner"))
+    done = run(work, "apply", path.name)
+    assert done.returncode == 1 and "not a valid plan" in done.stderr
+
+
+def test_a_plan_made_against_one_registry_is_refused_by_another(work, template):
+    other = template / "mlflow.db"  # a registry with the same content, elsewhere
+    done = run(work, "apply", "plan.json", env={"MLFLOW_TRACKING_URI": f"sqlite:///{other}"})
+    assert done.returncode == 1 and "the plan was made against sqlite:///" in done.stderr
+    assert f"not sqlite:///{other}" in done.stderr
+
+
+def test_models_dir_with_a_saved_plan_is_a_usage_error(work):
+    done = run(work, "apply", "plan.json", "--models-dir", "elsewhere")
+    assert done.returncode == 1 and "--models-dir is not used with PLAN_FILE" in done.stderr
+    assert untouched(work)
+
+
+def test_read_only_commands_never_create_a_registry(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.yaml").write_text("name: m\n")
+    missing = tmp_path / "no" / "such" / "dir" / "x.db"
+    done = run(tmp_path, "plan", env={"MLFLOW_TRACKING_URI": f"sqlite:///{missing}"})
+    assert done.returncode == 1 and f"no registry at {missing}" in done.stderr
+    assert not (tmp_path / "no").exists()
+    done = run(tmp_path, "plan")  # the embedded default, which does not exist here
+    assert done.returncode == 1 and "no registry at" in done.stderr and not (tmp_path / "mlflow.db").exists()
+    done = run(tmp_path, "validate", "--registry")
+    assert done.returncode == 1 and not (tmp_path / "mlflow.db").exists()
+    done = run(tmp_path, "apply", "--yes", env={"MLFLOW_TRACKING_URI": f"sqlite:///{missing}"})
+    assert done.returncode == 1 and "no directory" in done.stderr and not (tmp_path / "no").exists()
+
+
+def test_plan_in_a_directory_after_the_demo_points_at_the_demo_registry(tmp_path):
+    (tmp_path / ".demo").mkdir()
+    (tmp_path / ".demo" / "mlflow.db").write_bytes(b"")
+    (tmp_path / "models").mkdir()
+    done = run(tmp_path, "plan")
+    assert done.returncode == 1 and "export MLFLOW_TRACKING_URI=sqlite:///$PWD/.demo/mlflow.db" in done.stderr

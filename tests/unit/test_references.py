@@ -1,0 +1,38 @@
+"""Reference checks and import, on typed values (no registry)."""
+
+from __future__ import annotations
+
+from reconciler.document import from_document
+from reconciler.importer import live_document
+from reconciler.references import check_references
+from reconciler.state import LiveState, LiveVersion, Origin, Run, Stage, frozen_map
+from tests.simulate import live_model
+
+
+def _live(run_status: str) -> LiveState:
+    m = live_model("m", [Stage.NONE, Stage.NONE], {"challenger": 2}, {})
+    v2 = m.versions[2]
+    versions = {**m.versions, 2: LiveVersion(2, v2.values, run_id="run2", status="READY")}
+    model = type(m)(m.name, m.values, frozen_map(versions))
+    return LiveState(frozen_map({"m": model}), frozen_map({"run2": Run(run_status)}))
+
+
+def test_a_version_from_a_failed_run_cannot_gain_another_alias():
+    """It already holds `challenger`; gaining `champion` is a new promotion and its run is checked
+    (before the fix, holding any alias skipped the check)."""
+    model = from_document({"name": "m", "aliases": {"challenger": 2, "champion": 2}}, Origin("models/m.yaml"))
+    (error,) = check_references([model], _live("FAILED"), changed_only=True)
+    assert "version 2: its training run run2 failed" in str(error)
+    assert not check_references([model], _live("FINISHED"), changed_only=True)
+
+
+def test_a_missing_version_names_the_file_line_and_pointer():
+    lines = {("aliases", "champion"): 4}
+    model = from_document({"name": "m", "aliases": {"champion": 9}}, Origin("models/m.yaml", lines.get))
+    (error,) = check_references([model], _live("FINISHED"), changed_only=True)
+    assert str(error).startswith("models/m.yaml:4: /aliases/champion: model 'm' has no version 9")
+
+
+def test_import_writes_the_stage_of_every_version_it_lists_none_included():
+    doc = live_document(live_model("m", [Stage.NONE, Stage.PRODUCTION, Stage.NONE], {}, {}), frozenset({1}))
+    assert doc["versions"] == {1: {"stage": "None"}, 2: {"stage": "Production"}}
