@@ -1,14 +1,13 @@
-"""Migrate MLflow's auth database and set its service accounts, once, before the servers start.
+"""Migrate MLflow's auth database and set its admin account, once, before the servers start.
 
 Run by the migration Job (Kubernetes) or container (Docker) after `mlflow db upgrade`, inside the
 server image (infra/Dockerfile copies it to /opt/mlflow-registry/). Without it, every server pod
 migrates the auth database at its first start, concurrently, and MLflow never changes the
 password of an admin that exists, so a rotated admin password would not apply.
 
-Environment (all from Secrets):
+Environment (from Secrets):
   MLFLOW_AUTH_DATABASE_URI                               the auth database (basic_auth.ini's database_uri)
   MLFLOW_AUTH_ADMIN_USERNAME, MLFLOW_AUTH_ADMIN_PASSWORD  the admin: created, or its password reset
-  MLFLOW_METRICS_USERNAME, MLFLOW_METRICS_PASSWORD        optional: a non-admin account for Prometheus
 
 Stand-alone on purpose (only MLflow is imported): the image does not contain this repository.
 Exit code 0 when done, 1 with a one-line message on stderr otherwise.

@@ -27,9 +27,11 @@ from infra.k8s.mlflow_specs import (
 from infra.k8s.server_settings import PORT, SERVICE, k8s_server_settings
 from infra.server_command import (
     AUTH_CONFIG_PATH,
+    METRICS_PORT,
     MetricsAccount,
     SecretRef,
     auth_config_ini,
+    metrics_exporter_env,
     migrate_env,
     server_command,
 )
@@ -108,12 +110,12 @@ class MlflowServer(pulumi.ComponentResource):
         return values
 
     def _workloads(self, name: str, i: ServerInputs, meta: dict, values: dict[str, pulumi.Input[str]]) -> None:
-        job_checksum = checksum(values["db"], values["auth-db"], values["admin"], values["metrics"])
+        job_checksum = checksum(values["db"], values["auth-db"], values["admin"])
         self.migration = k8s.batch.v1.Job(
             f"{name}-migrate",
             # A new name for every new template (image, secrets): a Job's template is immutable.
             metadata=job_metadata(content_name("mlflow-db-migrate", i.image, job_checksum), i.namespace, NAME),
-            spec=migration_job(i.image, migrate_env(self.settings, AUTH_DB, self.metrics), job_checksum),
+            spec=migration_job(i.image, migrate_env(self.settings, AUTH_DB), job_checksum),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.db_secret, self.auth_secret]),
         )
         pod_checksum = checksum(*(values[k] for k in sorted(values)))
@@ -121,7 +123,12 @@ class MlflowServer(pulumi.ComponentResource):
             f"{name}-deployment",
             metadata={"name": NAME, **meta},
             spec=deployment_spec(
-                i, self.command, self.settings.admin_password.secret, str(Path(AUTH_CONFIG_PATH).parent), pod_checksum
+                i,
+                self.command,
+                metrics_exporter_env(self.settings, self.metrics),
+                self.settings.admin_password.secret,
+                str(Path(AUTH_CONFIG_PATH).parent),
+                pod_checksum,
             ),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[r for r in (self.migration, self.auth_secret, self.s3_secret) if r]
@@ -155,7 +162,13 @@ class MlflowServer(pulumi.ComponentResource):
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata={"name": SERVICE, **meta, "annotations": i.service_annotations},
-            spec={"selector": selector(NAME), "ports": [{"name": "http", "port": 80, "target_port": "http"}]},
+            spec={
+                "selector": selector(NAME),
+                "ports": [
+                    {"name": "http", "port": 80, "target_port": "http"},
+                    {"name": "metrics", "port": METRICS_PORT, "target_port": "metrics"},
+                ],
+            },
             opts=child,
         )
         self.ingress = k8s.networking.v1.Ingress(
@@ -165,25 +178,26 @@ class MlflowServer(pulumi.ComponentResource):
             opts=child,
         )
         namespace = "kubernetes.io/metadata.name"  # the label every namespace carries
+        monitoring = {"namespace_selector": {"match_labels": {namespace: i.monitoring_namespace}}}
+        spec = ingress_only_from(
+            NAME,
+            PORT,
+            [  # the ingress controller, Prometheus, this namespace, and namespaces labelled as clients
+                {"namespace_selector": {"match_labels": {namespace: i.ingress_namespace}}},
+                monitoring,
+                {"pod_selector": {}},
+                {"namespace_selector": {"match_labels": {"mlflow-registry/client": "true"}}},
+            ],
+        )
+        # The metrics sidecar: Prometheus only.
+        spec["ingress"].append({"from": [monitoring], "ports": [{"protocol": "TCP", "port": METRICS_PORT}]})
         self.network_policy = k8s.networking.v1.NetworkPolicy(
-            f"{name}-ingress-policy",
-            metadata={"name": "mlflow-server-clients", **meta},
-            spec=ingress_only_from(
-                NAME,
-                PORT,
-                [  # the ingress controller, Prometheus, this namespace, and namespaces labelled as clients
-                    {"namespace_selector": {"match_labels": {namespace: i.ingress_namespace}}},
-                    {"namespace_selector": {"match_labels": {namespace: i.monitoring_namespace}}},
-                    {"pod_selector": {}},
-                    {"namespace_selector": {"match_labels": {"mlflow-registry/client": "true"}}},
-                ],
-            ),
-            opts=child,
+            f"{name}-ingress-policy", metadata={"name": "mlflow-server-clients", **meta}, spec=spec, opts=child
         )
         self.service_monitor = self._service_monitor(name, meta) if i.service_monitor else None
 
     def _service_monitor(self, name: str, meta: dict) -> k8s.apiextensions.CustomResource:
-        """Prometheus Operator scrape of /metrics with the non-admin metrics account."""
+        """Prometheus Operator scrape of the metrics sidecar, with the scrape account (not an MLflow user)."""
         auth = {"name": self.settings.admin_password.secret}
         return k8s.apiextensions.CustomResource(
             f"{name}-servicemonitor",
@@ -194,7 +208,7 @@ class MlflowServer(pulumi.ComponentResource):
                 "selector": {"matchLabels": labels(NAME)},
                 "endpoints": [
                     {
-                        "port": "http",
+                        "port": "metrics",
                         "path": "/metrics",
                         "interval": "30s",
                         "basicAuth": {

@@ -14,7 +14,6 @@ from infra.k8s.common import (
     container_security,
     env,
     labels,
-    mebibytes,
     one_shot_job,
     pod_security,
     resources,
@@ -22,7 +21,14 @@ from infra.k8s.common import (
     tmp_volume,
 )
 from infra.k8s.server_settings import POD_IP_ENV, PORT, SERVICE
-from infra.server_command import AUTH_BOOTSTRAP_PATH, EnvValue, ServerCommand, migrate_command
+from infra.server_command import (
+    AUTH_BOOTSTRAP_PATH,
+    METRICS_PORT,
+    EnvValue,
+    ServerCommand,
+    metrics_exporter_command,
+    migrate_command,
+)
 
 NAME = "mlflow-server"
 UID = 10001  # the mlflow user of infra/Dockerfile
@@ -98,6 +104,22 @@ def _container(i: ServerInputs, command: ServerCommand, auth_dir: str) -> dict[s
     }
 
 
+def _metrics_sidecar(i: ServerInputs, exporter_env: dict[str, EnvValue]) -> dict[str, Any]:
+    """infra/metrics_exporter.py: the server's metric files, read-only, for the scrape account."""
+    return {
+        "name": "metrics",
+        "image": i.image,
+        "command": list(metrics_exporter_command()),
+        "env": env({**exporter_env, "HOME": "/tmp"}),
+        "ports": [{"name": "metrics", "container_port": METRICS_PORT}],
+        "readiness_probe": {"tcp_socket": {"port": "metrics"}, "period_seconds": 10},
+        "liveness_probe": {"tcp_socket": {"port": "metrics"}, "period_seconds": 20, "failure_threshold": 3},
+        "resources": resources("20m", "64Mi", "200m", "256Mi", scratch="0Mi"),
+        "security_context": container_security(),
+        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp", "read_only": True}],
+    }
+
+
 def _scheduling(i: ServerInputs) -> dict[str, Any]:
     return {
         "node_selector": i.node_selector,
@@ -127,14 +149,19 @@ def _scheduling(i: ServerInputs) -> dict[str, Any]:
 
 
 def deployment_spec(
-    i: ServerInputs, command: ServerCommand, auth_secret: str, auth_dir: str, secrets_checksum: pulumi.Input[str]
+    i: ServerInputs,
+    command: ServerCommand,
+    exporter_env: dict[str, EnvValue],
+    auth_secret: str,
+    auth_dir: str,
+    secrets_checksum: pulumi.Input[str],
 ) -> dict[str, Any]:
     """No `replicas`: the HorizontalPodAutoscaler owns the count. Setting it here too makes the next
     update fail with a field-ownership conflict on .spec.replicas once the HPA has scaled
     (pulumi-kubernetes issues 2491 and 2569)."""
     annotations = {
         "prometheus.io/scrape": "true",
-        "prometheus.io/port": str(PORT),
+        "prometheus.io/port": str(METRICS_PORT),
         "prometheus.io/path": "/metrics",
         **i.pod_annotations,
         CHECKSUM_ANNOTATION: secrets_checksum,
@@ -159,17 +186,11 @@ def deployment_spec(
                 "security_context": pod_security(UID),
                 "termination_grace_period_seconds": 30,
                 **_scheduling(i),
-                "containers": [_container(i, command, auth_dir)],
+                "containers": [_container(i, command, auth_dir), _metrics_sidecar(i, exporter_env)],
                 "volumes": [tmp_volume(size=i.tmp_size), auth_volume],
             },
         },
     }
-
-
-def largest_artifact_mib(i: ServerInputs) -> int:
-    """An artifact is staged whole in /tmp while MLflow proxies it: the largest one a pod can take
-    (with nothing else in flight on it)."""
-    return mebibytes(i.tmp_size)
 
 
 def ingress_annotations(i: ServerInputs) -> dict[str, str]:

@@ -17,7 +17,6 @@ from infra.server_command import (
     AUTH_BOOTSTRAP_PATH,
     AUTH_CONFIG_PATH,
     METRICS_DIR,
-    MetricsAccount,
     SecretRef,
     ServerSettings,
     auth_config_ini,
@@ -53,14 +52,12 @@ class MlflowServer(pulumi.ComponentResource):
         )
         self.command = server_command(self.settings)
         self.admin_password = secrets.generated(f"{name}-admin-password", self)
-        self.metrics = MetricsAccount()
         s = self.settings
         values: dict[SecretRef, pulumi.Input[str]] = {
             s.backend_store_uri: db.uri,
             AUTH_DB: db.auth_uri,
             s.admin_password: self.admin_password,
             s.flask_secret_key: secrets.generated(f"{name}-flask-secret-key", self, 48),
-            self.metrics.password: secrets.generated(f"{name}-metrics-password", self),
         }
         if s.s3_access_key and s.s3_secret_key:
             values.update({s.s3_access_key: store.access_key, s.s3_secret_key: store.secret_key})
@@ -91,7 +88,7 @@ class MlflowServer(pulumi.ComponentResource):
         }
 
     def _migration(self, name: str, network: docker.Network, db: Postgres, values: dict) -> docker.Container:
-        env = migrate_env(self.settings, AUTH_DB, self.metrics)
+        env = migrate_env(self.settings, AUTH_DB)
         return one_shot(
             f"{name}-migrate",
             MIGRATE_CONTAINER,
