@@ -79,7 +79,10 @@ class CloudNativePg(pulumi.ComponentResource):
             kind="Cluster",
             metadata={"name": CLUSTER, **meta, "annotations": {WAIT_READY: "condition=Ready"}},
             spec=cluster_spec(p, storage_class),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.app_secret, self.object_store]),
+            # Recovery (PITR) is a replacement of the Cluster under the same name: delete it first.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.app_secret, self.object_store], delete_before_replace=True
+            ),
         )
         self.auth_database = k8s.apiextensions.CustomResource(
             f"{name}-auth-database",

@@ -51,3 +51,10 @@ def named(run: Run, kind: str, name: str) -> dict:
 def migration_job(run: Run) -> dict:
     (job,) = [o for o in run.k8s("Job") if o["metadata"]["name"].startswith("mlflow-db-migrate-")]
     return job
+
+
+def server_container(run: Run) -> dict:
+    """The MLflow container of the server Deployment (beside it: the metrics sidecar)."""
+    (deployment,) = [o for o in run.k8s("Deployment") if o["metadata"]["name"] == "mlflow-server"]
+    (c,) = [c for c in containers(deployment) if c["name"] == "mlflow"]
+    return c

@@ -9,7 +9,7 @@ import pytest
 from mlflow.server.security_utils import is_allowed_host_header
 
 from infra.k8s.common import CHECKSUM_ANNOTATION, mebibytes
-from tests.infra.conftest import containers, migration_job, named, workloads
+from tests.infra.conftest import containers, migration_job, named, server_container, workloads
 from tests.infra.harness import SECRET_MARKER, Run, run_stack
 
 pytestmark = pytest.mark.infra
@@ -111,30 +111,23 @@ def test_every_variable_in_a_command_is_defined_in_the_container(request, varian
             for arg in [*c.get("command", []), *c.get("args", [])]:
                 for name in re.findall(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)", arg):
                     assert name in defined, f"{obj['metadata']['name']}/{c['name']}: $({name})"
-    (c,) = containers(named(request.getfixturevalue(variant), "Deployment", "mlflow-server"))
+    c = server_container(request.getfixturevalue(variant))
     (pod_ip,) = [e for e in c["env"] if e["name"] == "POD_IP"]
     assert pod_ip["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
 
 
 def _expanded_hosts(run: Run, pod_ip: str) -> list[str]:
-    (c,) = containers(named(run, "Deployment", "mlflow-server"))
-    args = [a.replace("$(POD_IP)", pod_ip) for a in c["command"]]
+    args = [a.replace("$(POD_IP)", pod_ip) for a in server_container(run)["command"]]
     return args[args.index("--allowed-hosts") + 1].split(",")
 
 
 @pytest.mark.parametrize(
     ("pod_ip", "host"), [("10.244.3.17", "10.244.3.17:5000"), ("fd00:10:244::3", "[fd00:10:244::3]:5000")]
 )
-def test_the_host_prometheus_sends_is_allowed(prod_minio, pod_ip, host):
-    """Prometheus scrapes each target at `<pod IP>:<port>` and sends that as Host (kubernetes_sd
-    pod and endpoints roles; the ServiceMonitor's port resolves to the container port). Checked
-    with MLflow's own matcher on the flags after the kubelet's expansion."""
-    (c,) = containers(named(prod_minio, "Deployment", "mlflow-server"))
-    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-    annotations = named(prod_minio, "Deployment", "mlflow-server")["spec"]["template"]["metadata"]["annotations"]
-    (monitor,) = prod_minio.k8s("ServiceMonitor")
-    scraped = {int(annotations["prometheus.io/port"]), *(ports[e["port"]] for e in monitor["spec"]["endpoints"])}
-    assert scraped == {5000} and host.endswith(":5000")
+def test_the_pod_ip_is_an_allowed_host(prod_minio, pod_ip, host):
+    """A client that reaches a pod at its IP (Prometheus' kubernetes_sd targets, e.g. scraping
+    MLflow's own /metrics with admin credentials) sends `<pod IP>:<port>` as Host. Checked with
+    MLflow's own matcher on the flags after the kubelet's expansion."""
     hosts = _expanded_hosts(prod_minio, pod_ip)
     assert is_allowed_host_header(hosts, host)
     assert is_allowed_host_header(hosts, "mlflow.example.com") and is_allowed_host_header(hosts, "mlflow.mlflow.svc")
@@ -142,18 +135,30 @@ def test_the_host_prometheus_sends_is_allowed(prod_minio, pod_ip, host):
     assert not is_allowed_host_header(hosts, "attacker.example")
 
 
-def test_prometheus_scrapes_with_the_non_admin_account(prod_minio):
+def test_prometheus_scrapes_the_sidecar_with_the_scrape_account(prod_minio):
+    """MLflow answers /metrics to admins only, so Prometheus scrapes the metrics sidecar: the pod
+    annotations and the ServiceMonitor both point at its port, with its own account."""
+    deployment = named(prod_minio, "Deployment", "mlflow-server")
+    sidecar = next(c for c in containers(deployment) if c["name"] == "metrics")
+    ports = {p["name"]: p["containerPort"] for p in sidecar["ports"]}
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     (monitor,) = prod_minio.k8s("ServiceMonitor")
-    auth = monitor["spec"]["endpoints"][0]["basicAuth"]
-    assert auth == {
+    (endpoint,) = monitor["spec"]["endpoints"]
+    service_ports = {p["name"]: p["targetPort"] for p in named(prod_minio, "Service", "mlflow")["spec"]["ports"]}
+    assert int(annotations["prometheus.io/port"]) == ports["metrics"] == 9101
+    assert service_ports[endpoint["port"]] == "metrics"
+    assert endpoint["basicAuth"] == {
         "username": {"name": "mlflow-auth", "key": "metrics-username"},
         "password": {"name": "mlflow-auth", "key": "metrics-password"},
     }
     data = named(prod_minio, "Secret", "mlflow-auth")["stringData"]
-    assert data["metrics-username"] == "metrics" != "admin"
-    assert data["metrics-password"] != data["admin-password"]
-    job_env = {e["name"]: e for e in containers(migration_job(prod_minio))[0]["env"]}
-    assert job_env["MLFLOW_METRICS_PASSWORD"]["valueFrom"]["secretKeyRef"] == auth["password"]
+    assert data["metrics-username"] == "metrics" and data["metrics-password"] != data["admin-password"]
+    env = {e["name"]: e for e in sidecar["env"]}
+    assert env["METRICS_PASSWORD"]["valueFrom"]["secretKeyRef"] == endpoint["basicAuth"]["password"]
+    assert env["METRICS_DIR"]["value"] == "/tmp/mlflow-metrics"
+    assert {"name": "tmp", "mountPath": "/tmp", "readOnly": True} in sidecar["volumeMounts"]
+    args = server_container(prod_minio)["command"]
+    assert args[args.index("--expose-prometheus") + 1] == env["METRICS_DIR"]["value"]
 
 
 def ephemeral_problems(obj: dict) -> list[str]:

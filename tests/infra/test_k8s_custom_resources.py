@@ -170,6 +170,9 @@ def test_point_in_time_recovery_from_the_archive(recovered):
     }
     # The recovered cluster archives to a new folder: CloudNativePG refuses a non-empty archive.
     assert spec["plugins"][0]["parameters"]["serverName"] == "mlflow-pg-2"
+    # `pulumi up --replace` of a Cluster with a fixed name: the old one must go first.
+    (resource,) = [r for r in recovered.resources if r["type"] == "kubernetes:postgresql.cnpg.io/v1:Cluster"]
+    assert resource["options"]["deleteBeforeReplace"] is True
 
 
 @pytest.mark.parametrize(

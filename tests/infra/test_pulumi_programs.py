@@ -17,7 +17,7 @@ import pytest
 from infra.k8s.server_settings import k8s_server_settings
 from infra.server_command import AUTH_BOOTSTRAP_PATH, ServerSettings, migrate_command, server_command
 from tests.infra import crds
-from tests.infra.conftest import containers, migration_job, named, workloads
+from tests.infra.conftest import containers, migration_job, named, server_container, workloads
 from tests.infra.harness import REPO, SECRET_MARKER, run_stack, secret_wrapped
 
 pytestmark = pytest.mark.infra
@@ -132,7 +132,7 @@ def test_every_container_is_restricted_with_requests_and_limits(prod, small):
 def test_mlflow_deployment_is_highly_available_with_probes(prod):
     (deployment,) = prod.k8s("Deployment")
     assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
-    (c,) = containers(deployment)
+    c = server_container(prod)
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert c[probe]["httpGet"]["path"] == "/health"
     (pdb,) = prod.k8s("PodDisruptionBudget")
@@ -142,8 +142,7 @@ def test_mlflow_deployment_is_highly_available_with_probes(prod):
 
 
 def test_deployed_command_is_the_tested_command(prod, prod_minio):
-    (deployment,) = prod.k8s("Deployment")
-    (c,) = containers(deployment)
+    c = server_container(prod)
     expected = server_command(k8s_server_settings("mlflow", "mlflow.example.com", "acme-mlflow-artifacts", None, False))
     assert c["command"] == list(expected.args)
     args = c["command"]
@@ -157,7 +156,7 @@ def test_deployed_command_is_the_tested_command(prod, prod_minio):
     assert "AWS_ACCESS_KEY_ID" not in env  # S3 through the pod's identity
     m = containers(migration_job(prod))[0]
     assert m["command"] == list(migrate_command(AUTH_BOOTSTRAP_PATH)) and m["image"] == c["image"]
-    (c,) = containers(prod_minio.k8s("Deployment")[0])
+    c = server_container(prod_minio)
     minio = server_command(
         k8s_server_settings(
             "mlflow", "mlflow.example.com", "acme-mlflow-artifacts", "http://minio.mlflow.svc.cluster.local:9000", True
@@ -172,15 +171,14 @@ def test_auth_database_is_postgres_and_admin_password_from_secret(prod):
     assert "database_uri = postgresql+psycopg://mlflow:" in ini and "/mlflow_auth" in ini
     assert "mlflow-pg-rw.mlflow.svc.cluster.local:5432" in ini
     assert "admin_password" not in ini  # it comes from MLFLOW_AUTH_ADMIN_PASSWORD
-    (deployment,) = prod.k8s("Deployment")
-    env = {e["name"]: e for e in containers(deployment)[0]["env"]}
+    env = {e["name"]: e for e in server_container(prod)["env"]}
     assert env["MLFLOW_AUTH_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "mlflow-auth"
     job_env = {e["name"]: e for e in containers(migration_job(prod))[0]["env"]}
     assert job_env["MLFLOW_AUTH_DATABASE_URI"]["valueFrom"]["secretKeyRef"] == {
         "name": "mlflow-auth",
         "key": "database-uri",
     }
-    assert job_env["MLFLOW_METRICS_USERNAME"]["value"] == "metrics"
+    assert not any(name.startswith("MLFLOW_METRICS") for name in job_env)  # the scrape account is no MLflow user
 
 
 def test_every_database_uri_names_the_psycopg_driver(prod, small):
@@ -259,7 +257,7 @@ def test_workload_identity_and_scheduling_options():
     assert (
         pod["spec"]["nodeSelector"] == {"kubernetes.io/arch": "amd64"} and pod["spec"]["tolerations"][0]["key"] == "ml"
     )
-    (c,) = containers(deployment)
+    c = server_container(run)
     assert c["resources"]["limits"]["cpu"] == "4" and c["resources"]["limits"]["memory"] == "4Gi"
     assert c["resources"]["limits"]["ephemeral-storage"] == "16896Mi"  # kept: sized to /tmp
     names = {e["name"] for e in c["env"]}

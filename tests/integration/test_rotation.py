@@ -1,6 +1,7 @@
-"""Secret rotation against real services: the auth bootstrap (the migration Job) resets the admin's
-password and keeps the metrics account, and the PostgreSQL password command sets a new password on
-a database whose volume already exists."""
+"""Secret rotation against real services: the auth bootstrap (the migration Job) migrates the auth
+database and resets the admin's password (tests/integration/test_server_flags.py shows the server
+then accepts the new one), and the PostgreSQL password command sets a new password on a database
+whose volume already exists."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import requests
 
 from infra.postgres_password import set_password_command
 from infra.server_command import with_psycopg_driver
@@ -27,9 +27,7 @@ from tests.services import (
     _pg_bin,
     _run,
     free_port,
-    mlflow_server,
     postgres,
-    s3_server,
 )
 
 pytestmark = pytest.mark.integration
@@ -61,34 +59,17 @@ def test_bootstrap_migrates_creates_rotates_then_leaves_alone(pg):
     with psycopg.connect(pg.uri("auth_rotation")) as conn:  # the auth schema is at alembic head
         (revision,) = conn.execute("SELECT version_num FROM alembic_version_auth").fetchone()
     assert revision
-    rotated = bootstrap(uri, new)
-    assert "user 'admin' updated password" in rotated.stdout
     from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
 
     store = SqlAlchemyStore()
     store.init_db(uri)
-    assert store.authenticate_user("admin", new) and not store.authenticate_user("admin", old)
     store.update_user("admin", is_admin=False)  # someone demoted the admin by hand
-    again = bootstrap(uri, new)
-    assert "user 'admin' updated admin flag" in again.stdout and store.get_user("admin").is_admin
+    rotated = bootstrap(uri, new)
+    assert "user 'admin' updated password and admin flag" in rotated.stdout
+    assert store.authenticate_user("admin", new) and not store.authenticate_user("admin", old)
+    assert store.get_user("admin").is_admin
     assert "user 'admin' unchanged" in bootstrap(uri, new).stdout
     store.engine.dispose()
-
-
-def test_a_rotated_admin_password_is_the_one_the_server_accepts(pg, tmp_path):
-    """MLflow itself never changes an existing admin's password; after the bootstrap, the server
-    started with the new one accepts it and refuses the old one."""
-    auth_db = f"mlflow_auth_{tmp_path.name}"
-    _create_database(pg, auth_db)
-    old, new = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    assert bootstrap(with_psycopg_driver(pg.uri(auth_db)), old).returncode == 0
-    with (
-        s3_server(tmp_path) as s3,
-        mlflow_server(tmp_path, pg, s3, shared=(auth_db, new, secrets.token_hex(32)), auth_bootstrap=True) as server,
-    ):
-        url = server.uri + "/api/2.0/mlflow/users/get?username=admin"
-        assert requests.get(url, auth=("admin", new), timeout=30).status_code == 200
-        assert requests.get(url, auth=("admin", old), timeout=30).status_code == 401
 
 
 def test_bootstrap_failure_is_one_line_without_the_password():

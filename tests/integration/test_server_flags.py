@@ -23,8 +23,10 @@ from infra.server_command import (
     metrics_exporter_command,
     metrics_exporter_env,
     server_command,
+    with_psycopg_driver,
 )
-from tests.services import MlflowServer, free_port, mlflow_server, postgres, s3_server, wait_until
+from tests.integration.test_rotation import bootstrap
+from tests.services import MlflowServer, _create_database, free_port, mlflow_server, postgres, s3_server, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -37,15 +39,22 @@ DEPLOYED_HOSTS = expand_pod_ip(DEPLOYED.allowed_hosts, POD_IP)
 LOCAL_ONLY = ("--host", "--port", "--artifacts-destination", "--expose-prometheus", "--allowed-hosts")
 
 
+OLD_ADMIN_PASSWORD = secrets.token_urlsafe(24)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MlflowServer, Path]]:
+    """An auth database whose admin has an old password (a first deployment), then the server
+    deployed with a new one: migrated by infra/auth_bootstrap.py as the migration Job does."""
     workdir = tmp_path_factory.mktemp("flags")
-    with (
-        postgres() as pg,
-        s3_server(workdir) as s3,
-        mlflow_server(workdir, pg, s3, extra_hosts=DEPLOYED_HOSTS, auth_bootstrap=True) as running,
-    ):
-        yield running, workdir / "metrics"
+    with postgres() as pg, s3_server(workdir) as s3:
+        auth_db = f"mlflow_auth_{workdir.name}"
+        _create_database(pg, auth_db)
+        first = bootstrap(with_psycopg_driver(pg.uri(auth_db)), OLD_ADMIN_PASSWORD)
+        assert first.returncode == 0, first.stderr
+        shared = (auth_db, secrets.token_urlsafe(24), secrets.token_hex(32))
+        with mlflow_server(workdir, pg, s3, shared=shared, extra_hosts=DEPLOYED_HOSTS, auth_bootstrap=True) as running:
+            yield running, workdir / "metrics"
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +129,14 @@ def test_probes_pass_whatever_the_host(server):
     running, _ = server
     assert get(running, "/health", f"{POD_IP}:5000").status_code == 200
     assert get(running, "/health", "anything.example").status_code == 200
+
+
+def test_the_rotated_admin_password_is_the_one_the_server_accepts(server):
+    """MLflow itself never changes an existing admin's password; the migration step did."""
+    running, _ = server
+    url = running.uri + "/api/2.0/mlflow/users/get?username=admin"
+    assert requests.get(url, auth=("admin", running.admin_password), timeout=30).status_code == 200
+    assert requests.get(url, auth=("admin", OLD_ADMIN_PASSWORD), timeout=30).status_code == 401
 
 
 def test_mlflow_answers_metrics_to_admins_only(server):
