@@ -122,7 +122,7 @@ def migrate_command(auth_bootstrap: str | None = None) -> tuple[str, ...]:
     URI as a positional argument; the shell expands it from the environment, not the manifest.
 
     `auth_bootstrap`: the path of infra/auth_bootstrap.py, run next: the auth database's migrations
-    and its admin and metrics accounts (deployments pass AUTH_BOOTSTRAP_PATH). `-P`: the script's
+    and its admin account (deployments pass AUTH_BOOTSTRAP_PATH). `-P`: the script's
     directory is not put on sys.path (in this repository, infra/secrets.py would shadow `secrets`)."""
     script = 'mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"'
     if auth_bootstrap is None:

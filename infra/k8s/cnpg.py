@@ -65,47 +65,43 @@ class CloudNativePg(pulumi.ComponentResource):
             string_data={"username": "mlflow", "password": self.password},
             opts=child,
         )
-        self.object_store = k8s.apiextensions.CustomResource(
-            f"{name}-object-store",
-            api_version="barmancloud.cnpg.io/v1",
-            kind="ObjectStore",
-            metadata={"name": OBJECT_STORE, **meta},
-            spec=object_store_spec(backup, p.backup_retention),
-            opts=child,
+        self.object_store = self._custom(
+            name,
+            "object-store",
+            "barmancloud.cnpg.io/v1",
+            "ObjectStore",
+            {"name": OBJECT_STORE, **meta},
+            object_store_spec(backup, p.backup_retention),
+            [],
         )
-        self.cluster = k8s.apiextensions.CustomResource(
-            f"{name}-cluster",
-            api_version="postgresql.cnpg.io/v1",
-            kind="Cluster",
-            metadata={"name": CLUSTER, **meta, "annotations": {WAIT_READY: "condition=Ready"}},
-            spec=cluster_spec(p, storage_class),
+        self.cluster = self._custom(
+            name,
+            "cluster",
+            "postgresql.cnpg.io/v1",
+            "Cluster",
+            {"name": CLUSTER, **meta, "annotations": {WAIT_READY: "condition=Ready"}},
+            cluster_spec(p, storage_class),
+            [self.app_secret, self.object_store],
             # Recovery (PITR) is a replacement of the Cluster under the same name: delete it first.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.app_secret, self.object_store], delete_before_replace=True
-            ),
+            delete_before_replace=True,
         )
-        self.auth_database = k8s.apiextensions.CustomResource(
-            f"{name}-auth-database",
-            api_version="postgresql.cnpg.io/v1",
-            kind="Database",
-            metadata={"name": "mlflow-auth", **meta, "annotations": {WAIT_READY: "jsonpath={.status.applied}=true"}},
-            spec={"cluster": {"name": CLUSTER}, "name": "mlflow_auth", "owner": "mlflow", "ensure": "present"},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
+        self.auth_database = self._custom(
+            name,
+            "auth-database",
+            "postgresql.cnpg.io/v1",
+            "Database",
+            {"name": "mlflow-auth", **meta, "annotations": {WAIT_READY: "jsonpath={.status.applied}=true"}},
+            {"cluster": {"name": CLUSTER}, "name": "mlflow_auth", "owner": "mlflow", "ensure": "present"},
+            [self.cluster],
         )
-        self.scheduled_backup = k8s.apiextensions.CustomResource(
-            f"{name}-scheduled-backup",
-            api_version="postgresql.cnpg.io/v1",
-            kind="ScheduledBackup",
-            metadata={"name": f"{CLUSTER}-base-backup", **meta},
-            spec={
-                "cluster": {"name": CLUSTER},
-                "schedule": p.backup_schedule,
-                "immediate": True,  # a base backup right away: recovery needs one
-                "backupOwnerReference": "self",
-                "method": "plugin",
-                "pluginConfiguration": {"name": PLUGIN},
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
+        self.scheduled_backup = self._custom(
+            name,
+            "scheduled-backup",
+            "postgresql.cnpg.io/v1",
+            "ScheduledBackup",
+            {"name": f"{CLUSTER}-base-backup", **meta},
+            scheduled_backup_spec(p.backup_schedule),
+            [self.cluster],
         )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",
@@ -118,6 +114,39 @@ class CloudNativePg(pulumi.ComponentResource):
         self.auth_uri = _uri(self.password, host, "mlflow_auth")
         self.ready = [self.cluster, self.auth_database]
         self.register_outputs({"cluster": CLUSTER})
+
+    def _custom(
+        self,
+        name: str,
+        suffix: str,
+        api_version: str,
+        kind: str,
+        metadata: dict,
+        spec: dict,
+        depends_on: list[pulumi.Resource],
+        delete_before_replace: bool = False,
+    ) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            f"{name}-{suffix}",
+            api_version=api_version,
+            kind=kind,
+            metadata=metadata,
+            spec=spec,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=depends_on, delete_before_replace=delete_before_replace
+            ),
+        )
+
+
+def scheduled_backup_spec(schedule: str) -> dict[str, Any]:
+    return {
+        "cluster": {"name": CLUSTER},
+        "schedule": schedule,
+        "immediate": True,  # a base backup right away: recovery needs one
+        "backupOwnerReference": "self",
+        "method": "plugin",
+        "pluginConfiguration": {"name": PLUGIN},
+    }
 
 
 def _uri(password: pulumi.Output[str], host: str, database: str) -> pulumi.Output[str]:

@@ -60,32 +60,7 @@ class ObjectStore(pulumi.ComponentResource):
         super().__init__("mlflow-registry:k8s:ObjectStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         meta = {"namespace": i.namespace, "labels": labels(NAME)}
-        self.access_key = pulumi.Output.from_input("mlflow")
-        self.secret_key = secrets.generated(f"{name}-mlflow-secret-key", self)
-        root_password = secrets.generated(f"{name}-root-password", self)
-        self.root_secret = k8s.core.v1.Secret(
-            f"{name}-root",
-            metadata={"name": "minio-root", **meta},
-            string_data={"user": "minio-admin", "password": root_password},
-            opts=child,
-        )
-        self.mlflow_secret = k8s.core.v1.Secret(
-            f"{name}-mlflow-user",
-            metadata={"name": "minio-mlflow-user", **meta},
-            string_data={"access-key": self.access_key, "secret-key": self.secret_key},
-            opts=child,
-        )
-        job_secrets: list[pulumi.Input[str]] = [root_password, self.secret_key]
-        self.backup_secret = None
-        if i.backup_bucket:
-            backup_key = secrets.generated(f"{name}-backup-secret-key", self)
-            job_secrets.append(backup_key)
-            self.backup_secret = k8s.core.v1.Secret(
-                f"{name}-backup-user",
-                metadata={"name": BACKUP_CREDENTIALS, **meta},
-                string_data={"access-key": "postgres-backup", "secret-key": backup_key},
-                opts=child,
-            )
+        job_secrets, root_password = self._secrets(name, i, meta)
         self.service = k8s.core.v1.Service(
             f"{name}-service",
             metadata={"name": NAME, **meta},
@@ -116,6 +91,37 @@ class ObjectStore(pulumi.ComponentResource):
         )
         self.endpoint = f"http://{NAME}.{i.namespace}.svc.cluster.local:{PORT}"
         self.register_outputs({"endpoint": self.endpoint})
+
+    def _secrets(self, name: str, i: StoreInputs, meta: dict) -> tuple[list[pulumi.Input[str]], pulumi.Output[str]]:
+        """The root, MLflow and backup users' Secrets; returns what the bucket Job reads, and the root password."""
+        child = pulumi.ResourceOptions(parent=self)
+        self.access_key = pulumi.Output.from_input("mlflow")
+        self.secret_key = secrets.generated(f"{name}-mlflow-secret-key", self)
+        root_password = secrets.generated(f"{name}-root-password", self)
+        self.root_secret = k8s.core.v1.Secret(
+            f"{name}-root",
+            metadata={"name": "minio-root", **meta},
+            string_data={"user": "minio-admin", "password": root_password},
+            opts=child,
+        )
+        self.mlflow_secret = k8s.core.v1.Secret(
+            f"{name}-mlflow-user",
+            metadata={"name": "minio-mlflow-user", **meta},
+            string_data={"access-key": self.access_key, "secret-key": self.secret_key},
+            opts=child,
+        )
+        job_secrets: list[pulumi.Input[str]] = [root_password, self.secret_key]
+        self.backup_secret = None
+        if i.backup_bucket:
+            backup_key = secrets.generated(f"{name}-backup-secret-key", self)
+            job_secrets.append(backup_key)
+            self.backup_secret = k8s.core.v1.Secret(
+                f"{name}-backup-user",
+                metadata={"name": BACKUP_CREDENTIALS, **meta},
+                string_data={"access-key": "postgres-backup", "secret-key": backup_key},
+                opts=child,
+            )
+        return job_secrets, root_password
 
 
 def _spec(i: StoreInputs, secrets_checksum: pulumi.Input[str]) -> dict:
