@@ -20,6 +20,8 @@ from infra.config import PostgresConfig
 from infra.k8s.common import DB_CLIENT, S3_CLIENT, labels
 from infra.server_command import PG_SCHEME
 
+CNPG_API = "postgresql.cnpg.io/v1"
+BARMAN_API = "barmancloud.cnpg.io/v1"
 CLUSTER = "mlflow-pg"
 PLUGIN = "barman-cloud.cloudnative-pg.io"
 OBJECT_STORE = "mlflow-pg-backups"
@@ -65,44 +67,26 @@ class CloudNativePg(pulumi.ComponentResource):
             string_data={"username": "mlflow", "password": self.password},
             opts=child,
         )
+        ready = {WAIT_READY: "condition=Ready"}
+        applied = {WAIT_READY: "jsonpath={.status.applied}=true"}
         self.object_store = self._custom(
-            name,
-            "object-store",
-            "barmancloud.cnpg.io/v1",
-            "ObjectStore",
-            {"name": OBJECT_STORE, **meta},
+            f"{name}-object-store", BARMAN_API, "ObjectStore", {"name": OBJECT_STORE, **meta},
             object_store_spec(backup, p.backup_retention),
-            [],
-        )
+        )  # fmt: skip
+        # Recovery (PITR) is a replacement of the Cluster under the same name: delete it first.
         self.cluster = self._custom(
-            name,
-            "cluster",
-            "postgresql.cnpg.io/v1",
-            "Cluster",
-            {"name": CLUSTER, **meta, "annotations": {WAIT_READY: "condition=Ready"}},
-            cluster_spec(p, storage_class),
-            [self.app_secret, self.object_store],
-            # Recovery (PITR) is a replacement of the Cluster under the same name: delete it first.
-            delete_before_replace=True,
-        )
+            f"{name}-cluster", CNPG_API, "Cluster", {"name": CLUSTER, **meta, "annotations": ready},
+            cluster_spec(p, storage_class), [self.app_secret, self.object_store], delete_before_replace=True,
+        )  # fmt: skip
         self.auth_database = self._custom(
-            name,
-            "auth-database",
-            "postgresql.cnpg.io/v1",
-            "Database",
-            {"name": "mlflow-auth", **meta, "annotations": {WAIT_READY: "jsonpath={.status.applied}=true"}},
+            f"{name}-auth-database", CNPG_API, "Database", {"name": "mlflow-auth", **meta, "annotations": applied},
             {"cluster": {"name": CLUSTER}, "name": "mlflow_auth", "owner": "mlflow", "ensure": "present"},
             [self.cluster],
-        )
+        )  # fmt: skip
         self.scheduled_backup = self._custom(
-            name,
-            "scheduled-backup",
-            "postgresql.cnpg.io/v1",
-            "ScheduledBackup",
-            {"name": f"{CLUSTER}-base-backup", **meta},
-            scheduled_backup_spec(p.backup_schedule),
-            [self.cluster],
-        )
+            f"{name}-scheduled-backup", CNPG_API, "ScheduledBackup", {"name": f"{CLUSTER}-base-backup", **meta},
+            scheduled_backup_spec(p.backup_schedule), [self.cluster],
+        )  # fmt: skip
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",
             metadata={"name": "mlflow-pg-ingress", **meta},
@@ -117,24 +101,19 @@ class CloudNativePg(pulumi.ComponentResource):
 
     def _custom(
         self,
-        name: str,
-        suffix: str,
+        resource_name: str,
         api_version: str,
         kind: str,
         metadata: dict,
         spec: dict,
-        depends_on: list[pulumi.Resource],
+        depends_on: list[pulumi.Resource] | None = None,
         delete_before_replace: bool = False,
     ) -> k8s.apiextensions.CustomResource:
+        opts = pulumi.ResourceOptions(
+            parent=self, depends_on=depends_on or [], delete_before_replace=delete_before_replace
+        )
         return k8s.apiextensions.CustomResource(
-            f"{name}-{suffix}",
-            api_version=api_version,
-            kind=kind,
-            metadata=metadata,
-            spec=spec,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=depends_on, delete_before_replace=delete_before_replace
-            ),
+            resource_name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
         )
 
 
