@@ -18,6 +18,14 @@ MLFLOW_VERSION = "3.17.2"
 WORKERS = 1
 METRICS_DIR = "/tmp/mlflow-metrics"
 AUTH_CONFIG_PATH = "/etc/mlflow/auth/basic_auth.ini"
+# Where infra/Dockerfile puts infra/auth_bootstrap.py and infra/metrics_exporter.py.
+AUTH_BOOTSTRAP_PATH = "/opt/mlflow-registry/auth_bootstrap.py"
+METRICS_EXPORTER_PATH = "/opt/mlflow-registry/metrics_exporter.py"
+METRICS_PORT = 9101  # the exporter sidecar's port (MLflow's own /metrics is for admins only)
+# The SQLAlchemy URI scheme of every database URI deployed: psycopg (3) by name, so an install
+# whose SQLAlchemy maps a bare postgresql:// to psycopg2 (not in the image) cannot pick it.
+PG_SCHEME = "postgresql+psycopg"
+_PG_ALIASES = ("postgresql://", "postgres://", f"{PG_SCHEME}://")
 
 
 @dataclass(frozen=True)
@@ -98,10 +106,64 @@ def _server_env(s: ServerSettings) -> dict[str, EnvValue]:
     return env
 
 
-def migrate_command() -> tuple[str, ...]:
+def with_psycopg_driver(uri: str) -> str:
+    """`postgresql://...` (or `postgres://`) as `postgresql+psycopg://...`; other schemes are refused."""
+    for alias in _PG_ALIASES:
+        if uri.startswith(alias):
+            return f"{PG_SCHEME}://" + uri[len(alias) :]
+    scheme = uri.split("://", 1)[0] if "://" in uri else "(none)"
+    raise ValueError(
+        f"database URI scheme {scheme!r}: use postgresql:// or {PG_SCHEME}:// (the server image has psycopg 3 only)"
+    )
+
+
+def migrate_command(auth_bootstrap: str | None = None) -> tuple[str, ...]:
     """Schema migrations, run before a new server version serves. `mlflow db upgrade` takes the
-    URI as a positional argument; the shell expands it from the environment, not the manifest."""
-    return ("sh", "-c", 'exec mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"')
+    URI as a positional argument; the shell expands it from the environment, not the manifest.
+
+    `auth_bootstrap`: the path of infra/auth_bootstrap.py, run next: the auth database's migrations
+    and its admin account (deployments pass AUTH_BOOTSTRAP_PATH). `-P`: the script's
+    directory is not put on sys.path (in this repository, infra/secrets.py would shadow `secrets`)."""
+    script = 'mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"'
+    if auth_bootstrap is None:
+        return ("sh", "-c", f"exec {script}")
+    return ("sh", "-c", f'{script} && exec python -P "{auth_bootstrap}"')
+
+
+def migrate_env(s: ServerSettings, auth_database_uri: SecretRef) -> dict[str, EnvValue]:
+    """Environment of migrate_command(auth_bootstrap=...): every value a SecretRef but the user name."""
+    return {
+        "MLFLOW_BACKEND_STORE_URI": s.backend_store_uri,
+        "MLFLOW_AUTH_DATABASE_URI": auth_database_uri,
+        "MLFLOW_AUTH_ADMIN_USERNAME": "admin",
+        "MLFLOW_AUTH_ADMIN_PASSWORD": s.admin_password,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@dataclass(frozen=True)
+class MetricsAccount:
+    """The account Prometheus scrapes with: the exporter sidecar's own, not an MLflow user (MLflow
+    answers /metrics to admins only, and a scrape needs no access to the registry)."""
+
+    username: str = "metrics"
+    password: SecretRef = SecretRef("mlflow-auth", "metrics-password")
+
+
+def metrics_exporter_command(exporter: str = METRICS_EXPORTER_PATH) -> tuple[str, ...]:
+    return ("python", "-P", exporter)
+
+
+def metrics_exporter_env(s: ServerSettings, account: MetricsAccount, port: int = METRICS_PORT) -> dict[str, EnvValue]:
+    if not s.metrics_dir:
+        raise ValueError("the metrics exporter needs the server's --expose-prometheus directory")
+    return {
+        "METRICS_DIR": s.metrics_dir,
+        "METRICS_PORT": str(port),
+        "METRICS_USERNAME": account.username,
+        "METRICS_PASSWORD": account.password,
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def auth_config_ini(database_uri: str, default_permission: str = "READ", cache_ttl_seconds: int = 30) -> str:

@@ -10,10 +10,10 @@ only then writes.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from reconciler import mlflow_rules
 from reconciler.apply import Applier, Result
@@ -22,6 +22,7 @@ from reconciler.errors import PlanFileError, RegistryError, StalePlanError, Vali
 from reconciler.governance.repository import load_checked
 from reconciler.journal import EXPERIMENT, Journal
 from reconciler.live import fingerprint
+from reconciler.lock import Lease, LockSettings, RegistryLock, default_owner, waiting_message
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.recording import Recovered, by_entity, recover, unrecorded, write_records
@@ -58,13 +59,21 @@ def plan_and_live(session: Session, desired: Sequence[DesiredModel]) -> tuple[Pl
         return build_plan(desired, live, session.target.identity), live
 
 
+def lock_settings_from_env() -> LockSettings:
+    """RECONCILER_LOCK_TTL (seconds, default 60): how long a dead applier's lock lasts. Lower it
+    only where requests are fast (tests, benchmarks); the holder stops writing a third of it early."""
+    ttl = float(os.environ.get("RECONCILER_LOCK_TTL") or 60)
+    return LockSettings(ttl=ttl, margin=ttl / 3, poll=min(0.5, ttl / 10), max_poll=min(5.0, ttl / 4))
+
+
 @dataclass(frozen=True)
 class ApplyOptions:
     concurrency: int = 8
-    lock_timeout: float = 300.0
+    lock_timeout: float = 600.0
     on_progress: Callable[[int], None] = lambda n: None
-    on_wait: Callable[[str], None] = lambda holder: None
-    holder: dict[str, str] = field(default_factory=dict)  # who is applying, shown to waiting applies
+    on_wait: Callable[[str], None] = lambda message: None  # another apply holds the lock
+    on_warning: Callable[[str], None] = lambda message: None
+    lock_settings: LockSettings = field(default_factory=lambda: lock_settings_from_env())
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
             "make the plan against the registry you apply it to"
         )
     clients = session.clients
-    with _locked(clients, options) as lease:
+    with _locked(session, audit, options) as lease:
         live = session.read(saved.desired)
         already = _check_fresh(session, saved, live)
         applier = Applier(clients, session.target, options.concurrency, options.on_progress, lease.ensure)
@@ -98,10 +107,12 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         if already or not saved.has_changes():
             return Report(saved, recovered=recovered, already_applied=already)
         _check_values(saved)
+        lease.ensure()
         run_id = _open_journal(journal, saved, audit, session)
         results = applier.apply(saved.changes)
         owed = by_entity(r.change for r in results if r.ok)
         records = write_records(applier, audit, run_id, owed, live)
+        lease.ensure()
         journal.finish(run_id, results, unrecorded(records))
     return Report(saved, results, records, recovered)
 
@@ -154,12 +165,17 @@ def _check_values(saved: Plan) -> None:
         raise ValidationErrors(errors)
 
 
-class _NoLease:
-    def ensure(self) -> None:
-        return None
-
-
 @contextlib.contextmanager
-def _locked(clients: Any, options: ApplyOptions) -> Iterator[Any]:
-    """The registry lock (reconciler/lock.py)."""
-    yield _NoLease()
+def _locked(session: Session, audit: Audit, options: ApplyOptions) -> Iterator[Lease]:
+    """The registry lock (reconciler/lock.py), held from before the registry is read until the
+    journal entry is closed. Waiting is bounded; the holder is named while waiting."""
+    from reconciler.clients import translate_errors
+
+    owner = default_owner(audit.actor or "unknown", audit.plan_hash, audit.pull_request, audit.commit)
+    lock = RegistryLock(session.clients.registry, owner, options.lock_settings, where=session.target.describe())
+    with translate_errors(session.target):
+        lease = lock.acquire(options.lock_timeout, on_wait=lambda t: options.on_wait(waiting_message(t)))
+    with lease:
+        yield lease
+    if lease.release_warning:
+        options.on_warning(lease.release_warning)

@@ -2,8 +2,8 @@
 
 Changes run in waves so order holds where it matters: registered models are created first;
 then promotions, aliases, descriptions and tags; then archives and removals (so a stage is
-never left empty in between). Before each wave the caller's `before_wave` runs (the lock's
-fencing check), so a holder that lost its lease stops before writing more.
+never left empty in between). Before every attempt of every write the caller's `before_write`
+runs (the lock's fencing check, no I/O): a holder that lost its lease stops writing at once.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from reconciler import writes
+from reconciler.errors import LockLost
 from reconciler.plan import MODEL, Action, Change
 from reconciler.target import Target
 
@@ -96,13 +97,13 @@ class Applier:
         target: Target,
         concurrency: int,
         on_progress: Callable[[int], None] = lambda n: None,
-        before_wave: Callable[[], None] = lambda: None,
+        before_write: Callable[[], None] = lambda: None,
     ):
         self.clients = clients
         self.target = target
         self.concurrency = max(1, concurrency if target.concurrent_writes else 1)
         self.on_progress = on_progress
-        self.before_wave = before_wave
+        self.before_write = before_write
 
     def apply(self, changes: Sequence[Change]) -> tuple[Result, ...]:
         results: list[Result] = []
@@ -111,7 +112,6 @@ class Applier:
             batch = [c for c in changes if wave(c) == n]
             if not batch:
                 continue
-            self.before_wave()
             done = self.run(batch, failed_models)
             failed_models |= {r.change.address.model for r in done if n == 0 and not r.ok}
             results.extend(done)
@@ -132,8 +132,14 @@ class Applier:
     def _write(self, c: Change) -> Result:
         from reconciler.clients import classify
 
+        def attempt() -> None:
+            self.before_write()
+            write(self.clients, c)
+
         try:
-            _retrying(write)(self.clients, c)
+            _retrying(attempt)()
+        except LockLost:
+            raise  # not a failure of this change: the apply stops
         except Exception as e:  # reported per change; the others go on
             error = classify(e, self.target)
             message = str(error) if error else f"{type(e).__name__}: {e}"

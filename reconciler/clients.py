@@ -6,7 +6,6 @@ come here; plans and validation against an HTTP registry read through reconciler
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from typing import Any
 
 from reconciler.errors import RegistryError
 from reconciler.http import install_quickack
-from reconciler.rest import HTTP_DEFAULTS, first_line
+from reconciler.rest import first_line, use_write_defaults
 from reconciler.target import DATABASE_SERVERS, Target
 
 
@@ -29,8 +28,7 @@ class Clients:
 
 
 def mlflow_client(target: Target) -> Any:
-    for key, value in HTTP_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    use_write_defaults()
     install_quickack()
     # Stages are deprecated in MLflow but this tool supports them on purpose; the README says so.
     warnings.filterwarnings("ignore", message=".*transition_model_version_stage.*", category=FutureWarning)

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.live import assemble, version_from_json
+from reconciler.live import assemble, reserved_model, version_from_json
+from reconciler.lock import LOCK_MODEL
 from reconciler.ranges import version_ranges
 from reconciler.rest import Rest
 from reconciler.state import LiveState, LiveVersion, Run, frozen_map
@@ -26,6 +27,7 @@ MODELS_ENDPOINT = "/api/2.0/mlflow/registered-models/search"
 VERSIONS_ENDPOINT = "/api/2.0/mlflow/model-versions/search"
 EXPERIMENTS_ENDPOINT = "/api/2.0/mlflow/experiments/search"
 RUNS_ENDPOINT = "/api/2.0/mlflow/runs/search"
+NOT_RESERVED = f"name != '{LOCK_MODEL}'"  # its tickets are versions: never read with the registry
 RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # what goes into a search filter: nothing that could escape it
 
 
@@ -62,10 +64,11 @@ class HttpReader:
         versions are read in ranges at once (served in parallel by replicas). The last range is
         open-ended, so versions registered in between are not missed."""
         raw_models = list(self._pages(MODELS_ENDPOINT, "registered_models", {"max_results": MODELS_PAGE}))
-        ranges = version_ranges([_latest_version(m) for m in raw_models])
+        ranges = version_ranges([_latest_version(m) for m in raw_models if not reserved_model(m["name"])])
 
         def read_range(f: str | None) -> list[tuple[str, LiveVersion]]:
-            params: dict[str, Any] = {"max_results": VERSIONS_PAGE, **({"filter": f} if f else {})}
+            where = f"{NOT_RESERVED} AND {f}" if f else NOT_RESERVED
+            params: dict[str, Any] = {"max_results": VERSIONS_PAGE, "filter": where}
             return [(v["name"], version_from_json(v)) for v in self._pages(VERSIONS_ENDPOINT, "model_versions", params)]
 
         with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
@@ -118,7 +121,9 @@ class StoreReader:
             versions_f = pool.submit(
                 lambda: [
                     (v.name, version_from_json(_version_json(v)))
-                    for v in self._pages(self.client.search_model_versions, max_results=VERSIONS_PAGE)
+                    for v in self._pages(
+                        self.client.search_model_versions, filter_string=NOT_RESERVED, max_results=VERSIONS_PAGE
+                    )
                 ]
             )
             return assemble(models_f.result(), versions_f.result())

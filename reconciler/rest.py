@@ -28,11 +28,30 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
+# MLflow's client, for writes: one retry and 8 s, so a write that hangs ends (about 17 s at worst)
+# before the registry lock's margin (20 s) runs out; reconciler/apply.py retries transient errors
+# itself, checking the lease before every attempt.
+WRITE_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",  # MLflow reads it as an integer
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "8",
+}
+_SET_BY_US: set[str] = set()
 RETRY_STATUS = (429, 500, 502, 503, 504)
 
 
 def setting(name: str) -> str:
-    return os.environ.get(name) or HTTP_DEFAULTS[name]
+    """The user's value of one of MLflow's HTTP settings, else ours for reads."""
+    return (os.environ.get(name) if name not in _SET_BY_US else None) or HTTP_DEFAULTS[name]
+
+
+def use_write_defaults() -> None:
+    """Give MLflow's own client (it reads the process environment) our write defaults, unless the
+    user set them; reads here keep theirs."""
+    for key, value in WRITE_DEFAULTS.items():
+        if key not in os.environ:
+            os.environ[key] = value
+            _SET_BY_US.add(key)
 
 
 def _truthy(name: str) -> bool:

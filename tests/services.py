@@ -22,9 +22,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.server_command import WORKERS, ServerSettings, auth_config_ini, migrate_command, server_command
+from infra.server_command import (
+    WORKERS,
+    SecretRef,
+    ServerSettings,
+    auth_config_ini,
+    migrate_command,
+    migrate_env,
+    server_command,
+    with_psycopg_driver,
+)
 
 VENV_BIN = Path(sys.executable).parent
+AUTH_BOOTSTRAP = Path(__file__).resolve().parents[1] / "infra" / "auth_bootstrap.py"
 
 
 def free_port() -> int:
@@ -165,8 +175,12 @@ def mlflow_server(
     workers: int = WORKERS,
     shared: tuple[str, str, str] | None = None,
     extra_hosts: tuple[str, ...] = (),
+    auth_bootstrap: bool = False,
 ) -> Iterator[MlflowServer]:
-    """`shared` (auth database, admin password, flask key): a further replica of an existing server."""
+    """`shared` (auth database, admin password, flask key): a further replica of an existing server.
+    `auth_bootstrap`: migrate as deployments do (infra/auth_bootstrap.py after `mlflow db upgrade`:
+    the auth database's migrations, and the admin's password set). Database URIs name the psycopg
+    driver, as deployed."""
     port = free_port()
     (workdir / "metrics").mkdir(parents=True, exist_ok=True)
     if shared is None:
@@ -174,7 +188,8 @@ def mlflow_server(
         _create_database(pg, shared[0])
     auth_db, admin_password, flask_key = shared
     auth_ini = workdir / "basic_auth.ini"
-    auth_ini.write_text(auth_config_ini(pg.uri(auth_db)))
+    auth_uri = with_psycopg_driver(pg.uri(auth_db))
+    auth_ini.write_text(auth_config_ini(auth_uri))
     settings = ServerSettings(
         artifacts_destination="s3://mlflow/artifacts",
         host="127.0.0.1",
@@ -187,17 +202,33 @@ def mlflow_server(
         workers=workers,
     )
     command = server_command(settings)
+    auth_db_ref = SecretRef("test", "auth-database-uri")
     values = {
-        settings.backend_store_uri: pg.uri("mlflow"),
+        settings.backend_store_uri: with_psycopg_driver(pg.uri("mlflow")),
         settings.s3_access_key: "test",
         settings.s3_secret_key: "test",
         settings.admin_password: admin_password,
         settings.flask_secret_key: flask_key,
+        auth_db_ref: auth_uri,
     }
     env = {**os.environ, **command.resolved_env(values), "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
     for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
         env.pop(key, None)
-    subprocess.run(list(migrate_command()), env=env, check=True, capture_output=True, cwd=workdir)
+    if not auth_bootstrap:
+        subprocess.run(list(migrate_command()), env=env, check=True, capture_output=True, cwd=workdir)
+    else:
+        job_env = {
+            k: (values[v] if isinstance(v, SecretRef) else v) for k, v in migrate_env(settings, auth_db_ref).items()
+        }
+        done = subprocess.run(
+            list(migrate_command(str(AUTH_BOOTSTRAP))),
+            env={**env, **job_env},
+            capture_output=True,
+            text=True,
+            cwd=workdir,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"migrations failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     log = open(workdir / "mlflow.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(list(command.args), env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
     uri = f"http://127.0.0.1:{port}"

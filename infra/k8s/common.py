@@ -1,8 +1,11 @@
-"""Labels, security contexts and secret-aware env for every Kubernetes workload."""
+"""Labels, security contexts, secret-aware env, checksums and storage sizing for every workload."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+
+import pulumi
 
 from infra.server_command import EnvValue, SecretRef
 
@@ -56,12 +59,48 @@ def env(values: dict[str, EnvValue]) -> list[dict[str, Any]]:
     return out
 
 
-def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+CHECKSUM_ANNOTATION = "mlflow-registry/secrets-checksum"
+REPLACE_UNREADY = "pulumi.com/replaceUnready"  # pulumi-kubernetes: replace a failed Job on the next `up`
+# Container logs and the (read-only) root's writable layer also count against a pod's
+# ephemeral-storage limit: room for them beside the emptyDir volumes.
+EPHEMERAL_OVERHEAD_MI = 512
+
+
+def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str, scratch: str = "1Gi") -> dict[str, Any]:
+    """Requests and limits; `scratch` is the size of the pod's disk-backed emptyDir volumes, so
+    ephemeral-storage is requested (the scheduler finds room) and limited to fit them."""
+    ephemeral = f"{mebibytes(scratch) + EPHEMERAL_OVERHEAD_MI}Mi"
+    return {
+        "requests": {"cpu": cpu, "memory": memory, "ephemeral-storage": ephemeral},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit, "ephemeral-storage": ephemeral},
+    }
+
+
+def mebibytes(quantity: str) -> int:
+    """'16Gi' -> 16384; the binary suffixes only (what this program writes)."""
+    for suffix, factor in (("Ti", 1024 * 1024), ("Gi", 1024), ("Mi", 1)):
+        if quantity.endswith(suffix):
+            return int(quantity[: -len(suffix)]) * factor
+    raise ValueError(f"{quantity!r}: use Mi, Gi or Ti")
 
 
 def tmp_volume(name: str = "tmp", size: str = "1Gi") -> dict[str, Any]:
     return {"name": name, "empty_dir": {"size_limit": size}}
+
+
+def checksum(*values: pulumi.Input[str]) -> pulumi.Output[str]:
+    """sha256 of secret values, for a pod template annotation: the pods restart (and a Job is
+    replaced) when a Secret they read changes. A one-way hash of generated passwords: not secret."""
+    digest = pulumi.Output.all(*values).apply(
+        lambda parts: hashlib.sha256("\0".join(str(p) for p in parts).encode()).hexdigest()
+    )
+    return pulumi.Output.unsecret(digest)
+
+
+def content_name(prefix: str, *parts: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`prefix-<hash>`: a Job's pod template is immutable, so a Job whose template changes must get
+    a new name (Pulumi then creates the new Job and deletes the old one)."""
+    return checksum(*parts).apply(lambda digest: f"{prefix}-{digest[:10]}")
 
 
 def single_pod_stateful_set(
@@ -106,10 +145,27 @@ def pods_labelled(label: str) -> list[dict[str, Any]]:
     return [{"pod_selector": {"match_labels": {label: "true"}}}]
 
 
+def job_metadata(name: pulumi.Input[str], namespace: str, component: str) -> dict[str, Any]:
+    """A failed Job stays failed, and Pulumi would wait on it again: replace it when unready."""
+    return {
+        "name": name,
+        "namespace": namespace,
+        "labels": labels(component),
+        "annotations": {REPLACE_UNREADY: "true"},
+    }
+
+
 def one_shot_job(
-    component: str, client_label: str, uid: int, container: dict[str, Any], backoff: int, restart_policy: str = "Never"
+    component: str,
+    client_labels: tuple[str, ...],
+    uid: int,
+    container: dict[str, Any],
+    backoff: int,
+    secrets_checksum: pulumi.Input[str],
+    restart_policy: str = "Never",
 ) -> dict[str, Any]:
-    """A Job whose one restricted container writes only to /tmp; `client_label` lets it through a NetworkPolicy."""
+    """A Job whose one restricted container writes only to /tmp; `client_labels` let it through
+    NetworkPolicies; the checksum of the secrets it reads is on its pod template."""
     container = {
         **container,
         "security_context": container_security(),
@@ -118,7 +174,10 @@ def one_shot_job(
     return {
         "backoff_limit": backoff,
         "template": {
-            "metadata": {"labels": labels(component, **{client_label: "true"})},
+            "metadata": {
+                "labels": labels(component, **dict.fromkeys(client_labels, "true")),
+                "annotations": {CHECKSUM_ANNOTATION: secrets_checksum},
+            },
             "spec": {
                 "restart_policy": restart_policy,
                 "automount_service_account_token": False,

@@ -1,14 +1,16 @@
-"""PostgreSQL for the backend store and the auth database: a StatefulSet with a volume."""
+"""PostgreSQL as one StatefulSet pod with a volume: for small setups only (no standby, no backups).
+Production uses CloudNativePG (infra/k8s/cnpg.py) or an external database."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import secrets
-from infra.config import IMAGES
+from infra import images, secrets
 from infra.k8s.common import (
+    CHECKSUM_ANNOTATION,
     DB_CLIENT,
+    checksum,
     container_security,
     ingress_only_from,
     labels,
@@ -18,6 +20,8 @@ from infra.k8s.common import (
     single_pod_stateful_set,
     tmp_volume,
 )
+from infra.postgres_password import SOCKET_DIR, set_password_command
+from infra.server_command import PG_SCHEME
 
 NAME = "postgres"
 PORT = 5432
@@ -38,76 +42,85 @@ class Postgres(pulumi.ComponentResource):
     ):
         super().__init__("mlflow-registry:k8s:Postgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        meta = {"namespace": namespace, "labels": labels(NAME)}
         self.password = secrets.generated(f"{name}-password", self)
         self.secret = k8s.core.v1.Secret(
             f"{name}-credentials",
-            metadata={"name": "postgres-credentials", "namespace": namespace, "labels": labels(NAME)},
+            metadata={"name": "postgres-credentials", **meta},
             string_data={"password": self.password},
             opts=child,
         )
         self.init_scripts = k8s.core.v1.ConfigMap(
             f"{name}-init",
-            metadata={"name": "postgres-init", "namespace": namespace, "labels": labels(NAME)},
+            metadata={"name": "postgres-init", **meta},
             data={"10-mlflow-auth.sql": INIT_SQL},
             opts=child,
         )
         self.service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata={"name": NAME, "namespace": namespace, "labels": labels(NAME)},
+            metadata={"name": NAME, **meta},
             spec={"selector": selector(NAME), "ports": [{"name": "postgres", "port": PORT, "target_port": PORT}]},
             opts=child,
         )
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
-            metadata={"name": NAME, "namespace": namespace, "labels": labels(NAME)},
-            spec=self._spec(storage, storage_class),
-            opts=child,
+            metadata={"name": NAME, **meta},
+            spec=_spec(storage, storage_class, checksum(self.password)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret, self.init_scripts]),
         )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",
-            metadata={"name": "postgres-from-mlflow", "namespace": namespace, "labels": labels(NAME)},
+            metadata={"name": "postgres-from-mlflow", **meta},
             spec=ingress_only_from(NAME, PORT, pods_labelled(DB_CLIENT)),
             opts=child,
         )
         host = f"{NAME}.{namespace}.svc.cluster.local:{PORT}"
-        self.uri = pulumi.Output.secret(pulumi.Output.concat("postgresql://mlflow:", self.password, f"@{host}/mlflow"))
-        self.auth_uri = pulumi.Output.secret(
-            pulumi.Output.concat("postgresql://mlflow:", self.password, f"@{host}/mlflow_auth")
-        )
+        self.uri = _uri(self.password, host, "mlflow")
+        self.auth_uri = _uri(self.password, host, "mlflow_auth")
         self.register_outputs({"service": self.service.metadata.name})
 
-    def _spec(self, storage: str, storage_class: str | None) -> dict:
-        probe = {
-            "exec": {"command": ["pg_isready", "-U", "mlflow", "-d", "mlflow", "-h", "127.0.0.1"]},
-            "period_seconds": 10,
-            "timeout_seconds": 5,
-        }
-        password = {"secret_key_ref": {"name": "postgres-credentials", "key": "password"}}
-        container = {
-            "name": "postgres",
-            "image": IMAGES["postgres"],
-            "ports": [{"name": "postgres", "container_port": PORT}],
-            "env": [
-                {"name": "POSTGRES_USER", "value": "mlflow"},
-                {"name": "POSTGRES_DB", "value": "mlflow"},
-                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
-                {"name": "POSTGRES_PASSWORD", "value_from": password},
-            ],
-            "resources": resources("250m", "512Mi", "2", "2Gi"),
-            "security_context": container_security(),
-            "startup_probe": {**probe, "failure_threshold": 30},
-            "readiness_probe": probe,
-            "liveness_probe": {**probe, "failure_threshold": 6},
-            "volume_mounts": [
-                {"name": "data", "mount_path": "/var/lib/postgresql/data"},
-                {"name": "init", "mount_path": "/docker-entrypoint-initdb.d", "read_only": True},
-                {"name": "run", "mount_path": "/var/run/postgresql"},
-                {"name": "tmp", "mount_path": "/tmp"},
-            ],
-        }
-        volumes = [
-            {"name": "init", "config_map": {"name": "postgres-init"}},
-            {"name": "run", "empty_dir": {}},
-            tmp_volume(),
-        ]
-        return single_pod_stateful_set(NAME, UID, container, volumes, storage, storage_class)
+
+def _uri(password: pulumi.Output[str], host: str, database: str) -> pulumi.Output[str]:
+    return pulumi.Output.secret(pulumi.Output.concat(f"{PG_SCHEME}://mlflow:", password, f"@{host}/{database}"))
+
+
+def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Input[str]) -> dict:
+    probe = {
+        "exec": {"command": ["pg_isready", "-U", "mlflow", "-d", "mlflow", "-h", "127.0.0.1"]},
+        "period_seconds": 10,
+        "timeout_seconds": 5,
+    }
+    password = {"secret_key_ref": {"name": "postgres-credentials", "key": "password"}}
+    container = {
+        "name": "postgres",
+        "image": images.POSTGRES,
+        "ports": [{"name": "postgres", "container_port": PORT}],
+        "env": [
+            {"name": "POSTGRES_USER", "value": "mlflow"},
+            {"name": "POSTGRES_DB", "value": "mlflow"},
+            {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+            # Read by initdb only (an empty volume); the postStart hook applies it on every start,
+            # so a new password (the Secret changed, or the claim outlived `pulumi destroy`) works.
+            {"name": "POSTGRES_PASSWORD", "value_from": password},
+        ],
+        "lifecycle": {"post_start": {"exec": {"command": list(set_password_command())}}},
+        "resources": resources("250m", "512Mi", "2", "2Gi", scratch="1040Mi"),
+        "security_context": container_security(),
+        "startup_probe": {**probe, "failure_threshold": 30},
+        "readiness_probe": probe,
+        "liveness_probe": {**probe, "failure_threshold": 6},
+        "volume_mounts": [
+            {"name": "data", "mount_path": "/var/lib/postgresql/data"},
+            {"name": "init", "mount_path": "/docker-entrypoint-initdb.d", "read_only": True},
+            {"name": "run", "mount_path": SOCKET_DIR},
+            {"name": "tmp", "mount_path": "/tmp"},
+        ],
+    }
+    volumes = [
+        {"name": "init", "config_map": {"name": "postgres-init"}},
+        tmp_volume("run", "16Mi"),
+        tmp_volume(),
+    ]
+    spec = single_pod_stateful_set(NAME, UID, container, volumes, storage, storage_class)
+    spec["template"]["metadata"]["annotations"] = {CHECKSUM_ANNOTATION: secrets_checksum}
+    return spec

@@ -1,4 +1,5 @@
-"""The Kubernetes target: namespace, default-deny network policy, PostgreSQL, MinIO, MLflow server."""
+"""The Kubernetes target: namespace, default-deny network policy, PostgreSQL (CloudNativePG, one
+StatefulSet pod, or external), MinIO or external S3, and the MLflow server."""
 
 from __future__ import annotations
 
@@ -9,24 +10,28 @@ import pulumi_kubernetes as k8s
 
 from infra import secrets
 from infra.config import StackConfig
+from infra.k8s.cnpg import BackupTarget, CloudNativePg
 from infra.k8s.common import labels
 from infra.k8s.mlflow_server import SERVICE, MlflowServer, ServerInputs
-from infra.k8s.object_store import ObjectStore
+from infra.k8s.object_store import BACKUP_CREDENTIALS, ObjectStore, StoreInputs
 from infra.k8s.postgres import Postgres
+from infra.server_command import with_psycopg_driver
+
+EXTERNAL_BACKUP_CREDENTIALS = "postgres-backup-s3"
 
 
 @dataclass
 class KubernetesStack:
     namespace: k8s.core.v1.Namespace
     default_deny: k8s.networking.v1.NetworkPolicy
-    postgres: Postgres | None
+    database: Postgres | CloudNativePg | None
     object_store: ObjectStore | None
     server: MlflowServer
     outputs: dict[str, pulumi.Input]
 
 
-def build(c: StackConfig) -> KubernetesStack:
-    namespace = k8s.core.v1.Namespace(
+def _namespace(c: StackConfig) -> k8s.core.v1.Namespace:
+    return k8s.core.v1.Namespace(
         "namespace",
         metadata={
             "name": c.namespace,
@@ -37,6 +42,78 @@ def build(c: StackConfig) -> KubernetesStack:
             },
         },
     )
+
+
+def _object_store(c: StackConfig, opts: pulumi.ResourceOptions) -> ObjectStore | None:
+    if c.external_s3:
+        return None
+    backup_bucket = c.postgres.backup_bucket if c.cloudnative_pg else None
+    inputs = StoreInputs(c.namespace, c.minio_image, c.bucket, c.minio_storage, c.storage_class, backup_bucket)
+    return ObjectStore("minio", inputs, opts)
+
+
+def _backup_target(c: StackConfig, store: ObjectStore | None, opts: pulumi.ResourceOptions) -> BackupTarget:
+    if store is not None:
+        return BackupTarget(c.postgres.backup_bucket, store.endpoint, BACKUP_CREDENTIALS)
+    if not c.s3_static_keys:
+        return BackupTarget(c.postgres.backup_bucket, c.s3_endpoint_url, None)  # the pods' identity
+    k8s.core.v1.Secret(
+        "postgres-backup-s3",
+        metadata={"name": EXTERNAL_BACKUP_CREDENTIALS, "namespace": c.namespace, "labels": labels("mlflow-pg")},
+        string_data={
+            "access-key": secrets.from_secret_config("s3AccessKey"),
+            "secret-key": secrets.from_secret_config("s3SecretKey"),
+        },
+        opts=opts,
+    )
+    return BackupTarget(c.postgres.backup_bucket, c.s3_endpoint_url, EXTERNAL_BACKUP_CREDENTIALS)
+
+
+def _database(c: StackConfig, store: ObjectStore | None, opts: pulumi.ResourceOptions):
+    if c.external_database:
+        return None
+    if c.cloudnative_pg:
+        backup = _backup_target(c, store, opts)
+        deps = [*(opts.depends_on or []), *([store.bucket_job] if store else [])]  # type: ignore[list-item]
+        return CloudNativePg(
+            "postgres",
+            c.namespace,
+            c.postgres,
+            c.storage_class,
+            backup,
+            c.monitoring_namespace,
+            pulumi.ResourceOptions(depends_on=deps),
+        )
+    return Postgres("postgres", c.namespace, c.postgres.storage, c.storage_class, opts)
+
+
+def _server_inputs(c: StackConfig, endpoint: str | None) -> ServerInputs:
+    return ServerInputs(
+        namespace=c.namespace,
+        image=c.mlflow_image,
+        replicas=c.replicas,
+        max_replicas=c.max_replicas,
+        hostname=c.hostname or "",
+        ingress_class=c.ingress_class,
+        tls_secret=c.tls_secret,
+        cluster_issuer=c.cluster_issuer,
+        ingress_namespace=c.ingress_namespace,
+        monitoring_namespace=c.monitoring_namespace,
+        bucket=c.bucket,
+        s3_endpoint_url=endpoint,
+        service_monitor=c.service_monitor,
+        tmp_size=c.tmp_size,
+        service_account_annotations=c.service_account_annotations,
+        pod_annotations=c.pod_annotations,
+        service_annotations=c.service_annotations,
+        node_selector=c.node_selector,
+        tolerations=c.tolerations,
+        resources=c.mlflow_resources,
+    )
+
+
+def build(c: StackConfig) -> KubernetesStack:
+    namespace = _namespace(c)
     in_ns = pulumi.ResourceOptions(depends_on=[namespace])
     default_deny = k8s.networking.v1.NetworkPolicy(
         "default-deny-ingress",
@@ -44,47 +121,35 @@ def build(c: StackConfig) -> KubernetesStack:
         spec={"pod_selector": {}, "policy_types": ["Ingress"]},
         opts=in_ns,
     )
-    postgres = (
-        None if c.external_database else Postgres("postgres", c.namespace, c.postgres_storage, c.storage_class, in_ns)
-    )
-    store = (
-        None if c.external_s3 else ObjectStore("minio", c.namespace, c.bucket, c.minio_storage, c.storage_class, in_ns)
-    )
-    db_uri = secrets.from_secret_config("databaseUri") if postgres is None else postgres.uri
-    auth_uri = secrets.from_secret_config("authDatabaseUri") if postgres is None else postgres.auth_uri
-    if store is None and pulumi.Config().get("s3AccessKey") is None:
-        access, secret, endpoint = None, None, c.s3_endpoint_url  # the pod's identity (IRSA, workload identity)
-    elif store is None:
-        access, secret, endpoint = (
-            secrets.from_secret_config("s3AccessKey"),
-            secrets.from_secret_config("s3SecretKey"),
-            c.s3_endpoint_url,
-        )
+    store = _object_store(c, in_ns)
+    database = _database(c, store, in_ns)
+    if database is None:
+        db_uri = secrets.from_secret_config("databaseUri").apply(with_psycopg_driver)
+        auth_uri = secrets.from_secret_config("authDatabaseUri").apply(with_psycopg_driver)
     else:
+        db_uri, auth_uri = database.uri, database.auth_uri
+    if store is not None:
         access, secret, endpoint = store.access_key, store.secret_key, store.endpoint
-    inputs = ServerInputs(
-        c.namespace,
-        c.mlflow_image,
-        c.replicas,
-        c.max_replicas,
-        c.hostname or "",
-        c.ingress_class,
-        c.tls_secret,
-        c.cluster_issuer,
-        c.ingress_namespace,
-        c.bucket,
-        endpoint,
-        c.service_monitor,
-        c.service_account_annotations,
-        c.pod_annotations,
-        c.service_annotations,
-        c.node_selector,
-        c.tolerations,
-        c.mlflow_resources,
-    )
-    depends = [r for r in (namespace, postgres, store and store.bucket_job) if r is not None]
+    elif c.s3_static_keys:
+        access, secret = secrets.from_secret_config("s3AccessKey"), secrets.from_secret_config("s3SecretKey")
+        endpoint = c.s3_endpoint_url
+    else:
+        access, secret, endpoint = None, None, c.s3_endpoint_url  # the pod's identity (IRSA, workload identity)
+    depends: list[pulumi.Resource] = [namespace]
+    if isinstance(database, CloudNativePg):
+        depends += database.ready
+    elif database is not None:
+        depends.append(database)
+    if store is not None:
+        depends.append(store.bucket_job)
     server = MlflowServer(
-        "mlflow", inputs, db_uri, auth_uri, access, secret, pulumi.ResourceOptions(depends_on=depends)
+        "mlflow",
+        _server_inputs(c, endpoint),
+        db_uri,
+        auth_uri,
+        access,
+        secret,
+        pulumi.ResourceOptions(depends_on=depends),
     )
     outputs = {
         "target": "kubernetes",
@@ -93,4 +158,4 @@ def build(c: StackConfig) -> KubernetesStack:
         "admin_username": "admin",
         "admin_password": server.admin_password,
     }
-    return KubernetesStack(namespace, default_deny, postgres, store, server, outputs)
+    return KubernetesStack(namespace, default_deny, database, store, server, outputs)

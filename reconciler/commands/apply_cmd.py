@@ -4,8 +4,6 @@ plan and apply in one step."""
 from __future__ import annotations
 
 import getpass
-import os
-import socket
 from pathlib import Path
 
 import click
@@ -43,7 +41,7 @@ def _split(values: str | None) -> tuple[str, ...]:
 @click.option(
     "--lock-timeout",
     type=click.FloatRange(0),
-    default=300,
+    default=600,
     show_default=True,
     help="Seconds to wait for another apply to the same registry to finish (0: refuse at once).",
 )
@@ -68,7 +66,7 @@ def command(
     the_plan = planfile.read(plan_file) if plan_file is not None else _plan_now(session, models_dir, yes)
     audit = Audit(the_plan.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
     with progress("Applying", len(the_plan.changes)) as advance:
-        options = api.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _holder(audit))
+        options = api.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _warn)
         report = api.apply(session, the_plan, audit, options)
     return _report(report, plan_file)
 
@@ -88,14 +86,12 @@ def _plan_now(session: api.Session, models_dir: Path, yes: bool) -> Plan:
     return the_plan
 
 
-def _holder(audit: Audit) -> dict[str, str]:
-    info = {"actor": audit.actor or "", "host": socket.gethostname(), "pid": str(os.getpid()), "plan": audit.plan_hash}
-    info.update({k: v for k, v in (("pull_request", audit.pull_request), ("commit", audit.commit)) if v})
-    return info
+def _waiting(message: str) -> None:
+    err.print(Text(printable(message), style="yellow"))
 
 
-def _waiting(holder: str) -> None:
-    err.print(Text(f"waiting for the registry lock, held by {printable(holder)}…", style="yellow"))
+def _warn(message: str) -> None:
+    err.print(Text(f"warning: {printable(message)}", style="yellow"))
 
 
 def _report(report: api.Report, plan_file: Path | None) -> int:

@@ -1,12 +1,15 @@
 """Run the Pulumi program under Pulumi's mocks (preview=False) and record every resource.
 
 Each run happens in its own subprocess: Pulumi's runtime settings are process-global, so two
-stacks in one process would share state.
+stacks in one process would share state. The config passed is what the Pulumi CLI passes: the
+stack file's values plus the defaults Pulumi.yaml declares (tests/infra/pulumi_rules.py mirrors
+the CLI's check of them).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,11 +24,14 @@ PROJECT = "mlflow-registry"
 SECRET_MARKER = "MOCKSECRET"
 
 RUNNER = r"""
-import json, sys
+import json, os, sys
 sys.path.insert(0, sys.argv[1])
 import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
 
 MARKER = sys.argv[4]
+EXIT_CODES = json.loads(os.environ.get("MOCK_EXIT_CODES", "{}"))
+OPTIONS = {}
 
 class Mocks(pulumi.runtime.Mocks):
     def __init__(self):
@@ -39,11 +45,26 @@ class Mocks(pulumi.runtime.Mocks):
             outputs["imageName"] = args.inputs.get("imageName")
         if args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = "sha256:" + "0" * 64
+        if args.typ == "docker:index/container:Container":
+            outputs["exitCode"] = EXIT_CODES.get(args.inputs.get("name"), 0)
         self.resources.append({"type": args.typ, "name": args.name, "inputs": args.inputs})
         return [args.name + "_id", outputs]
 
     def call(self, args):
         return {}
+
+# Resource options reach the engine, not the mocks: record them from the mocked monitor.
+_register = pulumi_mocks.MockMonitor.RegisterResource
+
+def _recording_register(self, request):
+    OPTIONS[request.name] = {
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        "dependencies": sorted(request.dependencies),
+        "parent": request.parent,
+    }
+    return _register(self, request)
+
+pulumi_mocks.MockMonitor.RegisterResource = _recording_register
 
 mocks = Mocks()
 pulumi.runtime.set_mocks(mocks, project=sys.argv[2], stack=sys.argv[3], preview=False)
@@ -61,8 +82,12 @@ def run():
     return pulumi.Output.all(*[built.outputs[k] for k in keys]).apply(
         lambda values: exported.update(dict(zip(keys, values))))
 
-run()
-print(json.dumps({"resources": mocks.resources, "outputs": exported}, default=str))
+try:
+    run()
+finally:
+    for r in mocks.resources:
+        r["options"] = OPTIONS.get(r["name"], {})
+    print(json.dumps({"resources": mocks.resources, "outputs": exported}, default=str))
 """
 
 
@@ -90,6 +115,7 @@ def secret_wrapped(value: Any) -> bool:
 class Run:
     resources: list[dict[str, Any]]
     outputs: dict[str, Any]
+    error: str = ""  # the program's stderr when it failed (run_stack(..., expect_failure=True))
 
     def of_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == typ]
@@ -100,17 +126,48 @@ class Run:
     def k8s(self, kind: str) -> list[dict[str, Any]]:
         return [o for o in self.k8s_objects() if o.get("kind") == kind]
 
+    def containers(self) -> dict[str, dict[str, Any]]:
+        """Docker containers by container name, with their resource options under `_options`."""
+        return {
+            r["inputs"]["name"]: {**plain(r["inputs"]), "_options": r.get("options", {})}
+            for r in self.of_type("docker:index/container:Container")
+        }
+
+
+def load_yaml(path: Path) -> Any:
+    return YAML(typ="safe").load(path.read_text())
+
+
+def _wire(value: Any) -> str:
+    """A stack file's value as the CLI hands it to the program: text, objects as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
 
 def stack_config(stack: str, extra: dict[str, Any] | None = None, secret: dict[str, str] | None = None) -> dict:
-    """The config a stack file holds, as `pulumi up` would pass it (plus test overrides)."""
-    data = YAML(typ="safe").load((REPO / f"Pulumi.{stack}.yaml").read_text())
-    values = {k: str(v) for k, v in (data.get("config") or {}).items()}
-    values.update({f"{PROJECT}:{k}": str(v) for k, v in (extra or {}).items()})
+    """The config `pulumi up` passes: the stack file, then Pulumi.yaml's defaults for keys it lacks
+    (as the CLI's config merge does), plus test overrides."""
+    data = load_yaml(REPO / f"Pulumi.{stack}.yaml")
+    values = {k: _wire(v) for k, v in (data.get("config") or {}).items()}
+    for key, decl in (load_yaml(REPO / "Pulumi.yaml").get("config") or {}).items():
+        if "default" in decl:
+            values.setdefault(f"{PROJECT}:{key}", _wire(decl["default"]))
+    values.update({f"{PROJECT}:{k}": _wire(v) for k, v in (extra or {}).items()})
     values.update({f"{PROJECT}:{k}": v for k, v in (secret or {}).items()})
     return {"values": values, "secret_keys": [f"{PROJECT}:{k}" for k in (secret or {})]}
 
 
-def run_stack(stack: str, extra: dict[str, Any] | None = None, secret: dict[str, str] | None = None) -> Run:
+def run_stack(
+    stack: str,
+    extra: dict[str, Any] | None = None,
+    secret: dict[str, str] | None = None,
+    exit_codes: dict[str, int] | None = None,
+    expect_failure: bool = False,
+) -> Run:
+    """`exit_codes`: what mocked one-shot Docker containers (by container name) exit with."""
     config = stack_config(stack, extra, secret)
     done = subprocess.run(
         [sys.executable, "-c", RUNNER, str(REPO), PROJECT, stack, SECRET_MARKER],
@@ -118,8 +175,14 @@ def run_stack(stack: str, extra: dict[str, Any] | None = None, secret: dict[str,
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "MOCK_EXIT_CODES": json.dumps(exit_codes or {})},
     )
+    lines = done.stdout.strip().splitlines()
+    data = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"resources": [], "outputs": {}}
+    if expect_failure:
+        if done.returncode == 0:
+            raise AssertionError("the Pulumi program was expected to fail under mocks, and it succeeded")
+        return Run(data["resources"], data["outputs"], done.stderr)
     if done.returncode != 0:
         raise AssertionError(f"the Pulumi program failed under mocks:\n{done.stderr[-5000:]}")
-    data = json.loads(done.stdout.strip().splitlines()[-1])
     return Run(data["resources"], data["outputs"])

@@ -53,11 +53,20 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack_
 
 
+BOOTSTRAP = """
+from mlflow import MlflowClient
+c = MlflowClient()
+c.create_registered_model("gitops.lock")
+c.create_experiment("gitops.audit")
+"""
+
+
 def _bootstrap(s: Stack) -> None:
-    """What a platform team does once: the reconciler's service user creates its audit journal, so
-    it owns it (another user who created it first would own it instead)."""
+    """What the service user's first apply does: it creates the registry lock and the audit journal,
+    and owns them. Done first here, because other tests reach the registry through its database URI
+    (no owner recorded) or as users who must not own them."""
     done = subprocess.run(
-        [sys.executable, "-c", "from mlflow import MlflowClient; MlflowClient().create_experiment('gitops.audit')"],
+        [sys.executable, "-c", BOOTSTRAP],
         env=s.env(),
         capture_output=True,
         text=True,

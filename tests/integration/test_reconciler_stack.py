@@ -245,7 +245,7 @@ def test_user_without_permission_writes_nothing(live_stack, work):
     models.write_text(models.read_text().replace("team: vision", "team: readers-try"))
     done = cli(live_stack, work, "apply", "--yes", user="reader")
     assert done.returncode == 1
-    assert "permission denied (HTTP 403); nothing was written" in done.stderr, done.stderr
+    assert "grant this user EDIT on 'gitops.lock'" in done.stderr, done.stderr
     assert client(live_stack).get_registered_model(MODEL).tags["team"] == "vision"
 
 

@@ -21,6 +21,7 @@ from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EX
 from reconciler.apply import Applier, Outcome
 from reconciler.audit import MAX_RECORD_CHARS, Audit, entity_record
 from reconciler.clients import Clients
+from reconciler.errors import LockLost
 from reconciler.plan import MODEL, Action, Address, Change, sorted_changes
 from reconciler.target import Target, redact
 
@@ -124,11 +125,20 @@ def test_changes_of_a_model_that_could_not_be_created_are_skipped():
     assert not any(c[1] == "new" for c in calls(client) if c[0] != "create_registered_model")
 
 
-def test_before_each_wave_the_lease_is_checked():
-    clients, _ = double()
-    waves: list[int] = []
-    Applier(clients, TARGET, 1, before_wave=lambda: waves.append(1)).apply(CHANGES)
-    assert len(waves) == 3  # create, promote, archive/delete
+def test_the_lease_is_checked_before_every_write_and_a_lost_lease_stops_the_apply():
+    clients, client = double()
+    checks: list[int] = []
+    Applier(clients, TARGET, 1, before_write=lambda: checks.append(1)).apply(CHANGES)
+    assert len(checks) == len(CHANGES)
+
+    def lost():
+        if len(calls(client)) >= 2:
+            raise LockLost("lease lost")
+
+    clients, client = double()
+    with pytest.raises(LockLost):
+        Applier(clients, TARGET, 1, before_write=lost).apply(CHANGES)
+    assert len(calls(client)) == 2  # nothing written after the loss
 
 
 def test_an_audit_record_always_fits_the_smallest_tag_limit():

@@ -1,0 +1,212 @@
+"""Pod, Deployment, Job and Ingress specs of the MLflow server (plain data for pulumi-kubernetes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from infra.k8s.common import (
+    CHECKSUM_ANNOTATION,
+    DB_CLIENT,
+    S3_CLIENT,
+    container_security,
+    env,
+    labels,
+    one_shot_job,
+    pod_security,
+    resources,
+    selector,
+    tmp_volume,
+)
+from infra.k8s.server_settings import POD_IP_ENV, PORT, SERVICE
+from infra.server_command import (
+    AUTH_BOOTSTRAP_PATH,
+    METRICS_PORT,
+    EnvValue,
+    ServerCommand,
+    metrics_exporter_command,
+    migrate_command,
+)
+
+NAME = "mlflow-server"
+UID = 10001  # the mlflow user of infra/Dockerfile
+
+
+@dataclass(frozen=True)
+class ServerInputs:
+    namespace: str
+    image: str
+    replicas: int
+    max_replicas: int
+    hostname: str
+    ingress_class: str
+    tls_secret: str
+    cluster_issuer: str | None
+    ingress_namespace: str
+    monitoring_namespace: str
+    bucket: str
+    s3_endpoint_url: str | None
+    service_monitor: bool
+    tmp_size: str = "16Gi"
+    service_account_annotations: dict = field(default_factory=dict)  # e.g. IRSA / workload identity
+    pod_annotations: dict = field(default_factory=dict)
+    service_annotations: dict = field(default_factory=dict)
+    node_selector: dict = field(default_factory=dict)
+    tolerations: list = field(default_factory=list)
+    resources: dict = field(default_factory=dict)  # overrides the default requests and limits
+
+
+def migration_job(image: str, job_env: dict[str, EnvValue], secrets_checksum: pulumi.Input[str]) -> dict[str, Any]:
+    """`mlflow db upgrade`, then the auth database's migrations and accounts (infra/auth_bootstrap.py)."""
+    container = {
+        "name": "migrate",
+        "image": image,
+        "command": list(migrate_command(AUTH_BOOTSTRAP_PATH)),
+        "env": env({**job_env, "HOME": "/tmp"}),
+        "resources": resources("100m", "256Mi", "1", "1Gi"),
+    }
+    return one_shot_job("mlflow-db-migrate", (DB_CLIENT,), UID, container, 3, secrets_checksum)
+
+
+def server_resources(i: ServerInputs) -> dict[str, Any]:
+    """The operator's requests and limits (mlflowResources), with ephemeral-storage sized to /tmp
+    unless they set it."""
+    sized = resources("500m", "1Gi", "2", "2Gi", scratch=i.tmp_size)
+    given = i.resources or {}
+    out = {}
+    for kind in ("requests", "limits"):
+        chosen = given.get(kind) or {k: v for k, v in sized[kind].items() if k != "ephemeral-storage"}
+        out[kind] = {**chosen, "ephemeral-storage": chosen.get("ephemeral-storage", sized[kind]["ephemeral-storage"])}
+    return out
+
+
+def _container(i: ServerInputs, command: ServerCommand, auth_dir: str) -> dict[str, Any]:
+    health = {"path": "/health", "port": "http"}
+    pod_ip = {"name": POD_IP_ENV, "value_from": {"field_ref": {"field_path": "status.podIP"}}}
+    return {
+        "name": "mlflow",
+        "image": i.image,
+        "command": list(command.args),
+        # POD_IP first: the kubelet expands $(POD_IP) in the command (--allowed-hosts) from it.
+        "env": [pod_ip, *env({**command.env, "HOME": "/tmp"})],
+        "ports": [{"name": "http", "container_port": PORT}],
+        "startup_probe": {"http_get": health, "period_seconds": 5, "failure_threshold": 36},
+        "readiness_probe": {"http_get": health, "period_seconds": 10, "timeout_seconds": 3},
+        "liveness_probe": {"http_get": health, "period_seconds": 20, "timeout_seconds": 5, "failure_threshold": 3},
+        "resources": server_resources(i),
+        "security_context": container_security(),
+        "volume_mounts": [
+            {"name": "tmp", "mount_path": "/tmp"},
+            {"name": "auth-config", "mount_path": auth_dir, "read_only": True},
+        ],
+    }
+
+
+def _metrics_sidecar(i: ServerInputs, exporter_env: dict[str, EnvValue]) -> dict[str, Any]:
+    """infra/metrics_exporter.py: the server's metric files, read-only, for the scrape account."""
+    return {
+        "name": "metrics",
+        "image": i.image,
+        "command": list(metrics_exporter_command()),
+        "env": env({**exporter_env, "HOME": "/tmp"}),
+        "ports": [{"name": "metrics", "container_port": METRICS_PORT}],
+        "readiness_probe": {"tcp_socket": {"port": "metrics"}, "period_seconds": 10},
+        "liveness_probe": {"tcp_socket": {"port": "metrics"}, "period_seconds": 20, "failure_threshold": 3},
+        "resources": resources("20m", "64Mi", "200m", "256Mi", scratch="0Mi"),
+        "security_context": container_security(),
+        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp", "read_only": True}],
+    }
+
+
+def _scheduling(i: ServerInputs) -> dict[str, Any]:
+    return {
+        "node_selector": i.node_selector,
+        "tolerations": i.tolerations,
+        "affinity": {
+            "pod_anti_affinity": {
+                "preferred_during_scheduling_ignored_during_execution": [
+                    {
+                        "weight": 100,
+                        "pod_affinity_term": {
+                            "topology_key": "kubernetes.io/hostname",
+                            "label_selector": {"match_labels": selector(NAME)},
+                        },
+                    }
+                ]
+            }
+        },
+        "topology_spread_constraints": [
+            {
+                "max_skew": 1,
+                "topology_key": "topology.kubernetes.io/zone",
+                "when_unsatisfiable": "ScheduleAnyway",
+                "label_selector": {"match_labels": selector(NAME)},
+            }
+        ],
+    }
+
+
+def deployment_spec(
+    i: ServerInputs,
+    command: ServerCommand,
+    exporter_env: dict[str, EnvValue],
+    auth_secret: str,
+    auth_dir: str,
+    secrets_checksum: pulumi.Input[str],
+) -> dict[str, Any]:
+    """No `replicas`: the HorizontalPodAutoscaler owns the count. Setting it here too makes the next
+    update fail with a field-ownership conflict on .spec.replicas once the HPA has scaled
+    (pulumi-kubernetes issues 2491 and 2569)."""
+    annotations = {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(METRICS_PORT),
+        "prometheus.io/path": "/metrics",
+        **i.pod_annotations,
+        CHECKSUM_ANNOTATION: secrets_checksum,
+    }
+    auth_volume = {
+        "name": "auth-config",
+        "secret": {
+            "secret_name": auth_secret,
+            "default_mode": 0o440,
+            "items": [{"key": "basic_auth.ini", "path": "basic_auth.ini"}],
+        },
+    }
+    return {
+        "revision_history_limit": 5,
+        "selector": {"match_labels": selector(NAME)},
+        "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
+        "template": {
+            "metadata": {"labels": labels(NAME, **{DB_CLIENT: "true", S3_CLIENT: "true"}), "annotations": annotations},
+            "spec": {
+                "service_account_name": NAME,
+                "automount_service_account_token": False,
+                "security_context": pod_security(UID),
+                "termination_grace_period_seconds": 30,
+                **_scheduling(i),
+                "containers": [_container(i, command, auth_dir), _metrics_sidecar(i, exporter_env)],
+                "volumes": [tmp_volume(size=i.tmp_size), auth_volume],
+            },
+        },
+    }
+
+
+def ingress_annotations(i: ServerInputs) -> dict[str, str]:
+    annotations = {}
+    if i.cluster_issuer:
+        annotations["cert-manager.io/cluster-issuer"] = i.cluster_issuer
+    if i.ingress_class == "nginx":
+        annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = "0"  # artifact uploads go through MLflow
+        annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] = "300"
+    return annotations
+
+
+def ingress_spec(i: ServerInputs) -> dict[str, Any]:
+    backend = {"service": {"name": SERVICE, "port": {"name": "http"}}}
+    return {
+        "ingress_class_name": i.ingress_class,
+        "rules": [{"host": i.hostname, "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}],
+        "tls": [{"hosts": [i.hostname], "secret_name": i.tls_secret}],
+    }

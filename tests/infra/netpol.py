@@ -1,0 +1,81 @@
+"""Kubernetes NetworkPolicy ingress semantics, mirrored (networking.k8s.io/v1, as CNIs enforce it),
+to ask "may this pod reach that pod on this port?" of the policies a program declares.
+
+- A pod selected by no policy with policyType Ingress accepts everything; one selected by any
+  accepts only what some rule of some selecting policy allows (policies are additive).
+- A rule allows when one of its `from` peers matches (no `from`: any source) and one of its ports
+  matches the destination port (no `ports`: any port). A named port is the container port's name.
+- A peer with podSelector only: pods of the policy's namespace; namespaceSelector only: every pod
+  of the matching namespaces; both: matching pods in matching namespaces. Every namespace carries
+  the label kubernetes.io/metadata.name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    labels: dict[str, str]
+    ports: dict[str, int] = field(default_factory=dict)  # named container ports
+    namespace_labels: dict[str, str] = field(default_factory=dict)
+
+    def namespace_matches(self, selector: dict[str, Any]) -> bool:
+        return matches(selector, {"kubernetes.io/metadata.name": self.namespace, **self.namespace_labels})
+
+
+def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        present, value = expr["key"] in labels, labels.get(expr["key"])
+        op = expr["operator"]
+        if (op == "In" and value not in expr["values"]) or (op == "NotIn" and value in expr["values"]):
+            return False
+        if (op == "Exists" and not present) or (op == "DoesNotExist" and present):
+            return False
+    return True
+
+
+def _peer_matches(peer: dict[str, Any], source: Pod, policy_namespace: str) -> bool:
+    pods, namespaces = peer.get("podSelector"), peer.get("namespaceSelector")
+    if namespaces is None and pods is not None:
+        return source.namespace == policy_namespace and matches(pods, source.labels)
+    if namespaces is not None:
+        return source.namespace_matches(namespaces) and (pods is None or matches(pods, source.labels))
+    return False  # ipBlock peers: not used for pod-to-pod traffic here
+
+
+def _port_matches(rule_ports: list[dict[str, Any]] | None, destination: Pod, port: int) -> bool:
+    if not rule_ports:
+        return True
+    for p in rule_ports:
+        wanted = p.get("port")
+        if p.get("protocol", "TCP") != "TCP":
+            continue
+        if wanted is None or wanted == port or destination.ports.get(str(wanted)) == port:
+            return True
+    return False
+
+
+def allowed(policies: list[dict[str, Any]], source: Pod, destination: Pod, port: int) -> bool:
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"]["namespace"] == destination.namespace
+        and "Ingress" in p["spec"].get("policyTypes", ["Ingress"])
+        and matches(p["spec"]["podSelector"], destination.labels)
+    ]
+    if not selecting:
+        return True
+    for policy in selecting:
+        for rule in policy["spec"].get("ingress") or []:
+            peers = rule.get("from")
+            sources_ok = not peers or any(_peer_matches(pe, source, policy["metadata"]["namespace"]) for pe in peers)
+            if sources_ok and _port_matches(rule.get("ports"), destination, port):
+                return True
+    return False

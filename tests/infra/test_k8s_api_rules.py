@@ -1,0 +1,214 @@
+"""Rules the Kubernetes API server, kubelet, Prometheus and pulumi-kubernetes apply at `pulumi up`
+or later in operation, which Pulumi's mocks do not, mirrored offline on the Kubernetes program."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from mlflow.server.security_utils import is_allowed_host_header
+
+from infra.k8s.common import CHECKSUM_ANNOTATION, mebibytes
+from tests.infra.conftest import containers, migration_job, named, server_container, workloads
+from tests.infra.harness import SECRET_MARKER, Run, run_stack
+
+pytestmark = pytest.mark.infra
+
+EXTERNAL_DB = {
+    "databaseUri": f"postgresql://u:{SECRET_MARKER}one@db.internal/mlflow",
+    "authDatabaseUri": f"postgresql://u:{SECRET_MARKER}one@db.internal/mlflow_auth",
+}
+VARIANTS = ["prod", "prod_minio", "small"]
+
+
+# --- Field ownership ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_autoscaled_deployment_sets_replicas(request, variant):
+    """Server-side apply: once the HPA has written .spec.replicas, a manager that also sets it
+    conflicts on the next update (pulumi-kubernetes issues 2491 and 2569)."""
+    run: Run = request.getfixturevalue(variant)
+    targets = {h["spec"]["scaleTargetRef"]["name"] for h in run.k8s("HorizontalPodAutoscaler")}
+    assert targets == {"mlflow-server"}
+    for deployment in run.k8s("Deployment"):
+        if deployment["metadata"]["name"] in targets:
+            assert "replicas" not in deployment["spec"]
+
+
+# --- Jobs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_job_is_replaced_when_unready(request, variant):
+    """A failed Job stays failed; without this annotation the next `up` waits on it again."""
+    for job in request.getfixturevalue(variant).k8s("Job"):
+        assert job["metadata"]["annotations"]["pulumi.com/replaceUnready"] == "true", job["metadata"]["name"]
+
+
+def test_a_job_gets_a_new_name_whenever_its_template_changes(prod):
+    """A Job's pod template is immutable: an update that changes it is refused by the API server,
+    so the template's content names the Job (a new name: Pulumi creates it, then deletes the old)."""
+    same = migration_job(run_stack("prod"))
+    assert same["metadata"]["name"] == migration_job(prod)["metadata"]["name"]  # no change, no new Job
+    new_image = migration_job(run_stack("prod", extra={"mlflowImage": "ghcr.io/acme/mlflow-registry-server:3.17.2-2"}))
+    assert new_image["spec"]["template"] != same["spec"]["template"]
+    assert new_image["metadata"]["name"] != same["metadata"]["name"]
+    one = run_stack("prod", extra={"externalDatabase": "true"}, secret=EXTERNAL_DB)
+    rotated = {k: v.replace("one@", "two@") for k, v in EXTERNAL_DB.items()}
+    two = run_stack("prod", extra={"externalDatabase": "true"}, secret=rotated)
+    assert migration_job(one)["metadata"]["name"] != migration_job(two)["metadata"]["name"]
+
+
+# --- Secrets ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_pod_template_carries_the_checksum_of_its_secrets(request, variant):
+    for obj in workloads(request.getfixturevalue(variant)):
+        checksum = obj["spec"]["template"]["metadata"]["annotations"][CHECKSUM_ANNOTATION]
+        assert re.fullmatch(r"[0-9a-f]{64}", checksum), obj["metadata"]["name"]
+
+
+def test_a_changed_secret_restarts_the_server_pods():
+    one = run_stack("prod", extra={"externalDatabase": "true"}, secret=EXTERNAL_DB)
+    two = run_stack(
+        "prod",
+        extra={"externalDatabase": "true"},
+        secret={k: v.replace("one@", "two@") for k, v in EXTERNAL_DB.items()},
+    )
+    annotations = [
+        named(r, "Deployment", "mlflow-server")["spec"]["template"]["metadata"]["annotations"] for r in (one, two)
+    ]
+    assert annotations[0][CHECKSUM_ANNOTATION] != annotations[1][CHECKSUM_ANNOTATION]
+
+
+def test_statefulset_postgres_applies_its_password_on_every_start(small):
+    (c,) = containers(named(small, "StatefulSet", "postgres"))
+    hook = c["lifecycle"]["postStart"]["exec"]["command"]
+    assert hook[:2] == ["sh", "-c"] and "ALTER ROLE mlflow WITH PASSWORD :'pw'" in hook[2]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "postgres-credentials", "key": "password"}
+
+
+def test_cloudnative_pg_keeps_the_role_password_equal_to_its_secret(prod):
+    secret = named(prod, "Secret", "mlflow-pg-app")
+    assert secret["type"] == "kubernetes.io/basic-auth" and secret["metadata"]["labels"]["cnpg.io/reload"] == "true"
+    (role,) = named(prod, "Cluster", "mlflow-pg")["spec"]["managed"]["roles"]
+    assert role == {"name": "mlflow", "ensure": "present", "login": True, "passwordSecret": {"name": "mlflow-pg-app"}}
+
+
+# --- The kubelet --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variable_in_a_command_is_defined_in_the_container(request, variant):
+    """The kubelet expands $(NAME) in command and args from the container's env; an undefined
+    name stays literally `$(NAME)` (MLflow would then allow a host called "$(POD_IP):5000")."""
+    for obj in workloads(request.getfixturevalue(variant)):
+        for c in containers(obj):
+            defined = {e["name"] for e in c.get("env", [])}
+            for arg in [*c.get("command", []), *c.get("args", [])]:
+                for name in re.findall(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)", arg):
+                    assert name in defined, f"{obj['metadata']['name']}/{c['name']}: $({name})"
+    c = server_container(request.getfixturevalue(variant))
+    (pod_ip,) = [e for e in c["env"] if e["name"] == "POD_IP"]
+    assert pod_ip["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+
+
+def _expanded_hosts(run: Run, pod_ip: str) -> list[str]:
+    args = [a.replace("$(POD_IP)", pod_ip) for a in server_container(run)["command"]]
+    return args[args.index("--allowed-hosts") + 1].split(",")
+
+
+@pytest.mark.parametrize(
+    ("pod_ip", "host"), [("10.244.3.17", "10.244.3.17:5000"), ("fd00:10:244::3", "[fd00:10:244::3]:5000")]
+)
+def test_the_pod_ip_is_an_allowed_host(prod_minio, pod_ip, host):
+    """A client that reaches a pod at its IP (Prometheus' kubernetes_sd targets, e.g. scraping
+    MLflow's own /metrics with admin credentials) sends `<pod IP>:<port>` as Host. Checked with
+    MLflow's own matcher on the flags after the kubelet's expansion."""
+    hosts = _expanded_hosts(prod_minio, pod_ip)
+    assert is_allowed_host_header(hosts, host)
+    assert is_allowed_host_header(hosts, "mlflow.example.com") and is_allowed_host_header(hosts, "mlflow.mlflow.svc")
+    assert not is_allowed_host_header(hosts, "10.244.3.18:5000")  # another pod's address
+    assert not is_allowed_host_header(hosts, "attacker.example")
+
+
+def test_prometheus_scrapes_the_sidecar_with_the_scrape_account(prod_minio):
+    """MLflow answers /metrics to admins only, so Prometheus scrapes the metrics sidecar: the pod
+    annotations and the ServiceMonitor both point at its port, with its own account."""
+    deployment = named(prod_minio, "Deployment", "mlflow-server")
+    sidecar = next(c for c in containers(deployment) if c["name"] == "metrics")
+    ports = {p["name"]: p["containerPort"] for p in sidecar["ports"]}
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    (monitor,) = prod_minio.k8s("ServiceMonitor")
+    (endpoint,) = monitor["spec"]["endpoints"]
+    service_ports = {p["name"]: p["targetPort"] for p in named(prod_minio, "Service", "mlflow")["spec"]["ports"]}
+    assert int(annotations["prometheus.io/port"]) == ports["metrics"] == 9101
+    assert service_ports[endpoint["port"]] == "metrics"
+    assert endpoint["basicAuth"] == {
+        "username": {"name": "mlflow-auth", "key": "metrics-username"},
+        "password": {"name": "mlflow-auth", "key": "metrics-password"},
+    }
+    data = named(prod_minio, "Secret", "mlflow-auth")["stringData"]
+    assert data["metrics-username"] == "metrics" and data["metrics-password"] != data["admin-password"]
+    env = {e["name"]: e for e in sidecar["env"]}
+    assert env["METRICS_PASSWORD"]["valueFrom"]["secretKeyRef"] == endpoint["basicAuth"]["password"]
+    assert env["METRICS_DIR"]["value"] == "/tmp/mlflow-metrics"
+    assert {"name": "tmp", "mountPath": "/tmp", "readOnly": True} in sidecar["volumeMounts"]
+    args = server_container(prod_minio)["command"]
+    assert args[args.index("--expose-prometheus") + 1] == env["METRICS_DIR"]["value"]
+
+
+def ephemeral_problems(obj: dict) -> list[str]:
+    """Kubelet eviction: a disk-backed emptyDir past its sizeLimit evicts the pod, and so does the
+    pod's ephemeral use (emptyDirs + container logs + writable layers) past the sum of its
+    containers' ephemeral-storage limits. The scheduler places pods by their requests. So: every
+    disk emptyDir has a sizeLimit, and every container requests and limits ephemeral-storage with
+    room for the emptyDirs to fill up to their limits."""
+    spec = obj["spec"]["template"]["spec"]
+    problems = []
+    scratch = 0
+    for volume in spec.get("volumes", []):
+        empty = volume.get("emptyDir")
+        if empty is None or empty.get("medium") == "Memory":
+            continue
+        if "sizeLimit" not in empty:
+            problems.append(f"emptyDir {volume['name']} has no sizeLimit")
+            continue
+        scratch += mebibytes(empty["sizeLimit"])
+    limits = requests = 0
+    for c in containers(obj):
+        for kind in ("requests", "limits"):
+            if "ephemeral-storage" not in c["resources"].get(kind, {}):
+                problems.append(f"{c['name']} has no ephemeral-storage {kind}")
+        limits += mebibytes(c["resources"].get("limits", {}).get("ephemeral-storage", "0Mi"))
+        requests += mebibytes(c["resources"].get("requests", {}).get("ephemeral-storage", "0Mi"))
+    if limits < scratch + 256 or requests < scratch:
+        problems.append(f"ephemeral-storage requests {requests}Mi / limits {limits}Mi for {scratch}Mi of emptyDir")
+    return problems
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_scratch_space_cannot_evict_a_pod_before_its_volume_is_full(request, variant):
+    for obj in workloads(request.getfixturevalue(variant)):
+        assert ephemeral_problems(obj) == [], obj["metadata"]["name"]
+
+
+def test_the_rule_flags_the_old_server_pod(prod):
+    old = named(prod, "Deployment", "mlflow-server")
+    old = {**old, "spec": {**old["spec"], "template": {**old["spec"]["template"]}}}
+    spec = dict(old["spec"]["template"]["spec"])
+    spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": "4Gi"}}]
+    spec["containers"] = [{**spec["containers"][0], "resources": {"requests": {"cpu": "500m"}, "limits": {"cpu": "2"}}}]
+    old["spec"]["template"]["spec"] = spec
+    assert "mlflow has no ephemeral-storage requests" in ephemeral_problems(old)
+
+
+def test_server_tmp_is_the_configured_size():
+    run = run_stack("prod", extra={"mlflowTmpSize": "64Gi"})
+    deployment = named(run, "Deployment", "mlflow-server")
+    (tmp,) = [v for v in deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "tmp"]
+    assert tmp["emptyDir"]["sizeLimit"] == "64Gi"
+    assert containers(deployment)[0]["resources"]["requests"]["ephemeral-storage"] == f"{64 * 1024 + 512}Mi"

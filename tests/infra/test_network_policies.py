@@ -1,0 +1,97 @@
+"""Who may reach whom, under the NetworkPolicy semantics mirrored in tests/infra/netpol.py.
+
+Pulumi's mocks create the policies without enforcing them; these tests put pods (from the pod
+templates the programs render) on either side of every connection the registry needs, and of
+some it must refuse."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.infra.conftest import migration_job, named
+from tests.infra.harness import Run
+from tests.infra.netpol import Pod, allowed
+
+pytestmark = pytest.mark.infra
+
+PROMETHEUS = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
+INGRESS = Pod("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
+OPERATOR = Pod("cnpg-system", {"app.kubernetes.io/name": "cloudnative-pg"})
+STRANGER = Pod("default", {"app": "curious"})
+CLIENT = Pod("training", {"app": "trainer"}, namespace_labels={"mlflow-registry/client": "true"})
+NEIGHBOUR = Pod("mlflow", {"app": "debug-shell"})  # an unlabelled pod in the registry's namespace
+
+
+def _pod(template: dict, ports: dict[str, int] | None = None) -> Pod:
+    return Pod("mlflow", template["metadata"]["labels"], ports or {})
+
+
+def server(run: Run) -> Pod:
+    return _pod(named(run, "Deployment", "mlflow-server")["spec"]["template"], {"http": 5000})
+
+
+def job(run: Run) -> Pod:
+    return _pod(migration_job(run)["spec"]["template"])
+
+
+def instance(run: Run) -> Pod:
+    """A CloudNativePG instance pod: the operator labels it with its cluster, plus inheritedMetadata."""
+    cluster = named(run, "Cluster", "mlflow-pg")["spec"]
+    return Pod("mlflow", {"cnpg.io/cluster": "mlflow-pg", **cluster["inheritedMetadata"]["labels"]})
+
+
+def statefulset(run: Run, name: str, port_name: str, port: int) -> Pod:
+    return _pod(named(run, "StatefulSet", name)["spec"]["template"], {port_name: port})
+
+
+def policies(run: Run) -> list[dict]:
+    return run.k8s("NetworkPolicy")
+
+
+def test_prometheus_reaches_the_server_and_nothing_it_does_not_scrape(prod):
+    assert allowed(policies(prod), PROMETHEUS, server(prod), 5000)
+    assert allowed(policies(prod), PROMETHEUS, instance(prod), 9187)  # CloudNativePG's exporter
+    assert not allowed(policies(prod), PROMETHEUS, instance(prod), 5432)
+
+
+def test_the_old_policy_dropped_prometheus(prod):
+    old = copy.deepcopy(policies(prod))
+    for policy in old:
+        if policy["metadata"]["name"] == "mlflow-server-clients":
+            rule = policy["spec"]["ingress"][0]
+            rule["from"] = [p for p in rule["from"] if "monitoring" not in str(p)]
+    assert not allowed(old, PROMETHEUS, server(prod), 5000)
+
+
+def test_who_reaches_the_server(prod):
+    for source in (INGRESS, CLIENT, NEIGHBOUR):
+        assert allowed(policies(prod), source, server(prod), 5000), source
+    assert not allowed(policies(prod), STRANGER, server(prod), 5000)
+
+
+def test_only_the_server_and_its_job_reach_the_database(prod, small):
+    for run, database in ((prod, instance(prod)), (small, statefulset(small, "postgres", "postgres", 5432))):
+        for source in (server(run), job(run)):
+            assert allowed(policies(run), source, database, 5432)
+        for source in (STRANGER, NEIGHBOUR, PROMETHEUS, INGRESS):
+            assert not allowed(policies(run), source, database, 5432), source
+
+
+def test_instances_replicate_and_the_operator_manages_them(prod):
+    assert allowed(policies(prod), instance(prod), instance(prod), 5432)  # streaming replication
+    assert allowed(policies(prod), instance(prod), instance(prod), 8000)  # instance manager
+    assert allowed(policies(prod), OPERATOR, instance(prod), 8000)
+    assert not allowed(policies(prod), STRANGER, instance(prod), 8000)
+
+
+def test_minio_takes_the_server_the_bucket_job_and_the_backups_only(prod_minio, small):
+    for run in (prod_minio, small):
+        minio = statefulset(run, "minio", "s3", 9000)
+        bucket_job = next(o for o in run.k8s("Job") if o["metadata"]["name"].startswith("minio-bucket-"))
+        assert allowed(policies(run), server(run), minio, 9000)
+        assert allowed(policies(run), _pod(bucket_job["spec"]["template"]), minio, 9000)
+        for source in (STRANGER, NEIGHBOUR, PROMETHEUS):
+            assert not allowed(policies(run), source, minio, 9000)
+    assert allowed(policies(prod_minio), instance(prod_minio), statefulset(prod_minio, "minio", "s3", 9000), 9000)
