@@ -175,8 +175,7 @@ def _apply(a: Applying, session: api.Session, plan: Plan, approvers: tuple[str, 
     an earlier run of this job applied them, or someone did by hand); nothing else."""
     actor = f"{a.actions.actor or 'github-actions'} via {a.actions.run_url or 'GitHub Actions'}"
     audit = Audit(plan.plan_hash, a.merge.sha, str(a.merge.pr.number), approvers, actor)
-    holder = {"actor": actor, "pull_request": str(a.merge.pr.number), "commit": a.merge.sha, "plan": plan.plan_hash}
-    report = api.apply(session, plan, audit, api.ApplyOptions(holder=holder, on_wait=_waiting))
+    report = api.apply(session, plan, audit, api.ApplyOptions(on_wait=_say, on_warning=_warn))
     text = applied_comment(a.actions, a.merge.sha, report, approvers, reviewed)
     a.client.create_comment(a.merge.pr.number, text)
     failed, unrecorded = report.failed(), report.unrecorded()
@@ -198,5 +197,9 @@ def _apply(a: Applying, session: api.Session, plan: Plan, approvers: tuple[str, 
     return Outcome("applied", report)
 
 
-def _waiting(holder: str) -> None:
-    print(f"waiting for the registry lock, held by {holder}…", flush=True)
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _warn(message: str) -> None:
+    print(f"::warning::{message}", flush=True)
