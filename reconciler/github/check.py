@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from reconciler import api, render
 from reconciler.errors import ReconcilerError, ValidationErrors
-from reconciler.github import comment, judge, outputs, view
+from reconciler.github import comment, files, judge, outputs, view
 from reconciler.github.client import Client
 from reconciler.github.context import Actions, PullRequestEvent
 from reconciler.github.errors import GitHubError
@@ -67,18 +67,6 @@ class Context:
         self.client.set_status(sha, state, judge.STATUS_CONTEXT, description, self.actions.run_url)
 
 
-def model_paths(changed: Sequence[str], prefix: str) -> list[str]:
-    """Changed files directly in models/ (model files and the policy file)."""
-    return [
-        p for p in changed if PurePosixPath(p).parent == PurePosixPath(prefix) and p.lower().endswith((".yaml", ".yml"))
-    ]
-
-
-def in_scope(desired: Sequence[DesiredModel], changed: Sequence[str]) -> list[DesiredModel]:
-    paths = {PurePosixPath(p) for p in changed}
-    return [m for m in desired if PurePosixPath(Path(m.source).as_posix()) in paths]
-
-
 def scoped(plan: Plan) -> Plan:
     """Notes about models the pull request does not touch are not its business."""
     return dataclasses.replace(plan, notes=tuple(n for n in plan.notes if n.address.model in plan.scope))
@@ -101,10 +89,10 @@ def run(ctx: Context) -> Outcome:
     comments = ctx.client.comments(pr.number)
     mine = comment.mine(comments, ctx.options.bot)
     foot = view.footer(actions, pr.head_sha, base, "planned by the check of the pull request")
-    if not model_paths(changed, ctx.options.prefix):
+    if not files.model_paths(changed, ctx.options.prefix):
         return _nothing(ctx, mine, foot)
     try:
-        desired = api.load(ctx.options.models_dir)
+        desired = files.load_changed(ctx.options.models_dir, changed, ctx.options.prefix)
     except ValidationErrors as e:
         comment.upsert(ctx.client, pr.number, mine, view.invalid_comment(e.errors, foot))
         ctx.status(pr.head_sha, "failure", f"{len(e.errors)} file(s) do not validate; see the plan comment")
@@ -126,12 +114,12 @@ def _planned(
 ) -> Outcome:
     session = api.Session.open()
     try:
-        plan, live = api.plan_and_live(session, in_scope(desired, changed))
+        plan, live = api.plan_and_live(session, desired)
     except ReconcilerError as e:
         ctx.status(ctx.pr.head_sha, "error", f"Could not plan: {e}"[:140])
         raise
     plan = scoped(plan)
-    rules = judge.base_rules(ctx.git, base, ctx.options.prefix)
+    rules = judge.base_rules(ctx.git, base, ctx.options.prefix, changed)
     live = with_gate_runs(session, plan, live, rules)
     gate_results = judge.evaluate_gates(plan, live, rules)
     reqs = judge.requirements(plan, rules, changed, ctx.options.prefix)
@@ -177,7 +165,7 @@ def show(
     posted = comment.upsert(ctx.client, ctx.pr.number, mine, body)
     ctx.status(data.head, state, description)
     for warning in (*verdict.warnings, *skipped):
-        print(f"::warning::{_one_line(warning)}")
+        outputs.annotate("warning", warning)
     outputs.summary(
         ctx.actions.summary_path, "\n\n".join([status_md, plan_md, gates_md, approvals_markdown(verdict.verdict)])
     )
@@ -192,7 +180,3 @@ def show(
         },
     )
     return Outcome(state, description, posted.id, plan)
-
-
-def _one_line(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

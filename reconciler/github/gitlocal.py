@@ -75,10 +75,12 @@ class Git:
             return True
         return self.run("diff", "--quiet", commit, head, "--", f"{prefix}/", ok=(0, 1)).returncode == 0
 
-    def files(self, sha: str, prefix: str = MODELS_DIR) -> dict[str, bytes]:
-        """Every file under `prefix/` at `sha` (path -> content), read in one `git cat-file --batch`."""
-        names = [p for p in self.run("ls-tree", "-r", "-z", "--name-only", sha, "--", f"{prefix}/").stdout.split("\0")]
-        names = [p for p in names if p]
+    def files(self, sha: str, paths: Sequence[str]) -> dict[str, bytes]:
+        """The files among `paths` that exist at `sha` (path -> content), read in one `git cat-file --batch`."""
+        if not paths:
+            return {}
+        listed = self.run("ls-tree", "-z", "--name-only", sha, "--", *paths).stdout.split("\0")
+        names = [p for p in listed if p]
         if not names:
             return {}
         out = subprocess.run(

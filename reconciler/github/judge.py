@@ -12,8 +12,10 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.github import client as gh
+from reconciler.github.files import model_paths
 from reconciler.github.gitlocal import Git
 from reconciler.governance import approvals, gates, report, rules
+from reconciler.governance.policy import POLICY_FILE
 from reconciler.governance.repository import Base, load_base
 from reconciler.plan import Plan
 from reconciler.state import LiveState
@@ -44,10 +46,12 @@ class Judgement:
         return self.verdict.approvers
 
 
-def base_rules(git: Git, sha: str, models_dir: str) -> Base:
-    """The policy and model files as they are at `sha` (the base branch), never the pull request's."""
+def base_rules(git: Git, sha: str, models_dir: str, changed: Sequence[str]) -> Base:
+    """The policy and the changed model files as they are at `sha` (the base branch), never the pull
+    request's: only those, since the rules of the models it does not touch do not come into it."""
     prefix = PurePosixPath(models_dir)
-    files = {p: data for p, data in git.files(sha, str(prefix)).items() if PurePosixPath(p).parent == prefix}
+    wanted = [*model_paths(changed, models_dir), str(prefix / POLICY_FILE)]
+    files = git.files(sha, sorted(set(wanted)))
     with tempfile.TemporaryDirectory(prefix="reconciler-base-") as tmp:
         root = Path(tmp) / prefix.name
         root.mkdir()

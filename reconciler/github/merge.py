@@ -21,15 +21,18 @@ from dataclasses import dataclass
 
 from reconciler import api
 from reconciler.audit import Audit
-from reconciler.github import comment, judge, outputs
-from reconciler.github.check import Options, head_is, in_scope, scoped, with_gate_runs
+from reconciler.errors import ValidationErrors
+from reconciler.github import comment, files, judge, outputs
+from reconciler.github.check import Options, head_is, scoped, with_gate_runs
 from reconciler.github.client import Client, Comment, Pull
 from reconciler.github.context import Actions, PushEvent
 from reconciler.github.errors import GitHubError, Refused
 from reconciler.github.gitlocal import Git
 from reconciler.github.markdown import difference, join, short
 from reconciler.github.results import applied_comment, refusal_comment
+from reconciler.github.view import invalid_list
 from reconciler.plan import Plan
+from reconciler.state import DesiredModel, LiveState
 from reconciler.text import md_code
 
 ZERO = "0" * 40
@@ -41,6 +44,7 @@ POLICY_TODO = (
     "Open a pull request with the same change and merge it once the check passes; merging around the "
     "required status check does not reach the registry"
 )
+FILES_TODO = "Fix them in a pull request (`reconciler validate --offline` shows the same errors) and merge it"
 REVIEW_TODO = "Open a pull request with the same change so its check posts the plan, and merge it once approved"
 
 
@@ -110,18 +114,13 @@ def run(a: Applying) -> Outcome:
     data = _reviewed(a, comments)
     a.git.ensure([a.merge.before])
     changed = a.git.changed(a.merge.before, a.merge.sha)
+    desired = _merged_files(a, changed)
     session = api.Session.open(write=True)
-    plan, live = api.plan_and_live(session, in_scope(api.load(a.options.models_dir), changed))
+    plan, live = api.plan_and_live(session, desired)
     plan = scoped(plan)
     if not plan.has_changes():
         return _nothing(a, comments)
-    rules = judge.base_rules(a.git, a.merge.before, a.options.prefix)
-    live = with_gate_runs(session, plan, live, rules)
-    verdict = judge.judge(
-        judge.requirements(plan, rules, changed, a.options.prefix), a.client.reviews(a.merge.pr.number),
-        a.merge.pr.author, a.merge.pr.head_sha, a.git, a.options.prefix, a.members,
-        judge.evaluate_gates(plan, live, rules),
-    )  # fmt: skip
+    verdict = _judge(a, session, plan, live, changed)
     if not verdict.ok:
         description = verdict.status()[1]
         raise a.refuse(
@@ -132,6 +131,24 @@ def run(a: Applying) -> Outcome:
     if plan.changes_digest != data.changes_digest and not set(plan.changes) <= set(data.changes):
         raise a.refuse(_drifted(data, plan), DRIFT_TODO, difference(data.changes, plan.changes))
     return _apply(a, session, plan, verdict.approvers(), len(data.changes))
+
+
+def _merged_files(a: Applying, changed: Sequence[str]) -> list[DesiredModel]:
+    try:
+        return files.load_changed(a.options.models_dir, changed, a.options.prefix)
+    except ValidationErrors as e:
+        raise a.refuse("the merged files do not validate", FILES_TODO, [invalid_list(e.errors)]) from None
+
+
+def _judge(a: Applying, session: api.Session, plan: Plan, live: LiveState, changed: Sequence[str]) -> judge.Judgement:
+    """The policy of the branch before the push, on the plan made now and the reviews GitHub has."""
+    rules = judge.base_rules(a.git, a.merge.before, a.options.prefix, changed)
+    live = with_gate_runs(session, plan, live, rules)
+    pr = a.merge.pr
+    return judge.judge(
+        judge.requirements(plan, rules, changed, a.options.prefix), a.client.reviews(pr.number), pr.author,
+        pr.head_sha, a.git, a.options.prefix, a.members, judge.evaluate_gates(plan, live, rules),
+    )  # fmt: skip
 
 
 def _reviewed(a: Applying, comments: Sequence[Comment]) -> comment.PlanData:
@@ -202,4 +219,4 @@ def _say(message: str) -> None:
 
 
 def _warn(message: str) -> None:
-    print(f"::warning::{message}", flush=True)
+    outputs.annotate("warning", message)

@@ -34,3 +34,9 @@ def set_outputs(path: Path | None, values: Mapping[str, str]) -> None:
             lines.append(f"{name}={value}\n")
     with path.open("a", encoding="utf-8") as f:
         f.write("".join(lines))
+
+
+def annotate(level: str, message: str) -> None:
+    """A workflow command (`::warning::…`) on stdout, escaped as GitHub reads it: one line."""
+    text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    print(f"::{level}::{text}", flush=True)

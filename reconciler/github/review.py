@@ -33,7 +33,7 @@ def run(ctx: Context) -> Outcome:
         print(f"The plan comment is for {data.head[:12]}, the head is {pr.head_sha[:12]}: its own check counts then.")
         return Outcome("none", "plan comment is for an older head")
     ctx.status(data.head, "pending", PENDING)
-    rules = judge.base_rules(ctx.git, _present(ctx, data.base), ctx.options.prefix)
+    rules = judge.base_rules(ctx.git, _present(ctx, data.base), ctx.options.prefix, data.changed)
     reqs = judge.requirements(_plan(data), rules, data.changed, ctx.options.prefix)
     verdict = judge.judge(
         reqs, ctx.client.reviews(pr.number), pr.author, data.head, ctx.git, ctx.options.prefix, ctx.members,
@@ -70,7 +70,7 @@ def _update(ctx: Context, mine: list[comment.Comment], data: comment.PlanData, v
     posted = comment.upsert(ctx.client, ctx.pr.number, mine, body)
     ctx.status(data.head, state, description)
     for warning in verdict.warnings:
-        print(f"::warning::{warning.replace(chr(10), ' ')}")
+        outputs.annotate("warning", warning)
     outputs.summary(ctx.actions.summary_path, "\n\n".join([status_md, approvals_md]))
     outputs.set_outputs(ctx.actions.output_path, {"state": state, "comment-id": str(posted.id)})
     return Outcome(state, description, posted.id)

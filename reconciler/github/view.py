@@ -58,17 +58,17 @@ def replace_section(body: str, name: str, text: str) -> str:
     return body[: i + len(start)] + text.rstrip("\n") + body[j:]
 
 
+def invalid_list(errors: Sequence[DesiredStateError], limit: int = 50) -> str:
+    lines = [f"- {md_code(str(e))}" for e in errors[:limit]]
+    if len(errors) > limit:
+        lines.append(f"- … and {len(errors) - limit} more (see the job log)")
+    return "\n".join(lines)
+
+
 def invalid_comment(errors: Sequence[DesiredStateError], foot: str) -> str:
-    lines = [f"- {md_code(str(e))}" for e in errors[:50]]
-    if len(errors) > 50:
-        lines.append(f"- … and {len(errors) - 50} more (see the job log)")
-    text = "\n".join(
-        [
-            "**Not ready to merge:** the files do not validate, so there is no plan yet. "
-            "Fix these and push (`reconciler validate --offline` checks them locally):",
-            "",
-            *lines,
-        ]
+    text = (
+        "**Not ready to merge:** the files do not validate, so there is no plan yet. "
+        "Fix these and push (`reconciler validate --offline` checks them locally):\n\n" + invalid_list(errors)
     )
     return "\n\n".join([MARKER, TITLE, section("status", text), foot]) + "\n"
 
