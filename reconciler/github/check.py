@@ -123,15 +123,15 @@ def _planned(
     live = with_gate_runs(session, plan, live, rules)
     gate_results = judge.evaluate_gates(plan, live, rules)
     reqs = judge.requirements(plan, rules, changed, ctx.options.prefix)
-    verdict = judge.judge(
+    judgement = judge.judge(
         reqs, ctx.client.reviews(ctx.pr.number), ctx.pr.author, ctx.pr.head_sha, ctx.git, ctx.options.prefix,
         ctx.members, gate_results,
     )  # fmt: skip
     data = comment.PlanData(
-        plan.plan_hash, plan.changes_digest, ctx.pr.head_sha, base, verdict.gates_ok, plan.changes,
+        plan.plan_hash, plan.changes_digest, ctx.pr.head_sha, base, judgement.gates_ok, plan.changes,
         tuple(changed), plan.scope,
     )  # fmt: skip
-    return show(ctx, plan, verdict, data, mine, foot, rules.skipped)
+    return show(ctx, plan, judgement, data, mine, foot, rules.skipped)
 
 
 def with_gate_runs(session: api.Session, plan: Plan, live: LiveState, rules: judge.Base) -> LiveState:
@@ -149,25 +149,25 @@ def with_gate_runs(session: api.Session, plan: Plan, live: LiveState, rules: jud
 def show(
     ctx: Context,
     plan: Plan,
-    verdict: judge.Judgement,
+    judgement: judge.Judgement,
     data: comment.PlanData,
     mine: Sequence[comment.Comment],
     foot: str,
     skipped: Sequence[str] = (),
 ) -> Outcome:
-    state, description = verdict.status()
-    gates_md = gates_markdown(verdict.gates)
-    status_md = view.status_line(verdict, judge.STATUS_CONTEXT, bool(verdict.gates))
+    state, description = judgement.status()
+    gates_md = gates_markdown(judgement.gates)
+    status_md = view.status_line(judgement, judge.STATUS_CONTEXT, bool(judgement.gates))
     plan_md = render.to_markdown(plan)
     body = view.plan_comment(
-        status_md, plan_md, gates_md, approvals_markdown(verdict.verdict), foot, comment.encode(data)
+        status_md, plan_md, gates_md, approvals_markdown(judgement.verdict), foot, comment.encode(data)
     )
     posted = comment.upsert(ctx.client, ctx.pr.number, mine, body)
     ctx.status(data.head, state, description)
-    for warning in (*verdict.warnings, *skipped):
+    for warning in (*judgement.warnings, *skipped):
         outputs.annotate("warning", warning)
     outputs.summary(
-        ctx.actions.summary_path, "\n\n".join([status_md, plan_md, gates_md, approvals_markdown(verdict.verdict)])
+        ctx.actions.summary_path, "\n\n".join([status_md, plan_md, gates_md, approvals_markdown(judgement.verdict)])
     )
     outputs.set_outputs(
         ctx.actions.output_path,

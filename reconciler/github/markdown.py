@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler import render
-from reconciler.plan import Change, Plan
-from reconciler.text import md_code, plural
+from reconciler.plan import Change
+from reconciler.text import md_code
 
 MAX_BODY = 65_000  # GitHub refuses comment and issue bodies over 65,536 characters
 CUT_NOTE = "**The plan is too long for a comment; the whole plan is in the job summary of {where}.**"
@@ -55,11 +55,3 @@ def difference(shown: Sequence[Change], now: Sequence[Change]) -> list[str]:
     if not out:
         out = ["The same changes, computed against a different registry state (see the plans' hashes).", ""]
     return out
-
-
-def plan_summary(plan: Plan) -> str:
-    return render.summary(plan)
-
-
-def counted(n: int, word: str) -> str:
-    return plural(n, word)

@@ -120,9 +120,9 @@ def run(a: Applying) -> Outcome:
     plan = scoped(plan)
     if not plan.has_changes():
         return _nothing(a, comments)
-    verdict = _judge(a, session, plan, live, changed)
-    if not verdict.ok:
-        description = verdict.status()[1]
+    judgement = _judge(a, session, plan, live, changed)
+    if not judgement.ok:
+        description = judgement.status()[1]
         raise a.refuse(
             f"the pull request does not meet the policy of the branch it was merged into ({description})",
             POLICY_TODO,
@@ -130,7 +130,7 @@ def run(a: Applying) -> Outcome:
         )
     if plan.changes_digest != data.changes_digest and not set(plan.changes) <= set(data.changes):
         raise a.refuse(_drifted(data, plan), DRIFT_TODO, difference(data.changes, plan.changes))
-    return _apply(a, session, plan, verdict.approvers(), len(data.changes))
+    return _apply(a, session, plan, judgement.approvers(), len(data.changes))
 
 
 def _merged_files(a: Applying, changed: Sequence[str]) -> list[DesiredModel]:

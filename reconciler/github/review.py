@@ -35,11 +35,11 @@ def run(ctx: Context) -> Outcome:
     ctx.status(data.head, "pending", PENDING)
     rules = judge.base_rules(ctx.git, _present(ctx, data.base), ctx.options.prefix, data.changed)
     reqs = judge.requirements(_plan(data), rules, data.changed, ctx.options.prefix)
-    verdict = judge.judge(
+    judgement = judge.judge(
         reqs, ctx.client.reviews(pr.number), pr.author, data.head, ctx.git, ctx.options.prefix, ctx.members,
         gates_ok=data.gates_ok,
     )  # fmt: skip
-    return _update(ctx, mine, data, verdict)
+    return _update(ctx, mine, data, judgement)
 
 
 def _present(ctx: Context, sha: str) -> str:
@@ -57,11 +57,11 @@ def _plan(data: comment.PlanData) -> Plan:
     return Plan(changes=data.changes, scope=data.scope, desired=desired)
 
 
-def _update(ctx: Context, mine: list[comment.Comment], data: comment.PlanData, verdict: judge.Judgement) -> Outcome:
-    state, description = verdict.status()
+def _update(ctx: Context, mine: list[comment.Comment], data: comment.PlanData, judgement: judge.Judgement) -> Outcome:
+    state, description = judgement.status()
     gates_shown = bool(comment.read_section(mine[0].body, "gates"))
-    status_md = view.status_line(verdict, judge.STATUS_CONTEXT, gates_shown)
-    approvals_md = approvals_markdown(verdict.verdict)
+    status_md = view.status_line(judgement, judge.STATUS_CONTEXT, gates_shown)
+    approvals_md = approvals_markdown(judgement.verdict)
     body = view.replace_section(mine[0].body, "status", status_md)
     body = view.replace_section(body, "approvals", approvals_md)
     body = view.replace_section(
@@ -69,7 +69,7 @@ def _update(ctx: Context, mine: list[comment.Comment], data: comment.PlanData, v
     )
     posted = comment.upsert(ctx.client, ctx.pr.number, mine, body)
     ctx.status(data.head, state, description)
-    for warning in verdict.warnings:
+    for warning in judgement.warnings:
         outputs.annotate("warning", warning)
     outputs.summary(ctx.actions.summary_path, "\n\n".join([status_md, approvals_md]))
     outputs.set_outputs(ctx.actions.output_path, {"state": state, "comment-id": str(posted.id)})
