@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,14 +41,10 @@ class Step:
         self.gh, self.root, self.mp, self.capsys = gh, root, monkeypatch, capsys
         self.count = 0
 
-    def run(
-        self,
-        args: list[str],
-        event: Event,
-        env: Mapping[str, str] | None = None,
-        permissions: Mapping[str, str] = PR_PERMISSIONS,
-        read_only: bool = False,
-    ) -> Ran:
+    def prepare(
+        self, event: Event, env: Mapping[str, str], permissions: Mapping[str, str], read_only: bool = False
+    ) -> tuple[Path, dict[str, str], dict[str, Path]]:
+        """A checkout of the event's commit, and the step's environment (GITHUB_* and `env`)."""
         self.count += 1
         work = self.root / f"step-{self.count}"
         workspace = work / "workspace"
@@ -59,21 +57,6 @@ class Step:
         files["event.json"].write_text(json.dumps(event.payload))
         files["output"].write_text("")
         files["summary"].write_text("")
-        self._environment(event, token, files, env or {})
-        self.mp.chdir(workspace)
-        self.capsys.readouterr()
-        try:
-            main(args)
-            code = 0
-        except SystemExit as e:
-            code = int(e.code or 0)
-        captured = self.capsys.readouterr()
-        return Ran(code, captured.out, captured.err, files["output"].read_text(), files["summary"].read_text())
-
-    def _environment(self, event: Event, token: str, files: Mapping[str, Path], env: Mapping[str, str]) -> None:
-        for key in list(os.environ):
-            if key.startswith(("GITHUB_", "MLFLOW_", "RECONCILER_")):
-                self.mp.delenv(key)
         values = {
             "GITHUB_API_URL": self.gh.url,
             "GITHUB_REPOSITORY": self.gh.repo.full_name,
@@ -89,5 +72,39 @@ class Step:
             "XDG_CACHE_HOME": str(self.root / "cache"),
             **env,
         }
+        return workspace, values, files
+
+    def run(
+        self,
+        args: list[str],
+        event: Event,
+        env: Mapping[str, str] | None = None,
+        permissions: Mapping[str, str] = PR_PERMISSIONS,
+        read_only: bool = False,
+    ) -> Ran:
+        workspace, values, files = self.prepare(event, env or {}, permissions, read_only)
+        for key in list(os.environ):
+            if key.startswith(("GITHUB_", "MLFLOW_", "RECONCILER_")):
+                self.mp.delenv(key)
         for key, value in values.items():
             self.mp.setenv(key, value)
+        self.mp.chdir(workspace)
+        self.capsys.readouterr()
+        try:
+            main(args)
+            code = 0
+        except SystemExit as e:
+            code = int(e.code or 0)
+        captured = self.capsys.readouterr()
+        return Ran(code, captured.out, captured.err, files["output"].read_text(), files["summary"].read_text())
+
+    def start(
+        self, args: list[str], event: Event, env: Mapping[str, str], permissions: Mapping[str, str]
+    ) -> subprocess.Popen:
+        """The same step as its own process (to run steps at the same time)."""
+        workspace, values, _ = self.prepare(event, env, permissions)
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLFLOW_", "RECONCILER_"))}
+        command = [sys.executable, "-m", "reconciler", *args]
+        return subprocess.Popen(
+            command, cwd=workspace, env={**base, **values}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )

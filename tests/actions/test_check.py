@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 
 import pytest
 
@@ -252,3 +253,121 @@ def test_a_plan_comment_signed_with_another_key_is_not_trusted(fake_github: Fake
 
     assert ran.code == 1 and "cannot be trusted" in ran.err
     assert registry.client.get_registered_model("churn").aliases["champion"] == 1
+
+
+def test_hostile_values_cannot_forge_the_comments_sections_or_data(
+    fake_github: FakeGitHub, step: Step, churn: dict[str, str], registry: Registry
+):
+    """A description holding the comment's own markers stays inert text; the data block is still the
+    one the bot wrote, and a review event still finds and replaces the right sections."""
+    evil = "x <!-- /reconciler:plan --> <!-- reconciler-data: AAAA --> @everyone [link](http://e.vil) <b>"
+    text = CHURN.format(v=1) + f"description: {evil!r}\n"
+    number = _open(fake_github, {"models/churn.yaml": text})
+    assert step.run(["github", "check"], events.pull_request(fake_github, number), churn).code == 0
+    body = fake_github.comments_on(number)[-1].body
+    assert body.count("<!-- reconciler-data:") == 1 and body.count("<!-- /reconciler:plan -->") == 1
+    assert "@everyone" not in body
+    assert "<b>" not in body
+    assert "http://e.vil" not in body
+    review = fake_github.add_review(number, "olivia", "APPROVED")
+
+    ran = step.run(["github", "check"], events.pull_request_review(fake_github, review.id), {})
+
+    assert ran.code == 0, ran.err
+    assert _status(fake_github, number)[0] == "success"
+    updated = fake_github.comments_on(number)[-1].body
+    assert "&#47;reconciler&#58;plan" in updated and updated.count("<!-- reconciler-data:") == 1
+
+
+def test_an_unreachable_registry_fails_the_status_with_the_reason(fake_github: FakeGitHub, step: Step, churn):
+    number = _open(fake_github, {"models/churn.yaml": CHURN.format(v=2)})
+
+    ran = step.run(
+        ["github", "check"], events.pull_request(fake_github, number), {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+    )
+
+    assert ran.code == 1 and "cannot reach the registry" in ran.err and "\n" not in ran.err.strip()
+    state, description = _status(fake_github, number)
+    assert state == "error" and description.startswith("Could not plan: cannot reach the registry")
+
+
+def test_teams_the_token_cannot_read_count_nobody_and_say_what_to_set(fake_github: FakeGitHub, step: Step, registry):
+    registry.model("churn", [0.92])
+    fake_github.commit("main", {"models/churn.yaml": 'name: churn\nowners: ["@acme/ml"]\n'})
+    fake_github.add_team_member("acme", "ml", "olivia")
+    number = _open(fake_github, {"models/churn.yaml": 'name: churn\nowners: ["@acme/ml"]\ndescription: x\n'})
+    fake_github.add_review(number, "olivia", "APPROVED")
+
+    ran = step.run(["github", "check"], events.pull_request(fake_github, number), {"MLFLOW_TRACKING_URI": registry.uri})
+
+    assert ran.code == 0 and "::warning::cannot read the members of @acme/ml" in ran.out
+    assert "RECONCILER_MEMBERS_TOKEN" in ran.out and _status(fake_github, number)[0] == "failure"
+    assert "could not be read" in html.unescape(fake_github.comments_on(number)[-1].body)
+
+
+def test_a_rerun_of_an_apply_finishes_what_is_left_and_a_rerun_after_that_does_nothing(
+    fake_github: FakeGitHub, step: Step, churn: dict[str, str], registry: Registry
+):
+    text = CHURN.format(v=2) + "tags: {team: churn}\n"
+    number = _open(fake_github, {"models/churn.yaml": text})
+    fake_github.add_review(number, "olivia", "APPROVED")
+    step.run(["github", "check"], events.pull_request(fake_github, number), churn)
+    registry.client.set_registered_model_tag("churn", "team", "churn")  # part of the plan, as a first run left it
+    before = fake_github.git.tip("main")
+    fake_github.merge_pull_request(number)
+    from tests.actions.inproc import APPLY_PERMISSIONS
+
+    push = events.push(fake_github, "main", before or "")
+    first = step.run(["github", "apply"], push, churn, APPLY_PERMISSIONS)
+    again = step.run(["github", "apply"], push, churn, APPLY_PERMISSIONS)
+
+    assert first.code == 0, first.err
+    plan_comment, applied = (c.body for c in fake_github.comments_on(number))  # the re-run adds no comment
+    assert applied.startswith("<!-- reconciler-apply -->") and plan_comment.startswith("<!-- reconciler-plan -->")
+    assert "1 change applied of 1 (1 of the 2 reviewed were in the registry already)" in applied
+    assert registry.client.get_registered_model("churn").aliases["champion"] == 2
+    assert again.code == 0 and "nothing to apply" in again.out
+
+
+def test_a_review_of_a_head_whose_plan_is_not_shown_yet_changes_nothing(fake_github: FakeGitHub, step: Step, churn):
+    number = _open(fake_github, {"models/churn.yaml": CHURN.format(v=2)})
+    step.run(["github", "check"], events.pull_request(fake_github, number), churn)
+    first_head = fake_github.state.pulls[number].head_sha
+    fake_github.push(number, {"models/churn.yaml": CHURN.format(v=3)})  # its check has not run yet
+    review = fake_github.add_review(number, "olivia", "APPROVED")
+    fake_github.reset_calls()
+
+    ran = step.run(["github", "check"], events.pull_request_review(fake_github, review.id), {})
+
+    assert ran.code == 0 and "its own check counts then" in ran.out
+    assert dict(fake_github.call_counts()) == {"issues/list-comments": 1}
+    assert fake_github.statuses_for(fake_github.state.pulls[number].head_sha) == []
+    assert [s.state for s in fake_github.statuses_for(first_head)] == ["failure"]
+
+
+def test_two_applies_at_once_both_apply_one_after_the_other(fake_github: FakeGitHub, step: Step, registry: Registry):
+    """If two apply jobs ever run at once (a queue misconfigured, a re-run), the registry lock in
+    reconciler.api.apply serializes them: both merges are applied and recorded."""
+    for name in ("churn", "fraud"):
+        registry.model(name, [0.9])
+    fake_github.commit("main", {f"models/{n}.yaml": f"name: {n}\nowners: [olivia]\n" for n in ("churn", "fraud")})
+    env = {"MLFLOW_TRACKING_URI": registry.uri}
+    pushes = []
+    for name in ("churn", "fraud"):
+        number = _open(
+            fake_github, {f"models/{name}.yaml": f"name: {name}\nowners: [olivia]\ntags: {{t: x}}\n"}, branch=name
+        )
+        fake_github.add_review(number, "olivia", "APPROVED")
+        assert step.run(["github", "check"], events.pull_request(fake_github, number), env).code == 0
+        before = fake_github.git.tip("main") or ""
+        fake_github.merge_pull_request(number)
+        pushes.append(events.push(fake_github, "main", before))
+    from tests.actions.inproc import APPLY_PERMISSIONS
+
+    procs = [step.start(["github", "apply"], push, env, APPLY_PERMISSIONS) for push in pushes]
+    results = [(*p.communicate(timeout=300), p.returncode) for p in procs]
+
+    assert [code for _, _, code in results] == [0, 0], results
+    for name in ("churn", "fraud"):
+        model = registry.client.get_registered_model(name)
+        assert model.tags["t"] == "x" and json.loads(model.tags["gitops.audit"])["approved_by"] == ["olivia"]
