@@ -11,7 +11,7 @@ the merge applies, and so what the reviewers approve.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -53,18 +53,22 @@ class Context:
     def __init__(self, actions: Actions, pr: PullRequestEvent, options: Options):
         self.actions, self.pr, self.options = actions, pr, options
         self.client = Client(actions.api_url, actions.token, actions.repository)
-        token = options.members_token or actions.token
-        self.members_client = (
-            self.client if token == actions.token else Client(actions.api_url, token, actions.repository)
-        )
+        self.members = team_members(self.client, actions, options.members_token)
         self.git = Git(options.cwd)
-
-    def members(self, team: str) -> frozenset[str]:
-        org, slug = team.removeprefix("@").split("/", 1)
-        return self.members_client.team_members(org, slug)
 
     def status(self, sha: str, state: str, description: str) -> None:
         self.client.set_status(sha, state, judge.STATUS_CONTEXT, description, self.actions.run_url)
+
+
+def team_members(client: Client, actions: Actions, token: str | None) -> Callable[[str], frozenset[str]]:
+    """`members("@org/team")`, read with the members token when there is one (GITHUB_TOKEN cannot)."""
+    reader = client if not token or token == actions.token else Client(actions.api_url, token, actions.repository)
+
+    def members(team: str) -> frozenset[str]:
+        org, slug = team.removeprefix("@").split("/", 1)
+        return reader.team_members(org, slug)
+
+    return members
 
 
 def scoped(plan: Plan) -> Plan:
@@ -94,10 +98,15 @@ def run(ctx: Context) -> Outcome:
     try:
         desired = files.load_changed(ctx.options.models_dir, changed, ctx.options.prefix)
     except ValidationErrors as e:
-        comment.upsert(ctx.client, pr.number, mine, view.invalid_comment(e.errors, foot))
-        ctx.status(pr.head_sha, "failure", f"{len(e.errors)} file(s) do not validate; see the plan comment")
+        _invalid(ctx, mine, foot, e)
         raise
     return _planned(ctx, desired, changed, base, mine, foot)
+
+
+def _invalid(ctx: Context, mine: Sequence[comment.Comment], foot: str, e: ValidationErrors) -> None:
+    """The files do not validate (or refer to versions the registry lacks): no plan, the errors shown."""
+    comment.upsert(ctx.client, ctx.pr.number, mine, view.invalid_comment(e.errors, foot))
+    ctx.status(ctx.pr.head_sha, "failure", f"{len(e.errors)} problem(s) in the files; see the plan comment")
 
 
 def _nothing(ctx: Context, mine: Sequence[comment.Comment], foot: str) -> Outcome:
@@ -115,6 +124,9 @@ def _planned(
     session = api.Session.open()
     try:
         plan, live = api.plan_and_live(session, desired)
+    except ValidationErrors as e:  # references: a version the registry does not have, a failed run
+        _invalid(ctx, mine, foot, e)
+        raise
     except ReconcilerError as e:
         ctx.status(ctx.pr.head_sha, "error", f"Could not plan: {e}"[:140])
         raise
@@ -128,9 +140,15 @@ def _planned(
         ctx.members, gate_results,
     )  # fmt: skip
     data = comment.PlanData(
-        plan.plan_hash, plan.changes_digest, ctx.pr.head_sha, base, judgement.gates_ok, plan.changes,
-        tuple(changed), plan.scope,
-    )  # fmt: skip
+        plan_hash=plan.plan_hash,
+        changes_digest=plan.changes_digest,
+        head=ctx.pr.head_sha,
+        base=base,
+        gates_ok=judgement.gates_ok,
+        changes=plan.changes,
+        changed=tuple(changed),
+        scope=plan.scope,
+    )
     return show(ctx, plan, judgement, data, mine, foot, rules.skipped)
 
 

@@ -23,7 +23,7 @@ from reconciler import api
 from reconciler.audit import Audit
 from reconciler.errors import ValidationErrors
 from reconciler.github import comment, files, judge, outputs
-from reconciler.github.check import Options, head_is, scoped, with_gate_runs
+from reconciler.github.check import Options, head_is, scoped, team_members, with_gate_runs
 from reconciler.github.client import Client, Comment, Pull
 from reconciler.github.context import Actions, PushEvent
 from reconciler.github.errors import GitHubError, Refused
@@ -82,20 +82,13 @@ class Applying:
     def __init__(self, actions: Actions, push: PushEvent, options: Options):
         self.actions, self.options = actions, options
         self.client = Client(actions.api_url, actions.token, actions.repository)
-        token = options.members_token or actions.token
-        self.members_client = (
-            self.client if token == actions.token else Client(actions.api_url, token, actions.repository)
-        )
+        self.members = team_members(self.client, actions, options.members_token)
         self.git = Git(options.cwd)
         if push.before in ("", ZERO):
             raise Refused(
                 f"{push.ref} was created by this push: there is no branch before it to judge by; nothing applied"
             )
         self.merge = Merge(push.after, push.before, merged_pull(self.client, push))
-
-    def members(self, team: str) -> frozenset[str]:
-        org, slug = team.removeprefix("@").split("/", 1)
-        return self.members_client.team_members(org, slug)
 
     def refuse(self, why: str, todo: str, details: Sequence[str] = ()) -> Refused:
         """Comment on the pull request why nothing was applied and what to do; the error fails the job.

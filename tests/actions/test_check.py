@@ -371,3 +371,13 @@ def test_two_applies_at_once_both_apply_one_after_the_other(fake_github: FakeGit
     for name in ("churn", "fraud"):
         model = registry.client.get_registered_model(name)
         assert model.tags["t"] == "x" and json.loads(model.tags["gitops.audit"])["approved_by"] == ["olivia"]
+
+
+def test_a_version_the_registry_lacks_is_shown_on_the_pull_request(fake_github: FakeGitHub, step: Step, churn):
+    number = _open(fake_github, {"models/churn.yaml": CHURN.format(v=9)})
+
+    ran = step.run(["github", "check"], events.pull_request(fake_github, number), churn)
+
+    assert ran.code == 1 and "has no version 9 in the registry" in ran.err
+    assert "has no version 9 in the registry" in html.unescape(fake_github.comments_on(number)[-1].body)
+    assert _status(fake_github, number)[0] == "failure"
