@@ -74,12 +74,19 @@ def _is_transient(e: BaseException) -> bool:
 
 
 def _unconfirmed(e: BaseException) -> bool:
-    """A write whose answer never came: the server may have applied it."""
+    """A write whose answer never came, or a server that failed while handling it (HTTP 5xx, a
+    broken database connection): it may have been applied. Only a refusal (4xx) proves it was not."""
     import requests
+    import sqlalchemy.exc
+    from mlflow.exceptions import MlflowException
 
-    return isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) or (
-        "Max retries exceeded" in str(e) or "Connection aborted" in str(e)
-    )
+    if isinstance(e, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return True
+    if isinstance(e, MlflowException):
+        return (e.get_http_status_code() or 500) >= 500
+    if isinstance(e, sqlalchemy.exc.DBAPIError):
+        return e.connection_invalidated or isinstance(e, sqlalchemy.exc.OperationalError)
+    return "Max retries exceeded" in str(e) or "Connection aborted" in str(e)
 
 
 _retrying = retry(

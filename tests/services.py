@@ -12,6 +12,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -80,9 +81,37 @@ def _run(args: list[str], run_as: dict) -> None:
 class Postgres:
     port: int
     password: str
+    data: Path | None = None  # for kill() and start() (fault trials)
+    opts: str = ""
 
     def uri(self, database: str) -> str:
         return f"postgresql://mlflow:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster, as a crash would (its backends exit when it is gone)."""
+        assert self.data is not None
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not _alive(pid), "postgres to die", 30)
+
+    def start(self) -> None:
+        """Start it again on the same port and data (it recovers from its WAL)."""
+        assert self.data is not None
+        with contextlib.suppress(FileNotFoundError):
+            (self.data / "postmaster.pid").unlink()  # a SIGKILLed postmaster leaves it behind
+        log = str(self.data.parent / "pg.log")
+        _run([_pg_bin("pg_ctl"), "-D", str(self.data), "-o", self.opts, "-l", log, "-w", "start"], _as_postgres_user())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return False
+    return True
 
 
 @contextlib.contextmanager
@@ -123,7 +152,7 @@ def postgres(databases: tuple[str, ...] = ("mlflow",)) -> Iterator[Postgres]:
         ) as conn:
             for db in databases:
                 conn.execute(f'CREATE DATABASE "{db}"')
-        yield Postgres(port, password)
+        yield Postgres(port, password, data, opts)
     finally:
         subprocess.run([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True, **run_as)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -159,11 +188,61 @@ def _create_database(pg: Postgres, name: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+class ServerProcess:
+    """One `mlflow server` process that can be killed and started again on the same port."""
+
+    def __init__(self, args: list[str], env: dict[str, str], workdir: Path, uri: str):
+        self.args, self.env, self.workdir, self.uri = args, env, workdir, uri
+        self.proc: subprocess.Popen | None = None
+        self.log = open(workdir / "mlflow.log", "a")  # noqa: SIM115
+
+    def start(self) -> None:
+        # Its own process group: `mlflow server` runs uvicorn as a child, which must die with it.
+        self.proc = subprocess.Popen(
+            self.args, env=self.env, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_until(lambda: urllib.request.urlopen(self.uri + "/health").status == 200, "mlflow server", 120, self.proc)
+
+    def _signal(self, sig: int) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL to the server and its uvicorn worker, as a crash or an OOM kill would."""
+        self._signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(30)
+            wait_until(lambda: not _group_alive(self.proc.pid), "mlflow server to die", 30)
+
+    def stop(self) -> None:
+        self._signal(signal.SIGTERM)
+        if self.proc is not None:
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):
+                wait_until(lambda: not _group_alive(self.proc.pid), "mlflow server to stop", 15)
+            if _group_alive(self.proc.pid):
+                self._signal(signal.SIGKILL)
+        self.log.close()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class MlflowServer:
     uri: str
     admin_password: str
     env: dict[str, str]  # what the server process got (secrets included): for the client's S3 access
+    process: ServerProcess | None = None  # kill() and start(), for fault trials
 
 
 @contextlib.contextmanager
@@ -229,19 +308,13 @@ def mlflow_server(
         )
         if done.returncode != 0:
             raise RuntimeError(f"migrations failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-    log = open(workdir / "mlflow.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(list(command.args), env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
     uri = f"http://127.0.0.1:{port}"
+    process = ServerProcess(list(command.args), env, workdir, uri)
     try:
-        wait_until(lambda: urllib.request.urlopen(uri + "/health").status == 200, "mlflow server", 120, proc)
-        yield MlflowServer(uri, admin_password, command.resolved_env(values))
+        process.start()
+        yield MlflowServer(uri, admin_password, command.resolved_env(values), process)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        process.stop()
 
 
 @contextlib.contextmanager
