@@ -6,9 +6,10 @@
    set) is what its reviewers saw.
 3. The rules of the branch before the push judge again: approvals from GitHub's reviews (on the
    pull request's last head), gates on the plan made now.
-4. The plan made now (the pushed files against the registry, written with the apply job's
-   credentials) must make the same writes as the plan shown (`changes_digest`); if not, nothing
-   is applied, the pull request gets the difference and what to do, and the job fails.
+4. The plan made now (the pushed files against the registry, read with the apply job's
+   credentials) must make the same writes as the plan shown (`changes_digest`), or some of them
+   (the others are in the registry already: a re-run after a partial apply); if not, nothing is
+   applied, the pull request gets the difference and what to do, and the job fails.
 5. Else `reconciler.api.apply`, which takes the registry lock, re-checks the plan under it and
    journals the apply, with the merge commit, pull request, plan hash and the approvers GitHub
    counted; the result is commented on the pull request.
@@ -44,7 +45,7 @@ POLICY_TODO = (
     "Open a pull request with the same change and merge it once the check passes; merging around the "
     "required status check does not reach the registry"
 )
-FILES_TODO = "Fix them in a pull request (`reconciler validate --offline` shows the same errors) and merge it"
+FILES_TODO = "Fix them in a pull request (reconciler validate --offline shows the same errors) and merge it"
 REVIEW_TODO = "Open a pull request with the same change so its check posts the plan, and merge it once approved"
 
 

@@ -25,6 +25,11 @@ def run(ctx: Context) -> Outcome:
     if not mine:
         print("No plan comment yet: the pull request's check posts it, and counts the approvals then.")
         return Outcome("none", "no plan comment yet")
+    if not comment.DATA_RE.search(mine[0].body):
+        print(
+            "The plan comment holds no plan (the files did not validate, or no model file changes): nothing to count."
+        )
+        return Outcome("none", "no plan to count approvals for")
     try:
         data = comment.decode(mine[0].body)
     except comment.BadData as e:

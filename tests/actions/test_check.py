@@ -381,3 +381,14 @@ def test_a_version_the_registry_lacks_is_shown_on_the_pull_request(fake_github: 
     assert ran.code == 1 and "has no version 9 in the registry" in ran.err
     assert "has no version 9 in the registry" in html.unescape(fake_github.comments_on(number)[-1].body)
     assert _status(fake_github, number)[0] == "failure"
+
+
+def test_a_review_when_the_comment_shows_no_plan_changes_nothing(fake_github: FakeGitHub, step: Step, churn):
+    number = _open(fake_github, {"models/churn.yaml": "name: churn\naliases: {champion: one}\n"})
+    assert step.run(["github", "check"], events.pull_request(fake_github, number), churn).code == 1
+    review = fake_github.add_review(number, "olivia", "APPROVED")
+
+    ran = step.run(["github", "check"], events.pull_request_review(fake_github, review.id), {})
+
+    assert ran.code == 0 and "holds no plan" in ran.out
+    assert _status(fake_github, number)[0] == "failure"
