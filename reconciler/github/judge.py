@@ -105,8 +105,8 @@ def judge(
     """`members("@org/team")`: the team's logins (raises GitHubError when it cannot be read)."""
     given = reviews(listed)
     commits = approvals.commits_to_check(given, author, head)
-    gone = git.ensure(commits)  # one fetch for every reviewed commit the checkout lacks
-    fresh = {c for c in commits if c not in gone and git.unchanged_since(c, head, models_dir)}
+    gone = git.ensure({*commits, head}) if commits else set()  # one fetch for all the checkout lacks
+    fresh = {c for c in commits if head not in gone and c not in gone and git.unchanged_since(c, head, models_dir)}
     teams, warnings = _teams(reqs, given, author, members)
     verdict = approvals.evaluate(reqs, given, author, head, fresh, teams)
     ok = gates.passed(tuple(gate_results)) if gates_ok is None else gates_ok

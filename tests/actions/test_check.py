@@ -392,3 +392,22 @@ def test_a_review_when_the_comment_shows_no_plan_changes_nothing(fake_github: Fa
 
     assert ran.code == 0 and "holds no plan" in ran.out
     assert _status(fake_github, number)[0] == "failure"
+
+
+def test_a_squash_merge_applies_with_an_approval_given_before_a_docs_only_push(
+    fake_github: FakeGitHub, step: Step, churn: dict[str, str], registry: Registry
+):
+    """Squashed, the pull request's head is no parent of the merge: it is fetched to judge the approval."""
+    number = _open(fake_github, {"models/churn.yaml": CHURN.format(v=2)})
+    fake_github.add_review(number, "olivia", "APPROVED")
+    fake_github.push(number, {"README.md": "docs\n"})
+    step.run(["github", "check"], events.pull_request(fake_github, number, "synchronize"), churn)
+    assert _status(fake_github, number)[0] == "success"
+    before = fake_github.git.tip("main") or ""
+    fake_github.merge_pull_request(number, method="squash")
+    from tests.actions.inproc import APPLY_PERMISSIONS
+
+    ran = step.run(["github", "apply"], events.push(fake_github, "main", before), churn, APPLY_PERMISSIONS)
+
+    assert ran.code == 0, ran.err
+    assert registry.client.get_registered_model("churn").aliases["champion"] == 2
