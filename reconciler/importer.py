@@ -11,17 +11,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from reconciler.desired import (
-    SCHEMA_HEADER,
-    check_document,
-    check_semantics,
-    from_document,
-    parse_yaml,
-)
+from reconciler.desired import SCHEMA_HEADER, check_document, check_semantics, from_document
 from reconciler.errors import DesiredStateError
 from reconciler.state import LiveModel, Stage, user_tags
+from reconciler.yamlscalars import needs_quotes
+from reconciler.yamlsource import parse
 
 # The keys import owns; everything else in an existing file (owners, policy, comments) is kept.
 MANAGED_KEYS = ("description", "tags", "aliases", "versions")
@@ -52,8 +49,22 @@ def live_document(m: LiveModel) -> dict[str, Any]:
     return doc
 
 
+class _QuotingRepresenter(RoundTripRepresenter):
+    """Quotes every string that some YAML reader would read as something else (yes, on, ~, 010,
+    1:20, 2026-01-01, .inf, ' padded '...): YAML 1.1 readers (PyYAML, Go's yaml.v2) as well as 1.2 ones."""
+
+    def represent_str(self, data: Any) -> Any:
+        if needs_quotes(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_QuotingRepresenter.add_representer(str, _QuotingRepresenter.represent_str)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt", pure=True)
+    yaml.Representer = _QuotingRepresenter
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 100
     return yaml
@@ -85,7 +96,8 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
         data = CommentedMap()
         data["name"] = m.name
     else:
-        data = parse_yaml(existing, source)
+        parse(existing, source)  # the strict reading refuses tags, bombs, bad bytes before we edit
+        data = _yaml().load(existing)
     for key in MANAGED_KEYS:
         if key in new:
             if not isinstance(data.get(key), CommentedMap) and isinstance(new[key], Mapping):
@@ -106,10 +118,10 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
 
 
 def _check(text: str, source: str) -> None:
-    data = parse_yaml(text, source)
+    doc = parse(text, source)
     try:
-        check_document(data, source)
-        check_semantics(from_document(data, source), data)
+        check_document(doc)
+        check_semantics(from_document(doc.data, source), doc)
     except DesiredStateError as e:
         raise DesiredStateError(f"{e} (import would write an invalid file; nothing was written)") from e
 

@@ -32,8 +32,11 @@ def test_a_good_file_loads(tmp_path):
     [
         ("name: churn\nversions: [1, 2\n", "churn.yaml:3: invalid YAML"),
         ("name: churn\nversions:\n  1:\n    stage: Prod\n", "churn.yaml:4: /versions/1/stage: 'Prod' is not one of"),
-        ("name: churn\ndescripton: typo\n", "churn.yaml:1: /: unknown key ('descripton' was unexpected)"),
-        ("name: churn\naliases:\n  champion: 1\n  champion: 2\n", "churn.yaml:4: invalid YAML: found duplicate key"),
+        ("name: churn\ndescripton: typo\n", "churn.yaml:2: /: unknown key ('descripton' was unexpected)"),
+        (
+            "name: churn\naliases:\n  champion: 1\n  champion: 2\n",
+            "churn.yaml:4: duplicate key 'champion' (also on line 3); keep one",
+        ),
         ("name: churn\ntags:\n  accuracy: 0.93\n", "churn.yaml:3: /tags/accuracy: 0.93 must be a string; quote it"),
         ("name: churn\ntags: !!python/object/apply:os.system [echo hi]\n", "churn.yaml:2: YAML tag"),
         ("name: other\n", "churn.yaml:1: name 'other' differs from the file name"),
