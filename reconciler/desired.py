@@ -175,15 +175,15 @@ def check_semantics(m: DesiredModel, data: Any = None) -> None:
             )
     for stage, alias in m.policy.stage_aliases.items():
         holders = sorted(n for n, v in m.versions.items() if v.stage is stage)
-        where = f"{m.source}:{_line(data, ['policy', 'stage_aliases', stage.value])}"
+        path = ["policy", "stage_aliases", stage.value]  # its line only on error: finding it re-reads the file
         if len(holders) > 1:
             raise DesiredStateError(
-                f"{where}: alias {alias!r} follows {stage.value}, which versions {holders} "
+                f"{m.source}:{_line(data, path)}: alias {alias!r} follows {stage.value}, which versions {holders} "
                 "all hold; put one version in that stage or drop the mapping"
             )
         explicit = (m.aliases or {}).get(alias)
         if holders and explicit is not None and explicit != holders[0]:
             raise DesiredStateError(
-                f"{where}: alias {alias!r} follows {stage.value} (version {holders[0]}) but "
+                f"{m.source}:{_line(data, path)}: alias {alias!r} follows {stage.value} (version {holders[0]}) but "
                 f"aliases sets it to {explicit}; remove one of the two"
             )

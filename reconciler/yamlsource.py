@@ -79,9 +79,7 @@ def parse(content: str | bytes, source: str) -> Document:
     classes = raw.translate(_CLASSES)  # one pass over the bytes answers most questions below
     if _SUSPECT in classes or not raw or raw.isspace():
         check_text(text, source)
-    plain = not (_SPECIAL in classes and _needs_reference(text)) and b"<<" not in raw  # << is a merge key
-    plain = plain and not _too_deep_or_long(classes)
-    data = _read_fast(text) if plain else None
+    data = _read_fast(text) if _fast_reader_safe(text, raw, classes) else None
     if data is not None:
         return Document(data, source, text, schema_valid=True)
     return Document(read_reference(text, source), source, text)
@@ -107,7 +105,7 @@ _CLASSES = bytes(
     for b in range(256)
 )
 _DELIMITERS = frozenset(" \t\r\n[]{},:")
-_ESCAPE = re.compile(r"\\[0abvfreNLPxuU]")  # escapes that can make characters these files must not hold
+_ESCAPE = re.compile(r"\\[0abvfeNLPxuU]")  # escapes that can make characters these files must not hold
 # Alias expansion within this budget; past it the reference reader counts (MAX_NODES) and explains.
 # With at most FAST_MAX_BYTES of text (2+ bytes a node) the total stays under MAX_NODES.
 _ALIAS_BUDGET = yaml_rs.AliasLimits(max_total_replayed_events=10_000)
@@ -135,13 +133,22 @@ def _at_node_start(text: str, char: str, before_space: bool = False) -> bool:
     return False
 
 
-def _too_deep_or_long(classes: bytes) -> bool:
-    """The fast reader recurses once per block level and crashes past several thousand; numbers of
-    100+ digits take it quadratic time. Indentation under 48 columns and at most 400 `- ` entries
-    bound the depth well below that (flow nesting it limits itself)."""
-    if len(classes) > FAST_MAX_BYTES:
-        return True
-    return b"0" * 100 in classes or b" " * 48 in classes or classes.count(b"- ") > 400
+def _fast_reader_safe(text: str, raw: bytes, classes: bytes) -> bool:
+    if _SPECIAL in classes and _needs_reference(text):
+        return False
+    if b"<<" in raw:  # a merge key
+        return False
+    if not raw.endswith(b"\n") and (b"|" in raw or b">" in raw):
+        return False  # a block scalar at the end of a file without a final newline gets one from it
+    # It recurses once per block level and crashes past several thousand; numbers of 100+ digits
+    # take it quadratic time. Indentation under 48 columns and at most 400 `- ` entries bound the
+    # depth well below that (flow nesting it limits itself).
+    return (
+        len(raw) <= FAST_MAX_BYTES
+        and b"0" * 100 not in classes
+        and b" " * 48 not in classes
+        and (classes.count(b"- ") <= 400)
+    )
 
 
 def _read_fast(text: str) -> dict[str, Any] | None:

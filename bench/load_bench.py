@@ -1,0 +1,164 @@
+"""Benchmark: loading models/*.yaml, new loader against the old ruamel.yaml one, in one run.
+
+    .venv/bin/python bench/load_bench.py [--models 1000 --versions 20 --repeat 3 --old-rev REV]
+
+Generates realistic files (tests/modelgen.py: descriptions, tags, aliases, comments, flow and block
+style, some with anchors) in a temporary directory, then reports medians of --repeat runs of:
+  1. `reconciler validate --offline` as a subprocess, the whole process (start, imports, load,
+     checks, output), for this tree and for the old loader (the tree at --old-rev, by default the
+     commit before reconciler/yamlsource.py was added);
+  2. a breakdown, each measured in a subprocess of that tree: interpreter start + imports of the
+     CLI, parse (read + YAML), schema check, and the rest of loading (typed conversion, semantics);
+  3. whether the validate path imports mlflow (python -X importtime).
+Timings on shared machines are noisy: compare the ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.modelgen import write_models  # noqa: E402
+
+BREAKDOWN = r"""
+import json, sys, time
+from pathlib import Path
+import reconciler.desired as desired
+inner = [0.0]
+if NEW:  # the fast reader checks schema validity itself: count that time as the schema check's
+    from reconciler import modelschema
+    from reconciler.yamlsource import read_model_file
+    plain_is_valid = modelschema.is_valid
+    def timed(data):
+        t = time.perf_counter()
+        try:
+            return plain_is_valid(data)
+        finally:
+            inner[0] += time.perf_counter() - t
+    modelschema.is_valid = timed
+files = desired.model_files(Path(sys.argv[1]))
+parse_s = schema_s = rest_s = 0.0
+for path in files:
+    t0 = time.perf_counter()
+    if NEW:
+        data = read_model_file(path)
+    else:
+        data = desired.parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    t1 = time.perf_counter()
+    if NEW:
+        modelschema.check(data)
+        plain = data.data
+    else:
+        desired.check_document(data, str(path))
+        plain = data
+    t2 = time.perf_counter()
+    model = desired.from_document(plain, str(path))
+    desired.check_semantics(model, data)
+    t3 = time.perf_counter()
+    parse_s += t1 - t0
+    schema_s += t2 - t1
+    rest_s += t3 - t2
+print(json.dumps({"parse": parse_s - inner[0], "schema": schema_s + inner[0], "rest": rest_s}))
+"""
+
+
+def median_run(cmd: list[str], env: dict[str, str], repeat: int, cwd: Path) -> tuple[float, str]:
+    times, out = [], ""
+    for _ in range(repeat):
+        started = time.perf_counter()
+        done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
+        out = done.stdout
+    return statistics.median(times), out
+
+
+def old_tree(rev: str, into: Path) -> Path:
+    into.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "reconciler", "schemas"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def default_old_rev() -> str:
+    added = subprocess.run(
+        ["git", "-C", str(ROOT), "log", "--diff-filter=A", "--format=%H", "--", "reconciler/yamlsource.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return f"{added[-1]}^" if added else "HEAD"
+
+
+def measure(tree: Path, models: Path, repeat: int, new: bool) -> dict[str, float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["PYTHONPATH"] = str(tree)
+    py = sys.executable
+    validate, output = median_run(
+        [py, "-m", "reconciler", "validate", "--offline", "--models-dir", str(models)], env, repeat, tree
+    )
+    imports, _ = median_run([py, "-c", "import reconciler.cli"], env, repeat, tree)
+    script = BREAKDOWN.replace("NEW", "True" if new else "False")
+    parts = [json.loads(median_run([py, "-c", script, str(models)], env, 1, tree)[1]) for _ in range(repeat)]
+    result = {k: statistics.median(p[k] for p in parts) for k in ("parse", "schema", "rest")}
+    importtime = subprocess.run(
+        [py, "-X", "importtime", "-m", "reconciler", "validate", "--offline", "--models-dir", str(models)],
+        env=env, cwd=tree, capture_output=True, text=True, timeout=600,
+    ).stderr  # fmt: skip
+    mlflow = any(line.split("|")[-1].strip().startswith("mlflow") for line in importtime.splitlines())
+    return {"validate": validate, "imports": imports, **result, "mlflow_imported": mlflow, "output": output.strip()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--versions", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--old-rev", default=None, help="git revision with the old loader [default: before yamlsource.py]"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        models = Path(tmp) / "models"
+        paths = write_models(models, args.models, args.versions)
+        size = sum(p.stat().st_size for p in paths)
+        print(f"{len(paths)} files x {args.versions} versions, {size / 1e6:.1f} MB, in {models}", flush=True)
+        rev = args.old_rev or default_old_rev()
+        old = old_tree(rev, Path(tmp) / "old")
+        new_r = measure(ROOT, models, args.repeat, new=True)
+        old_r = measure(old, models, args.repeat, new=False)
+    report(new_r, old_r, rev, args.repeat)
+
+
+def report(new: dict, old: dict, rev: str, repeat: int) -> None:
+    print(f"\nmedian of {repeat}        new loader   old loader ({rev[:12]})   old/new")
+    rows = [
+        ("validate --offline (process)", "validate"),
+        ("  start + imports", "imports"),
+        ("  parse (read + YAML)", "parse"),
+        ("  schema check", "schema"),
+        ("  typed conversion + semantics", "rest"),
+    ]
+    for label, key in rows:
+        print(f"{label:32s} {new[key]:8.3f} s {old[key]:12.3f} s {old[key] / new[key]:12.1f}x")
+    both = new["parse"] + new["schema"]
+    print(f"{'parse + schema':32s} {both:8.3f} s {old['parse'] + old['schema']:12.3f} s")
+    print(f"\nvalidate imports mlflow: new {new['mlflow_imported']}, old {old['mlflow_imported']}")
+    print(f"new output: {new['output']}")
+
+
+if __name__ == "__main__":
+    main()
