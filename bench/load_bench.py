@@ -7,8 +7,10 @@ style, some with anchors) in a temporary directory, then reports medians of --re
   1. `reconciler validate --offline` as a subprocess, the whole process (start, imports, load,
      checks, output), for this tree and for the old loader (the tree at --old-rev, by default the
      commit before reconciler/yamlsource.py was added);
-  2. a breakdown, each measured in a subprocess of that tree: interpreter start + imports of the
-     CLI, parse (read + YAML), schema check, and the rest of loading (typed conversion, semantics);
+  2. a breakdown: interpreter start + imports of the CLI (a subprocess), and, in a subprocess of
+     that tree, the CPU time of parse (read + YAML), schema check, and the rest of loading (typed
+     conversion, semantics). Whole processes are timed both wall and CPU (CPU is steadier on a
+     shared machine);
   3. whether the validate path imports mlflow (python -X importtime).
 Timings on shared machines are noisy: compare the ratios within one run.
 """
@@ -18,12 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,31 +44,31 @@ if NEW:  # the fast reader checks schema validity itself: count that time as the
     from reconciler.yamlsource import read_model_file
     plain_is_valid = modelschema.is_valid
     def timed(data):
-        t = time.perf_counter()
+        t = time.process_time()
         try:
             return plain_is_valid(data)
         finally:
-            inner[0] += time.perf_counter() - t
+            inner[0] += time.process_time() - t
     modelschema.is_valid = timed
 files = desired.model_files(Path(sys.argv[1]))
 parse_s = schema_s = rest_s = 0.0
 for path in files:
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     if NEW:
         data = read_model_file(path)
     else:
         data = desired.parse_yaml(path.read_text(encoding="utf-8"), str(path))
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     if NEW:
         modelschema.check(data)
         plain = data.data
     else:
         desired.check_document(data, str(path))
         plain = data
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     model = desired.from_document(plain, str(path))
     desired.check_semantics(model, data)
-    t3 = time.perf_counter()
+    t3 = time.process_time()
     parse_s += t1 - t0
     schema_s += t2 - t1
     rest_s += t3 - t2
@@ -72,16 +76,20 @@ print(json.dumps({"parse": parse_s - inner[0], "schema": schema_s + inner[0], "r
 """
 
 
-def median_run(cmd: list[str], env: dict[str, str], repeat: int, cwd: Path) -> tuple[float, str]:
-    times, out = [], ""
+def median_run(cmd: list[str], env: dict[str, str], repeat: int, cwd: Path) -> tuple[float, float, str]:
+    """(median wall seconds, median CPU seconds (user + system), last stdout) of `repeat` runs."""
+    walls, cpus, out = [], [], ""
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
-        times.append(time.perf_counter() - started)
+        done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr}")
         out = done.stdout
-    return statistics.median(times), out
+    return statistics.median(walls), statistics.median(cpus), out
 
 
 def old_tree(rev: str, into: Path) -> Path:
@@ -93,33 +101,41 @@ def old_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def default_old_rev() -> str:
-    added = subprocess.run(
-        ["git", "-C", str(ROOT), "log", "--diff-filter=A", "--format=%H", "--", "reconciler/yamlsource.py"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return f"{added[-1]}^" if added else "HEAD"
+def old_revision(given: str | None) -> str:
+    """The commit `given`, by default the one before reconciler/yamlsource.py was added."""
+    if given is None:
+        added = git("log", "--diff-filter=A", "--format=%H", "--", "reconciler/yamlsource.py").split()
+        given = f"{added[-1]}^" if added else "HEAD"
+    return git("rev-parse", given).strip()
 
 
-def measure(tree: Path, models: Path, repeat: int, new: bool) -> dict[str, float]:
+def git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
+
+
+def measure(tree: Path, models: Path, repeat: int, new: bool) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env["PYTHONPATH"] = str(tree)
     py = sys.executable
-    validate, output = median_run(
-        [py, "-m", "reconciler", "validate", "--offline", "--models-dir", str(models)], env, repeat, tree
-    )
-    imports, _ = median_run([py, "-c", "import reconciler.cli"], env, repeat, tree)
+    validate = [py, "-m", "reconciler", "validate", "--offline", "--models-dir", str(models)]
+    wall, cpu, output = median_run(validate, env, repeat, tree)
+    imports_wall, imports_cpu, _ = median_run([py, "-c", "import reconciler.cli"], env, repeat, tree)
     script = BREAKDOWN.replace("NEW", "True" if new else "False")
-    parts = [json.loads(median_run([py, "-c", script, str(models)], env, 1, tree)[1]) for _ in range(repeat)]
-    result = {k: statistics.median(p[k] for p in parts) for k in ("parse", "schema", "rest")}
+    parts = [json.loads(median_run([py, "-c", script, str(models)], env, 1, tree)[2]) for _ in range(repeat)]
+    breakdown = {k: statistics.median(p[k] for p in parts) for k in ("parse", "schema", "rest")}
     importtime = subprocess.run(
-        [py, "-X", "importtime", "-m", "reconciler", "validate", "--offline", "--models-dir", str(models)],
-        env=env, cwd=tree, capture_output=True, text=True, timeout=600,
-    ).stderr  # fmt: skip
+        [py, "-X", "importtime", *validate[1:]], env=env, cwd=tree, capture_output=True, text=True, timeout=900
+    ).stderr
     mlflow = any(line.split("|")[-1].strip().startswith("mlflow") for line in importtime.splitlines())
-    return {"validate": validate, "imports": imports, **result, "mlflow_imported": mlflow, "output": output.strip()}
+    return {
+        "validate": wall,
+        "validate_cpu": cpu,
+        "imports": imports_wall,
+        "imports_cpu": imports_cpu,
+        **breakdown,
+        "mlflow_imported": mlflow,
+        "output": output.strip(),
+    }
 
 
 def main() -> None:
@@ -136,28 +152,30 @@ def main() -> None:
         paths = write_models(models, args.models, args.versions)
         size = sum(p.stat().st_size for p in paths)
         print(f"{len(paths)} files x {args.versions} versions, {size / 1e6:.1f} MB, in {models}", flush=True)
-        rev = args.old_rev or default_old_rev()
+        rev = old_revision(args.old_rev)
         old = old_tree(rev, Path(tmp) / "old")
         new_r = measure(ROOT, models, args.repeat, new=True)
         old_r = measure(old, models, args.repeat, new=False)
     report(new_r, old_r, rev, args.repeat)
 
 
-def report(new: dict, old: dict, rev: str, repeat: int) -> None:
-    print(f"\nmedian of {repeat}        new loader   old loader ({rev[:12]})   old/new")
+def report(new: dict[str, Any], old: dict[str, Any], rev: str, repeat: int) -> None:
+    print(f"\nmedian of {repeat} runs                new loader   old loader ({rev[:10]})   old/new")
     rows = [
-        ("validate --offline (process)", "validate"),
-        ("  start + imports", "imports"),
-        ("  parse (read + YAML)", "parse"),
-        ("  schema check", "schema"),
-        ("  typed conversion + semantics", "rest"),
+        ("validate --offline, wall", "validate"),
+        ("validate --offline, CPU", "validate_cpu"),
+        ("  start + imports, wall", "imports"),
+        ("  start + imports, CPU", "imports_cpu"),
+        ("  parse (read + YAML), CPU", "parse"),
+        ("  schema check, CPU", "schema"),
+        ("  typed conversion + semantics, CPU", "rest"),
     ]
     for label, key in rows:
-        print(f"{label:32s} {new[key]:8.3f} s {old[key]:12.3f} s {old[key] / new[key]:12.1f}x")
-    both = new["parse"] + new["schema"]
-    print(f"{'parse + schema':32s} {both:8.3f} s {old['parse'] + old['schema']:12.3f} s")
+        print(f"{label:36s} {new[key]:8.3f} s {old[key]:14.3f} s {old[key] / max(new[key], 1e-9):10.1f}x")
+    new_both, old_both = new["parse"] + new["schema"], old["parse"] + old["schema"]
+    print(f"{'  parse + schema, CPU':36s} {new_both:8.3f} s {old_both:14.3f} s {old_both / new_both:10.1f}x")
     print(f"\nvalidate imports mlflow: new {new['mlflow_imported']}, old {old['mlflow_imported']}")
-    print(f"new output: {new['output']}")
+    print(f"new: {new['output']}\nold: {old['output']}")
 
 
 if __name__ == "__main__":

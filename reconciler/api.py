@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import desired as desired_mod
-from reconciler import registry
-from reconciler.apply import Applier, Audit, Report
 from reconciler.errors import StalePlanError, ValidationErrors
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.references import check_references, promoted_versions
 from reconciler.state import DesiredModel, LiveState, fingerprint
+
+if TYPE_CHECKING:  # imported where used: `validate --offline` needs no registry client (urllib3, tenacity)
+    from reconciler import registry
+    from reconciler.apply import Applier, Audit, Report
 
 
 @dataclass
@@ -27,13 +29,19 @@ class Session:
 
     @classmethod
     def open(cls, target: registry.Target | None = None) -> Session:
+        from reconciler import registry
+
         target = target or registry.resolve_target()
         return cls(target, registry.client(target), registry.CallCounter())
 
     def read(self) -> LiveState:
+        from reconciler import registry
+
         return registry.read_live(self.client, self.target, self.counter)
 
     def with_run_status(self, desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> LiveState:
+        from reconciler import registry
+
         run_ids = {
             live.models[m.name].versions[n].run_id
             for m in desired
@@ -86,6 +94,8 @@ def fresh_or_stale(session: Session, saved: Plan, source: str) -> tuple[Plan | N
 
 
 def _applier(session: Session, concurrency: int, on_progress: Callable[[int], None]) -> Applier:
+    from reconciler.apply import Applier
+
     if not session.target.concurrent_writes:
         concurrency = 1
     return Applier(session.client, session.target, concurrency, on_progress)

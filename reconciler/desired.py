@@ -73,13 +73,21 @@ def check_document(data: Document | Mapping[str, Any], source: str = "<document>
     return doc
 
 
+_LEAVES = frozenset((str, int, float, bool, type(None)))
+
+
 def _plain(data: Any) -> Any:
-    """Plain values with integer mapping keys as strings (version numbers; what JSON has)."""
+    """Plain values with integer mapping keys as strings (version numbers; what JSON has).
+    Leaves are not recursed into: a loaded file has ~150 per model."""
     if isinstance(data, Mapping):
-        return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: _plain(v) for k, v in data.items()}
+        return {(k if type(k) is str else _key(k)): (v if type(v) in _LEAVES else _plain(v)) for k, v in data.items()}
     if isinstance(data, list):
-        return [_plain(v) for v in data]
+        return [v if type(v) in _LEAVES else _plain(v) for v in data]
     return data
+
+
+def _key(k: Any) -> Any:
+    return str(k) if isinstance(k, int) and not isinstance(k, bool) else k
 
 
 def _line(data: Any, path: list[Any]) -> int:

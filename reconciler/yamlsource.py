@@ -21,7 +21,6 @@ import yaml_rs
 
 from reconciler import modelschema
 from reconciler.errors import DesiredStateError
-from reconciler.yamlstrict import build, line_of
 from reconciler.yamltext import MAX_FILE_BYTES, SUSPECT_BYTES, check_text, decode, empty, strip_bom, too_large
 
 SCHEMA_HINT = "see schemas/model.schema.json"
@@ -39,7 +38,11 @@ class Document:
     def line(self, path: Sequence[str | int]) -> int:
         """1-based line of the deepest node on `path` (JSON-pointer steps, e.g. ["versions", "3",
         "stage"]) that the file has; 1 when the document has no text (built in memory)."""
-        return line_of(self.text, path) if self.text else 1
+        if not self.text:
+            return 1
+        from reconciler.yamlstrict import line_of  # PyYAML is imported only when a file needs it
+
+        return line_of(self.text, path)
 
 
 def read_model_file(path: Path) -> Document:
@@ -87,6 +90,8 @@ def parse(content: str | bytes, source: str) -> Document:
 
 def read_reference(text: str, source: str) -> dict[str, Any]:
     """The reference reading of checked text (see yamltext.check_text)."""
+    from reconciler.yamlstrict import build
+
     data = build(text, source)
     if data is None:
         raise empty(source)

@@ -55,7 +55,11 @@ def test_existing_comments_survive_and_quotes_come_back():
         assert data["tags"] == {"team": "vision", "pii": "no"}
 
 
-printable = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Cf")), max_size=12)
+printable = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Cf")), max_size=12),
+    st.sampled_from(AMBIGUOUS),
+    st.from_regex(r"[-+0-9._:eExXoObB ]{1,8}", fullmatch=True),  # number-like text
+)
 
 
 @settings(max_examples=100, deadline=None)
