@@ -11,7 +11,9 @@ style, some with anchors) in a temporary directory, then reports medians of --re
      that tree, the CPU time of parse (read + YAML), schema check, and the rest of loading (typed
      conversion, semantics). Whole processes are timed both wall and CPU (CPU is steadier on a
      shared machine);
-  3. whether the validate path imports mlflow (python -X importtime).
+  3. whether the validate path imports mlflow (python -X importtime);
+  4. in this process, the CPU time of other YAML readers and schema validators on the same files
+     (the slow ones on a sample of 100, scaled up and labeled so).
 Timings on shared machines are noisy: compare the ratios within one run.
 """
 
@@ -146,6 +148,7 @@ def main() -> None:
     parser.add_argument(
         "--old-rev", default=None, help="git revision with the old loader [default: before yamlsource.py]"
     )
+    parser.add_argument("--no-alternatives", dest="alternatives", action="store_false", help="skip part 4")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         models = Path(tmp) / "models"
@@ -156,7 +159,9 @@ def main() -> None:
         old = old_tree(rev, Path(tmp) / "old")
         new_r = measure(ROOT, models, args.repeat, new=True)
         old_r = measure(old, models, args.repeat, new=False)
-    report(new_r, old_r, rev, args.repeat)
+        report(new_r, old_r, rev, args.repeat)
+        if args.alternatives:
+            alternatives(paths, args.repeat)
 
 
 def report(new: dict[str, Any], old: dict[str, Any], rev: str, repeat: int) -> None:
@@ -176,6 +181,55 @@ def report(new: dict[str, Any], old: dict[str, Any], rev: str, repeat: int) -> N
     print(f"{'  parse + schema, CPU':36s} {new_both:8.3f} s {old_both:14.3f} s {old_both / new_both:10.1f}x")
     print(f"\nvalidate imports mlflow: new {new['mlflow_imported']}, old {old['mlflow_imported']}")
     print(f"new: {new['output']}\nold: {old['output']}")
+
+
+def _ruamel_kind() -> str:
+    try:
+        import _ruamel_yaml  # noqa: F401
+
+        return "C"
+    except ImportError:
+        return "pure Python: no ruamel.yaml.clib"
+
+
+def alternatives(paths: list[Path], repeat: int) -> None:
+    import jsonschema
+    import yaml
+    import yaml_rs
+    from ruamel.yaml import YAML
+
+    from reconciler import modelschema
+    from reconciler.yamlsource import parse
+    from reconciler.yamlstrict import build
+
+    texts = [p.read_text(encoding="utf-8") for p in paths]
+    docs = [parse(t, "x").data for t in texts]
+    python_validator = jsonschema.Draft202012Validator(modelschema.schema())
+    rows: list[tuple[str, Any, list[Any], int]] = [
+        ("yaml-rs (the fast reader)", lambda t: yaml_rs.loads(t, parse_datetime=False), texts, 1),
+        ("reference reader (libyaml events)", lambda t: build(t, "x"), texts, 1),
+        ("PyYAML CSafeLoader", lambda t: yaml.load(t, Loader=yaml.CSafeLoader), texts, 1),
+        (f"ruamel.yaml safe ({_ruamel_kind()})", YAML(typ="safe").load, texts, 1),
+        ("ruamel.yaml round-trip, pure (old)", YAML(typ="rt", pure=True).load, texts[:100], len(texts) // 100),
+        ("jsonschema-rs is_valid", modelschema.is_valid, docs, 1),
+        ("jsonschema (Python) is_valid (old)", python_validator.is_valid, docs[:100], len(docs) // 100),
+    ]
+    try:
+        import fastjsonschema
+
+        rows.append(("fastjsonschema (generated Python)", fastjsonschema.compile(modelschema.schema()), docs, 1))
+    except ImportError:
+        print("fastjsonschema: not installed, skipped")
+    print(f"\nCPU for {len(texts)} files, median of {repeat}")
+    for label, fn, sample, scale in rows:
+        runs = []
+        for _ in range(repeat):
+            started = time.process_time()
+            for item in sample:
+                fn(item)
+            runs.append((time.process_time() - started) * scale)
+        note = f" (sample of {len(sample)}, x{scale})" if scale > 1 else ""
+        print(f"{label:38s} {statistics.median(runs):8.3f} s{note}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ final newline (Python's re does) and `\\w` follows Unicode's definition; jsonsch
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,7 @@ def check(doc: Document) -> None:
 
 
 def _explain(doc: Document) -> str:
-    bad_key = next((k for k in _all_keys(doc.data) if not isinstance(k, str)), None)
+    bad_key = None if doc.text else _non_string_key(doc.data)  # files: the reader made every key a string
     if bad_key is not None:
         return f"{doc.source}: mapping key {bad_key!r} must be a string; quote it"
     error = _best_match(doc.data)
@@ -96,11 +96,16 @@ def _message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def _all_keys(d: Any) -> Iterable[Any]:
-    if isinstance(d, Mapping):
-        for k, v in d.items():
-            yield k
-            yield from _all_keys(v)
-    elif isinstance(d, list):
-        for v in d:
-            yield from _all_keys(v)
+def _non_string_key(data: Any) -> Any:
+    """The first key that is not a string in data built in memory (None if there is none)."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            bad = next((k for k in node if not isinstance(k, str)), None)
+            if bad is not None:
+                return bad
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None

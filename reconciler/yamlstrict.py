@@ -114,7 +114,7 @@ class _Builder:
             self.check_depth(1, line)
             value = self.scalar(event, line)
             if event.anchor:
-                self.anchors[event.anchor] = (value, 1, 1)
+                self.anchors[event.anchor] = ("<<" if value is _MERGE else value, 1, 1)
             self.add(value, line, 1, 1, event.value if event.implicit[0] else repr(event.value))
         elif kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
             self.open(event, kind is ev.MappingStartEvent, line)

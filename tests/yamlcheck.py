@@ -55,10 +55,14 @@ def _kind(message: str) -> str:
 
 
 def assert_plain(data: Any) -> None:
-    stack = [data]
+    stack, seen = [data], set()
     while stack:
         node = stack.pop()
         assert type(node) in PLAIN, f"not plain data: {type(node).__name__} {node!r:.80}"
+        if type(node) in (dict, list):
+            if id(node) in seen:  # an alias: the same object again
+                continue
+            seen.add(id(node))
         if type(node) is dict:
             assert all(type(k) is str for k in node), f"a key that is not a string: {list(node)!r:.80}"
             stack.extend(node.values())

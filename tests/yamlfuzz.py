@@ -186,7 +186,9 @@ def render(draw: Any, value: Any, indent: int = 0, anchors: list[str] | None = N
             key = draw(render_scalar(k))
             body = draw(render(v, indent + draw(st.sampled_from([2, 4])), anchors))
             comment = draw(st.sampled_from(["", "", " # note", "  #: x"]))
-            if isinstance(v, (dict, list)) and v and not body.lstrip().startswith(("{", "[")):
+            if isinstance(v, str) and draw(st.integers(0, 3)) == 0:
+                lines.append(draw(_multiline(pad, key, v)))
+            elif isinstance(v, (dict, list)) and v and not body.lstrip().startswith(("{", "[")):
                 lines.append(f"{pad}{key}:{comment}\n{body}")
             else:
                 lines.append(f"{pad}{key}: {body.strip()}{comment}\n")
@@ -197,6 +199,20 @@ def render(draw: Any, value: Any, indent: int = 0, anchors: list[str] | None = N
     if isinstance(value, (dict, list)):
         return _flow(draw, value)
     return draw(render_scalar(value))
+
+
+@st.composite
+def _multiline(draw: Any, pad: str, key: str, text: str) -> str:
+    """`key: |`, `>-`, `|+`... block scalars, or plain and quoted scalars folded over lines."""
+    inner = pad + " " * draw(st.sampled_from([1, 2, 4]))
+    style = draw(st.sampled_from(["|", "|-", "|+", ">", ">-", ">+", "|2", "plain", "double", "single"]))
+    if style in ("plain", "double", "single"):
+        quote = {"plain": "", "double": '"', "single": "'"}[style]
+        folded = text.replace(" ", "\n" + inner, 1) if " " in text else text
+        return f"{pad}{key}: {quote}{folded}{quote}\n"
+    body = "".join((inner + line if line.strip() else line) + "\n" for line in text.split("\n"))
+    trailing = draw(st.sampled_from(["", "\n", "\n\n", inner + "\n"]))
+    return f"{pad}{key}: {style}\n{body}{trailing}"
 
 
 def _flow(draw: Any, value: Any) -> str:
