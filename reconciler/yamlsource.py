@@ -109,6 +109,7 @@ _CLASSES = bytes(
     0 if b in SUSPECT_BYTES else 1 if b in b"!%?\\" else 48 if b in b"0123456789" else 32 if b == 9 else b
     for b in range(256)
 )
+_EMPTY_BLOCK_AT_END = re.compile(r"[|>][0-9+-]*[ \t]*(?:#[^\n]*)?\Z")
 _DELIMITERS = frozenset(" \t\r\n[]{},:")
 _ESCAPE = re.compile(r"\\[0abvfeNLPxuU]")  # escapes that can make characters these files must not hold
 # Alias expansion within this budget; past it the reference reader counts (MAX_NODES) and explains.
@@ -143,8 +144,8 @@ def _fast_reader_safe(text: str, raw: bytes, classes: bytes) -> bool:
         return False
     if b"<<" in raw:  # a merge key
         return False
-    if not raw.endswith(b"\n") and (b"|" in raw or b">" in raw):
-        return False  # a block scalar at the end of a file without a final newline gets one from it
+    if (b"|" in raw or b">" in raw) and (not raw.endswith(b"\n") or _EMPTY_BLOCK_AT_END.search(text[-300:].rstrip())):
+        return False  # it adds a newline to a last block scalar without a final line break, or an empty one
     # It recurses once per block level and crashes past several thousand; numbers of 100+ digits
     # take it quadratic time. Indentation under 48 columns and at most 400 `- ` entries bound the
     # depth well below that (flow nesting it limits itself).

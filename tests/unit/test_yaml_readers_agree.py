@@ -66,3 +66,20 @@ def test_lines_point_at_keys_and_items():
     assert doc.line(["versions", "3", "missing"]) == 4  # the deepest node that exists
     assert doc.line(["owners", 1]) == 10
     assert doc.line(["owners", "7"]) == 8
+
+
+# Where the fuzzer found yaml-rs and libyaml to disagree; each now goes to the reference reader.
+DISAGREEMENTS = [
+    "name: m\ndescription: |\n  a \n  b ",  # a last block scalar without a final line break: yaml-rs adds one
+    "name: m\ndescription: >\n  a",
+    "name: m\r\ndescription: |\r\n\r\n",  # an empty block scalar at the end: yaml-rs makes it "\n"
+    "name: m\ndescription: | # note\n\n   \n",
+    "name: m\ntags:\n  a: >\n",
+]
+
+
+@pytest.mark.parametrize("text", DISAGREEMENTS)
+def test_known_disagreements_are_read_by_the_reference_reader(text):
+    doc = parse(text, "m.yaml")
+    assert not doc.schema_valid  # not the fast reader's data
+    assert doc.data == build(text, "m.yaml")
