@@ -11,6 +11,7 @@ bench/fuzz_loader.py check that the two agree.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,12 @@ def read_text(path: Path) -> str:
 def _read_bytes(path: Path) -> bytes:
     try:
         with path.open("rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)  # never more: the file may grow while we read it
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise too_large(str(path))
+            raw = f.read(size + 1)  # one buffer of the right size; the +1 notices a file that grew
+            if len(raw) > size:
+                raw += f.read(MAX_FILE_BYTES + 1 - len(raw))
     except OSError as e:
         raise DesiredStateError(f"{path}: cannot read the file ({e.strerror}); check it exists and is readable") from e
     if len(raw) > MAX_FILE_BYTES:

@@ -182,3 +182,30 @@ def test_parse_is_the_same_from_bytes_and_text():
 def test_errors_are_desired_state_errors_from_parse():
     with pytest.raises(DesiredStateError):
         parse(b"\xff", "m.yaml")
+
+
+@pytest.mark.parametrize(
+    ("appended", "expected"), [("description: later\n", None), ("#" * (1024 * 1024) + "\n", "larger")]
+)
+def test_a_file_that_grows_while_it_is_read(tmp_path, monkeypatch, appended, expected):
+    """Read whole or refused, never cut where the size was measured."""
+    import os
+
+    from reconciler import yamlsource
+
+    path = tmp_path / "churn.yaml"
+    path.write_text("name: churn\n")
+    measured = os.fstat
+
+    def fstat_then_append(fd):
+        result = measured(fd)
+        with path.open("a") as f:
+            f.write(appended)
+        return result
+
+    monkeypatch.setattr(yamlsource.os, "fstat", fstat_then_append)
+    if expected is None:
+        assert yamlsource.read_model_file(path).data == {"name": "churn", "description": "later"}
+    else:
+        with pytest.raises(DesiredStateError, match="larger than 1024 KiB"):
+            yamlsource.read_model_file(path)
