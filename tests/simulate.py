@@ -46,9 +46,18 @@ def apply(plan: Plan, live: LiveState) -> LiveState:
     return LiveState(frozen_map(models), live.runs)
 
 
-def live_model(name: str, stages: list[Stage], aliases: dict[str, int], tags: dict[str, str]) -> LiveModel:
+def live_model(
+    name: str,
+    stages: list[Stage],
+    aliases: dict[str, int],
+    tags: dict[str, str],
+    description: str = "",
+    version_tags: dict[str, str] | None = None,
+) -> LiveModel:
+    """A live model whose versions 1..n have `stages` (and, each, `description` and `version_tags`)."""
     versions = {
-        n: LiveVersion(n, {"stage": s, "description": "", "tags": frozen_map()}) for n, s in enumerate(stages, start=1)
+        n: LiveVersion(n, {"stage": s, "description": description, "tags": frozen_map(version_tags)})
+        for n, s in enumerate(stages, start=1)
     }
-    values = {"description": "", "tags": frozen_map(tags), "aliases": frozen_map(aliases)}
+    values = {"description": description, "tags": frozen_map(tags), "aliases": frozen_map(aliases)}
     return LiveModel(name, values, frozen_map(versions))
