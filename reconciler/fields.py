@@ -62,10 +62,11 @@ class Field:
     import_always: bool = False  # import writes it for every listed entity, even when empty
     # A field the model and version searches do not return reads itself: `fetch(session, names)`
     # returns a Fetched for the named models (those whose files set the field, registered yet or
-    # not), in a bounded number of calls; `verify(value, context)` lists what is wrong with a file's
-    # value given that context (e.g. a grant for a user the server does not know).
+    # not), in a bounded number of calls; `verify(desired_model, live_model_or_None, context)` lists
+    # what is wrong with the file given that context (e.g. a grant for a user the server does not
+    # know), each problem with its path in the file: [(("permissions", "bob"), "no user ...")].
     fetch: Callable[[Any, Sequence[str]], Fetched] | None = None
-    verify: Callable[[Any, Any], list[str]] | None = None
+    verify: Callable[[Any, Any, Any], list[tuple[tuple[str, ...], str]]] | None = None
 
     @property
     def source(self) -> str:

@@ -9,8 +9,12 @@ workspace; its per-user API grants and revokes them (`/api/3.0/mlflow/users/perm
 The read is three calls, whatever the number of models, users or grants: who the reconciler is
 (`users/current`), the users (`users/list`), and the workspace's roles with their grants
 (`roles/list`). Only direct per-user grants on a model by name are managed; grants through roles
-an admin made, and wildcard grants, are neither shown nor changed. The reconciler's own grants are
-never diffed: it keeps the MANAGE it needs to apply the files.
+an admin made, and wildcard grants, are neither shown nor changed.
+
+Every user's grants are diffed, the reconciler's own included, so a plan is the same whoever makes
+it (the applying service user, a read-only drift user, a reviewer). The reconciler never lowers or
+removes its own MANAGE: a file that would (naming it with less, or pruning it unnamed) is refused
+in planning, with the place in the file.
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ SCHEMA: dict[str, Any] = {
     "description": "User -> permission on this registered model, as MLflow's basic auth names them: READ, "
     "USE, EDIT, MANAGE, or DENY (an explicit veto; NO_PERMISSIONS can no longer be granted on a model). "
     "Needs an MLflow server with basic auth, and users that exist there. Grants in the registry but not "
-    "here are reported; removed only with policy.prune.permissions. The reconciler's own user is not "
-    "listed here: it keeps its MANAGE.",
+    "here are reported; removed only with policy.prune.permissions. The reconciler never lowers or removes "
+    "its own MANAGE: with that prune, name its user here with MANAGE.",
     "type": "object",
     "propertyNames": USERNAME,
     "additionalProperties": {"enum": [g.value for g in GRANTABLE]},
@@ -105,26 +109,30 @@ def fetch(session: Any, names: Sequence[str]) -> Any:
     if not target.is_http:
         raise needs_server(names, f"{target.describe()} is a database, not a server")
     me = _current_user(session, names)
-    users = {int(u["id"]): str(u["username"]) for u in _get(session, USERS, {}).get("users", ())}
-    roles = _get(session, ROLES, {"workspace": WORKSPACE}).get("roles", ())
+    session.counter.add(2)
+    users, grants = _direct_grants(session.rest)
     by_model: dict[str, list[dict[str, str]]] = {n: [] for n in names}
-    for username, grant in _direct_grants(roles, users):
-        if username != me and grant["resource_pattern"] in by_model:
-            by_model[grant["resource_pattern"]].append({"username": username, "permission": grant["permission"]})
-    values = {n: read({"grants": grants}) for n, grants in by_model.items()}
-    return Fetched(values, Directory(target.describe(), me, frozenset(users.values())))
+    for username, model, permission in grants:
+        if model in by_model:
+            by_model[model].append({"username": username, "permission": permission})
+    values = {n: read({"grants": listed}) for n, listed in by_model.items()}
+    return Fetched(values, Directory(target.describe(), me, frozenset(users)))
 
 
-def _direct_grants(roles: Iterable[Mapping[str, Any]], users: Mapping[int, str]) -> Iterable[tuple[str, Any]]:
-    """(username, grant) for each per-user grant on a registered model by name."""
-    for role in roles:
+def _direct_grants(rest: Any) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """The server's users, and every per-user grant on a registered model by name, as
+    (username, model, permission): two calls, whatever their number."""
+    users = {int(u["id"]): str(u["username"]) for u in rest.get(USERS, {}).get("users", ())}
+    grants = []
+    for role in rest.get(ROLES, {"workspace": WORKSPACE}).get("roles", ()):
         match = USER_ROLE.fullmatch(str(role.get("name", "")))
         username = users.get(int(match.group(1))) if match else None
         if username is None:
-            continue
-        for grant in role.get("permissions", ()):
-            if grant.get("resource_type") == RESOURCE_TYPE and grant.get("resource_pattern") != "*":
-                yield username, grant
+            continue  # a role an admin made, or one whose user is gone
+        for g in role.get("permissions", ()):
+            if g.get("resource_type") == RESOURCE_TYPE and g.get("resource_pattern") != "*":
+                grants.append((username, str(g["resource_pattern"]), str(g["permission"])))
+    return list(users.values()), grants
 
 
 def _current_user(session: Any, names: Sequence[str]) -> str:
@@ -148,38 +156,55 @@ def _current_user(session: Any, names: Sequence[str]) -> str:
     return str(answer.json()["user"]["username"])
 
 
-def _get(session: Any, endpoint: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    session.counter.add()
-    return session.rest.get(endpoint, params)
+def verify(desired: Any, live: Any, directory: Directory) -> list[tuple[tuple[str, ...], str]]:
+    """A file's grants against the server: users it knows, and the reconciler's own MANAGE."""
+    wanted: Mapping[str, Grant] = desired.values["permissions"]
+    problems = [
+        (
+            ("permissions", user),
+            f"no user {user!r} on {directory.server}; the reconciler neither creates users nor handles "
+            "passwords: ask an admin to create the user, or fix the name",
+        )
+        for user in wanted
+        if user not in directory.users
+    ]
+    return problems + _own_manage(desired, live, directory.me)
 
 
-def verify(value: Mapping[str, Grant], directory: Directory) -> list[str]:
-    problems = []
-    for user in value:
-        if user == directory.me:
-            problems.append(
-                f"{user!r} is the user the reconciler authenticates as; it keeps its own MANAGE on the models it "
-                "manages and never lowers or removes it: remove this entry"
-            )
-        elif user not in directory.users:
-            problems.append(
-                f"no user {user!r} on {directory.server}; the reconciler neither creates users nor handles "
-                "passwords: ask an admin to create the user, or fix the name"
-            )
-    return problems
+def _own_manage(desired: Any, live: Any, me: str) -> list[tuple[tuple[str, ...], str]]:
+    """The reconciler holds MANAGE on a model it manages (MLflow gives it to whoever creates one);
+    a file must not take it away."""
+    held = live.values.get("permissions", {}).get(me) if live is not None else Grant.MANAGE
+    if held is not Grant.MANAGE:
+        return []
+    wanted: Mapping[str, Grant] = desired.values["permissions"]
+    who = f"{me!r} is the user the reconciler authenticates as, and it never lowers or removes its own MANAGE"
+    if me in wanted and wanted[me] is not Grant.MANAGE:
+        return [(("permissions", me), f"{who}: set it to MANAGE or remove the entry")]
+    if me not in wanted and "permissions" in desired.policy.prune:
+        return [(("policy", "prune", "permissions"), f"{who}: name it in permissions ({me}: MANAGE)")]
+    return []
 
 
 def grant(clients: Any, address: Any, value: str) -> None:
-    """Set the user's grant: create it; one already there (changed, or from a retried request) is
-    replaced (MLflow's per-user API has no update: revoke, then grant)."""
+    """Set the user's grant. One already there (a changed grant, or a retried request) is kept if it
+    is the wanted one, else replaced: MLflow's per-user API has no update, so revoke, then grant."""
     rest = _rest(clients)
     body = _body(address)
     wanted = {**body, "permission": Grant(value).value}
     answer = _post(rest, GRANT, wanted)
     if _error_code(answer) == "RESOURCE_ALREADY_EXISTS":
+        if _held(rest, address.key, address.model) is Grant(value):
+            return
         _check(_post(rest, REVOKE, body), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
         answer = _post(rest, GRANT, wanted)
     _check(answer, GRANT, address)
+
+
+def _held(rest: Any, username: str, model: str) -> Grant | None:
+    """The user's direct grant on the model now (only asked when a grant is already there)."""
+    held = [p for user, m, p in _direct_grants(rest)[1] if user == username and m == model]
+    return Grant(held[0]) if held else None
 
 
 def revoke(clients: Any, address: Any) -> None:

@@ -75,6 +75,10 @@ def direct_grants(s: Stack, model: str) -> dict[str, str]:
     }
 
 
+def _model(s: Stack, name: str) -> requests.Response:
+    return _api(s, "GET", "/api/2.0/mlflow/registered-models/get", _admin(s), params={"name": name})
+
+
 def can_read(s: Stack, auth: tuple[str, str]) -> int:
     return _api(s, "GET", "/api/2.0/mlflow/registered-models/get", auth, params={"name": MODEL}).status_code
 
@@ -112,7 +116,8 @@ def test_plan_shows_grant_changes_and_reports_unnamed_grants(live_stack, perm):
         f"? {MODEL} permission[ops]: in the registry, not in the file (= 'READ'); left alone unless "
         "policy.prune.permissions opts in"
     ) in done.stdout
-    assert "permission[reconciler]" not in done.stdout  # its own MANAGE is never diffed
+    # Its own MANAGE (MLflow gave it to the model's creator) is a grant like any other: reported.
+    assert "permission[reconciler]: in the registry, not in the file (= 'MANAGE')" in done.stdout
 
 
 def test_apply_gives_each_user_what_the_file_says(live_stack, perm):
@@ -128,7 +133,7 @@ def test_apply_gives_each_user_what_the_file_says(live_stack, perm):
 
 
 def test_the_audit_record_names_the_permission_changes(live_stack, perm):
-    tags = _api(live_stack, "GET", "/api/2.0/mlflow/registered-models/get", _admin(live_stack), params={"name": MODEL})
+    tags = _model(live_stack, MODEL)
     record = json.loads({t["key"]: t["value"] for t in tags.json()["registered_model"]["tags"]}["gitops.audit"])
     assert record["commit"] == "perm1"
     assert "~ permission[analyst]: 'DENY' -> 'READ'" in record["changes"]
@@ -141,8 +146,23 @@ def test_apply_then_plan_is_empty(live_stack, perm):
     assert "permission[ops]: in the registry, not in the file" in done.stdout  # still reported
 
 
-def test_prune_removes_unnamed_grants_but_never_the_reconcilers_own(live_stack, perm):
-    write(perm, "permissions: {analyst: READ, bot: EDIT}\npolicy: {prune: {permissions: true}}\n")
+def test_lowering_or_pruning_the_reconcilers_own_manage_is_refused(live_stack, perm):
+    write(perm, "description: changed\npermissions: {analyst: READ, bot: EDIT, reconciler: READ}\n")
+    done = cli(live_stack, perm, "apply", "--yes")
+    assert done.returncode == 1
+    expected = f"error: {FILE}:3: /permissions/reconciler: 'reconciler' is the user the reconciler authenticates as"
+    assert expected in done.stderr and "never lowers or removes its own MANAGE" in done.stderr, done.stderr
+    write(perm, "description: changed\npermissions: {analyst: READ}\npolicy: {prune: {permissions: true}}\n")
+    done = cli(live_stack, perm, "apply", "--yes")
+    assert done.returncode == 1
+    assert f"error: {FILE}:4: /policy/prune/permissions: 'reconciler' is the user" in done.stderr, done.stderr
+    assert "name it in permissions (reconciler: MANAGE)" in done.stderr
+    assert direct_grants(live_stack, MODEL)["reconciler"] == "MANAGE"
+    assert "changed" not in _model(live_stack, MODEL).text  # nothing was written
+
+
+def test_prune_removes_unnamed_grants(live_stack, perm):
+    write(perm, "permissions: {analyst: READ, bot: EDIT, reconciler: MANAGE}\npolicy: {prune: {permissions: true}}\n")
     plan = cli(live_stack, perm, "plan")
     assert "- permission[ops] (was 'READ')   (policy.prune)" in plan.stdout, plan.stdout + plan.stderr
     assert "Plan: 0 to add, 0 to change, 1 to remove." in plan.stdout
@@ -153,22 +173,7 @@ def test_prune_removes_unnamed_grants_but_never_the_reconcilers_own(live_stack, 
     assert again.returncode == 0, again.stdout + again.stderr
 
 
-def test_lowering_the_reconcilers_own_manage_is_refused(live_stack, perm):
-    write(perm, "description: changed\npermissions: {analyst: READ, bot: EDIT, reconciler: READ}\n")
-    done = cli(live_stack, perm, "apply", "--yes")
-    assert done.returncode == 1
-    assert f"error: {FILE}:3: /permissions: 'reconciler' is the user the reconciler authenticates as" in done.stderr
-    assert direct_grants(live_stack, MODEL)["reconciler"] == "MANAGE"
-    assert (
-        "changed"
-        not in _api(
-            live_stack, "GET", "/api/2.0/mlflow/registered-models/get", _admin(live_stack), params={"name": MODEL}
-        ).text
-    )
-
-
 def test_an_unknown_user_is_refused_before_anything_is_written(live_stack, perm):
-    write(perm, "description: grants as code\npermissions: {analyst: READ, bot: EDIT}\n")
     write(
         perm,
         "description: never created\ntags: {team: x}\npermissions:\n  analyst: READ\n  ghost: EDIT\n",
@@ -176,21 +181,18 @@ def test_an_unknown_user_is_refused_before_anything_is_written(live_stack, perm)
     )
     done = cli(live_stack, perm, "apply", "--yes")
     assert done.returncode == 1
-    line = f"error: models/it-perm-new.yaml:4: /permissions: no user 'ghost' on {live_stack.server.uri}; "
+    line = f"error: models/it-perm-new.yaml:6: /permissions/ghost: no user 'ghost' on {live_stack.server.uri}; "
     assert line in done.stderr, done.stderr
     assert "neither creates users nor handles passwords" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    missing = _api(
-        live_stack, "GET", "/api/2.0/mlflow/registered-models/get", _admin(live_stack), params={"name": "it-perm-new"}
-    )
-    assert missing.status_code == 404  # the model was not created either
+    assert _model(live_stack, "it-perm-new").status_code == 404  # the model was not created either
     validate = cli(live_stack, perm, "validate")
     assert validate.returncode == 1 and "no user 'ghost'" in validate.stderr
     (perm["root"] / "models" / "it-perm-new.yaml").unlink()
 
 
 def test_a_new_model_gets_its_grants_in_the_same_apply(live_stack, perm):
-    write(perm, "permissions: {ops: USE}\n", "it-perm-new")
+    write(perm, "permissions: {ops: USE, reconciler: MANAGE}\n", "it-perm-new")  # MLflow gives it MANAGE on create
     done = cli(live_stack, perm, "apply", "--yes")
     assert done.returncode == 0, done.stderr
     assert direct_grants(live_stack, "it-perm-new") == {"reconciler": "MANAGE", "ops": "USE"}
@@ -241,15 +243,17 @@ def test_a_server_without_basic_auth_cannot_hold_permissions(perm):
     assert "does not serve MLflow's auth API (HTTP 404)" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_a_read_only_user_plans_permissions_once_it_holds_a_grant(live_stack, perm):
-    """What drift detection runs as: MLflow lists a workspace's roles only to users with a role
-    there, so a user without any grant gets a one-line 403; with READ on the model, the plan works."""
+def test_the_plan_is_the_same_whoever_makes_it(live_stack, perm):
+    """Drift detection plans as a read-only user. MLflow lists a workspace's roles only to users
+    with a role there: without any grant, a one-line 403; once the file gives it READ, its plan is
+    the reconciler's plan (its own grant is diffed like everyone's)."""
     reader = live_stack.env("reader")
     denied = cli(live_stack, perm, "plan", env=reader)
     assert denied.returncode == 1 and "denied permission (HTTP 403)" in denied.stderr, denied.stderr
     assert len(denied.stderr.strip().splitlines()) == 1
-    hand = {"username": "reader", "resource_type": "registered_model", "resource_id": MODEL, "permission": "READ"}
-    assert _api(live_stack, "POST", "/api/3.0/mlflow/users/permissions/grant", _admin(live_stack), json=hand).ok
-    done = cli(live_stack, perm, "plan", "--detailed-exitcode", env=reader)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "permission[reader]" not in done.stdout  # its own grant, like the reconciler's, is not diffed
+    text = "permissions: {analyst: READ, bot: EDIT, reconciler: MANAGE, reader: READ}\n"
+    write(perm, text + "policy: {prune: {permissions: true}}\n")
+    assert cli(live_stack, perm, "apply", "--yes").returncode == 0
+    for env in (reader, live_stack.env()):
+        done = cli(live_stack, perm, "plan", "--detailed-exitcode", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
