@@ -23,10 +23,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import DesiredStateError, RegistryError
 from reconciler.state import frozen_map
+
+if TYPE_CHECKING:
+    from reconciler.fields import Fetched
 
 CURRENT_USER = "/api/2.0/mlflow/users/current"
 USERS = "/api/2.0/mlflow/users/list"
@@ -101,9 +104,9 @@ def needs_server(names: Iterable[str], where: str) -> DesiredStateError:
     )
 
 
-def fetch(session: Any, names: Sequence[str]) -> Any:
+def fetch(session: Any, names: Sequence[str]) -> Fetched:
     """The grants on the named models, and the Directory that `verify` checks files against."""
-    from reconciler.fields import Fetched
+    from reconciler.fields import Fetched  # fields.py declares this module's field: imported late
 
     target = session.target
     if not target.is_http:
@@ -153,7 +156,10 @@ def _current_user(session: Any, names: Sequence[str]) -> str:
         raise needs_server(names, f"{rest.target.describe()} does not serve MLflow's auth API (HTTP 404)")
     if answer.status_code != 200:
         raise http_error(rest.target, answer.status_code, answer.text)
-    return str(answer.json()["user"]["username"])
+    try:
+        return str(answer.json()["user"]["username"])
+    except (ValueError, KeyError, TypeError):
+        raise needs_server(names, f"{rest.target.describe()} answered {CURRENT_USER} without a user") from None
 
 
 def verify(desired: Any, live: Any, directory: Directory) -> list[tuple[tuple[str, ...], str]]:
