@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.permissions import Grant
 from reconciler.plan import MODEL, Action, Change, Plan
 from reconciler.state import LiveModel, LiveState, LiveVersion, Stage, frozen_map
 
@@ -51,6 +52,7 @@ def live_model(
     stages: list[Stage],
     aliases: dict[str, int],
     tags: dict[str, str],
+    grants: dict[str, str] | None = None,
     description: str = "",
     version_tags: dict[str, str] | None = None,
 ) -> LiveModel:
@@ -60,4 +62,6 @@ def live_model(
         for n, s in enumerate(stages, start=1)
     }
     values = {"description": description, "tags": frozen_map(tags), "aliases": frozen_map(aliases)}
+    if grants is not None:  # read only for files that set permissions
+        values["permissions"] = frozen_map({u: Grant(g) for u, g in grants.items()})
     return LiveModel(name, values, frozen_map(versions))

@@ -45,6 +45,14 @@ def test_a_good_file_loads(tmp_path):
         ("name: churn\ntags:\n  'team|owner': x\n", "/tags: 'team|owner' is not allowed here. Tag key:"),
         ("- just\n- a list\n", "churn.yaml:1: expected a mapping"),
         (
+            "name: churn\npermissions:\n  bob: NO_PERMISSIONS\n",
+            "churn.yaml:3: /permissions/bob: 'NO_PERMISSIONS' is not one of 'READ', 'USE', 'EDIT', 'MANAGE', 'DENY'",
+        ),
+        ("name: churn\npermissions: {bob: read}\n", "churn.yaml:2: /permissions/bob: 'read' is not one of"),
+        ("name: churn\npermissions: [bob]\n", "churn.yaml:2: /permissions: ['bob'] is not of type 'object'"),
+        ("name: churn\npermissions: {'': READ}\n", "churn.yaml:2: /permissions: '' should be non-empty"),
+        ("name: churn\npolicy: {prune: {permissions: 'yes'}}\n", "/policy/prune/permissions: 'yes' is not of type"),
+        (
             "name: churn\nversions:\n  1: {stage: Production}\n  2: {stage: Production}\n"
             "policy: {exclusive_stages: [Production]}\n",
             "churn.yaml:4: versions [1, 2] are all Production, but policy.exclusive_stages says one at a time",
