@@ -10,10 +10,12 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from tests import secrets_scan
 from tests.integration.conftest import Stack, run_cli
 from tests.services import stack
 
@@ -36,6 +38,7 @@ def _admin(s: Stack) -> tuple[str, str]:
 def perm(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Three more users, made by the admin (the reconciler never creates users)."""
     passwords = {u: os.urandom(12).hex() for u in USERS}
+    secrets_scan.register(*passwords.values())
     for user, password in passwords.items():
         made = _api(
             live_stack,
@@ -226,7 +229,8 @@ def test_a_database_uri_cannot_hold_permissions(live_stack, perm):
     assert done.stderr.startswith(
         "error: permissions: (set for model 'it-perm', 'it-perm-new') need an MLflow server with basic auth"
     )
-    assert "postgresql://mlflow:***@" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "://mlflow:***@" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert urlsplit(env["MLFLOW_TRACKING_URI"]).password not in done.stderr
 
 
 def test_a_server_without_basic_auth_cannot_hold_permissions(perm):
