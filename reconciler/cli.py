@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from reconciler import __version__
-from reconciler.commands import (
-    apply_cmd,
-    codeowners_cmd,
-    github_cmd,
-    history_cmd,
-    import_cmd,
-    plan_cmd,
-    validate_cmd,
-)
 from reconciler.error_handler import error_handler
 
+VERBS = {
+    "validate": "validate_cmd",
+    "plan": "plan_cmd",
+    "apply": "apply_cmd",
+    "import": "import_cmd",
+    "codeowners": "codeowners_cmd",
+    "history": "history_cmd",
+    "github": "github_cmd",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class _Verbs(click.Group):
+    """Imports a verb's module only when it runs: `validate --offline` loads no registry client."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = VERBS.get(cmd_name)
+        return importlib.import_module(f"reconciler.commands.{module}").command if module else None
+
+
+@click.group(cls=_Verbs, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Keep an MLflow Model Registry in line with models/*.yaml.
@@ -27,18 +40,6 @@ def cli() -> None:
     The registry is MLFLOW_REGISTRY_URI, else MLFLOW_TRACKING_URI, else a local SQLite file
     (./mlflow.db). Credentials: MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN.
     """
-
-
-for command in (
-    validate_cmd.command,
-    plan_cmd.command,
-    apply_cmd.command,
-    import_cmd.command,
-    codeowners_cmd.command,
-    history_cmd.command,
-    github_cmd.command,
-):
-    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from reconciler import writes
+from reconciler import permissions, writes
 from reconciler.schema_parts import ALIAS_NAME, DESCRIPTION, MODEL_TAG_VALUE, STAGE, TAG_KEY, VERSION_TAG_VALUE
 from reconciler.state import AUDIT_NAMESPACE, Stage, frozen_map
 
@@ -61,11 +61,12 @@ class Field:
     demotes: Callable[[Any], bool] = lambda value: False  # applied last (after promotions): archives
     import_always: bool = False  # import writes it for every listed entity, even when empty
     # A field the model and version searches do not return reads itself: `fetch(session, names)`
-    # returns a Fetched for the named models (those whose files set the field), in a bounded number
-    # of calls; `verify(value, context)` lists what is wrong with a file's value given that context
-    # (e.g. a grant for a user the server does not know).
+    # returns a Fetched for the named models (those whose files set the field, registered yet or
+    # not), in a bounded number of calls; `verify(desired_model, live_model_or_None, context)` lists
+    # what is wrong with the file given that context (e.g. a grant for a user the server does not
+    # know), each problem with its path in the file: [(("permissions", "bob"), "no user ...")].
     fetch: Callable[[Any, Sequence[str]], Fetched] | None = None
-    verify: Callable[[Any, Any], list[str]] | None = None
+    verify: Callable[[Any, Any, Any], list[tuple[tuple[str, ...], str]]] | None = None
 
     @property
     def source(self) -> str:
@@ -194,9 +195,34 @@ VERSION_TAGS = Field(
     prune="version_tags",
     empty=frozen_map(),
 )
+PERMISSIONS = Field(
+    name="permission",
+    file_key="permissions",
+    level=Level.MODEL,
+    kind=Kind.MAP,
+    schema=permissions.SCHEMA,
+    read=permissions.read,
+    write=permissions.grant,
+    delete=permissions.revoke,
+    parse=permissions.Grant,
+    dump=lambda g: permissions.Grant(g).value,
+    show=lambda g: repr(permissions.Grant(g).value),
+    prune="permissions",
+    empty=frozen_map(),
+    fetch=permissions.fetch,
+    verify=permissions.verify,
+)
 
 # The order here is the order of a model's changes in plans and within an apply wave.
-FIELDS: tuple[Field, ...] = (STAGE_FIELD, ALIASES, MODEL_DESCRIPTION, VERSION_DESCRIPTION, MODEL_TAGS, VERSION_TAGS)
+FIELDS: tuple[Field, ...] = (
+    STAGE_FIELD,
+    ALIASES,
+    MODEL_DESCRIPTION,
+    VERSION_DESCRIPTION,
+    MODEL_TAGS,
+    VERSION_TAGS,
+    PERMISSIONS,
+)
 
 
 def at(level: Level) -> tuple[Field, ...]:

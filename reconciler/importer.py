@@ -11,13 +11,16 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from reconciler.desired import SCHEMA_HEADER, _plain, check_document, parse_yaml
+from reconciler.desired import SCHEMA_HEADER, check_document
 from reconciler.document import check_semantics, from_document
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS, Level
 from reconciler.state import LiveModel, Origin
+from reconciler.yamlscalars import needs_quotes
+from reconciler.yamlsource import parse
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL and f.source == "registry")
 _VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION and f.source == "registry")
@@ -45,8 +48,22 @@ def live_document(m: LiveModel, listed: frozenset[int] = frozenset()) -> dict[st
     return doc
 
 
+class _QuotingRepresenter(RoundTripRepresenter):
+    """Quotes every string that some YAML reader would read as something else (yes, on, ~, 010,
+    1:20, 2026-01-01, .inf, ' padded '...): YAML 1.1 readers (PyYAML, Go's yaml.v2) as well as 1.2 ones."""
+
+    def represent_str(self, data: Any) -> Any:
+        if needs_quotes(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_QuotingRepresenter.add_representer(str, _QuotingRepresenter.represent_str)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt", pure=True)
+    yaml.Representer = _QuotingRepresenter
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 100
     return yaml
@@ -77,7 +94,8 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
         data = CommentedMap()
         data["name"] = m.name
     else:
-        data = parse_yaml(existing, source)
+        parse(existing, source)  # the strict reading refuses tags, bombs, bad bytes before we edit
+        data = _yaml().load(existing)
     listed = frozenset(int(k) for k in (data.get("versions") or {}) if str(k).isdigit())
     new = live_document(m, listed)
     for key in MANAGED_KEYS:
@@ -100,10 +118,10 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
 
 
 def _check(text: str, source: str) -> None:
-    data = parse_yaml(text, source)
+    doc = parse(text, source)
     try:
-        check_document(data, source)
-        check_semantics(from_document(_plain(data), Origin(source)))
+        check_document(doc)
+        check_semantics(from_document(doc.data, Origin(source, doc.line)))
     except DesiredStateError as e:
         raise DesiredStateError(f"{e} (import would write an invalid file; nothing was written)") from e
 

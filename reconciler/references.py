@@ -26,11 +26,13 @@ def check_references(desired: Sequence[DesiredModel], live: LiveState, changed_o
 
 
 def _verified(model: DesiredModel, live: LiveState) -> Iterable[DesiredStateError]:
-    """Fields that check a file's value against what the registry knows (e.g. its users)."""
+    """Fields that check a file against what the registry knows (e.g. its users); each problem
+    comes with its path in the file."""
     for f in FIELDS:
         if f.verify is not None and f.file_key in model.values and f.name in live.context:
-            for problem in f.verify(model.values[f.file_key], live.context[f.name]):
-                yield DesiredStateError(f"{model.origin.at(f.file_key)}: /{f.file_key}: {problem}")
+            for path, problem in f.verify(model, live.models.get(model.name), live.context[f.name]):
+                pointer = "/" + "/".join(str(p) for p in path)
+                yield DesiredStateError(f"{model.origin.at(*path)}: {pointer}: {problem}")
 
 
 def _references(model: DesiredModel) -> Iterable[tuple[tuple[str, ...], int]]:

@@ -44,6 +44,7 @@ ALIAS_NAME: dict[str, Any] = {
 STAGE: dict[str, Any] = {"enum": ["None", "Staging", "Production", "Archived"]}
 # A GitHub user (alice, @alice) or team (@org/team). No newline: these names go into CODEOWNERS lines.
 OWNER: dict[str, Any] = {
+    "description": "A GitHub login (alice) or team (@org/team): letters, digits, _ . -",
     "type": "string",
     "maxLength": 100,
     "pattern": r"^(?!.*\n)@?[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
@@ -58,5 +59,5 @@ MODEL_NAME: dict[str, Any] = {
     # whitespace at either end, not a path that normalizes elsewhere (".", ".."), not the reconciler's own,
     # not starting with _ (models/_policy.yaml and other _ files are settings, not model files).
     "pattern": r"^(?!.*\n)(?!gitops\.)(?!_)(?!\.\.)(?!\.$)(?!\s)(?!.*\s$)"
-    r"[^/\\:*?\"<>|\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+$",
+    r"[^/\\:*?\"<>|\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+$",
 }

@@ -75,14 +75,17 @@ class Session:
         for f in FIELDS:
             if f.fetch is None:
                 continue
-            names = [m.name for m in desired if f.file_key in m.values and m.name in models]
+            # Every model whose file sets it, registered yet or not: verify needs the context even
+            # when all of them are created by this plan, and a target that cannot hold it is refused.
+            names = [m.name for m in desired if f.file_key in m.values]
             if not names:
                 continue
             fetched = f.fetch(self, names)
             context[f.name] = fetched.context
             for name, value in fetched.values.items():
-                m = models[name]
-                models[name] = replace(m, values={**m.values, f.file_key: value})
+                if name in models:
+                    m = models[name]
+                    models[name] = replace(m, values={**m.values, f.file_key: value})
         return replace(live, models=frozen_map(models), context=frozen_map(context))
 
     def with_runs(self, desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> LiveState:

@@ -23,6 +23,11 @@ def phase(name: str) -> Iterator[None]:
         _PHASES[name] = _PHASES.get(name, 0.0) + time.perf_counter() - started
 
 
+def note(name: str, value: float) -> None:
+    """A figure that is not a duration (e.g. registry_calls), shown with the phases."""
+    _PHASES[name] = value
+
+
 def _report() -> None:
     parts = " ".join(f"{k}={v:.3f}" for k, v in _PHASES.items())
     sys.stderr.write(f"timings: {parts}\n")

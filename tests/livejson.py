@@ -3,10 +3,15 @@ same field readers the real reader uses (reconciler/live.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from reconciler.fields import FIELDS, Level
 from reconciler.live import assemble, version_from_json
-from reconciler.state import LiveState, Run, frozen_map
+from reconciler.state import LiveModel, LiveState, Run, frozen_map
+
+# Fields that read themselves (not part of MLflow's model JSON): live.json gives them in the file's form.
+_FETCHED = tuple(f for f in FIELDS if f.level is Level.MODEL and f.fetch is not None)
 
 
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -43,4 +48,10 @@ def live_from_json(data: dict[str, Any]) -> LiveState:
     ]
     state = assemble(models, versions)
     runs = {r: Run(s["status"], frozen_map(s.get("metrics", {}))) for r, s in data.get("runs", {}).items()}
-    return LiveState(state.models, frozen_map(runs))
+    live = {name: _with_fetched(m, data["models"][name]) for name, m in state.models.items()}
+    return LiveState(frozen_map(live), frozen_map(runs))
+
+
+def _with_fetched(model: LiveModel, compact: dict[str, Any]) -> LiveModel:
+    fetched = {f.file_key: f.typed(compact[f.file_key]) for f in _FETCHED if f.file_key in compact}
+    return replace(model, values={**model.values, **fetched}) if fetched else model

@@ -33,6 +33,7 @@ from infra.server_command import (
     server_command,
     with_psycopg_driver,
 )
+from tests import secrets_scan
 
 VENV_BIN = Path(sys.executable).parent
 AUTH_BOOTSTRAP = Path(__file__).resolve().parents[1] / "infra" / "auth_bootstrap.py"
@@ -120,6 +121,7 @@ def postgres(databases: tuple[str, ...] = ("mlflow",)) -> Iterator[Postgres]:
     # runs as 'postgres' when we are root.
     workdir = Path(tempfile.mkdtemp(prefix="mlflow-gitops-pg-"))
     data, port, password = workdir / "pgdata", free_port(), secrets.token_urlsafe(24)
+    secrets_scan.register(password)
     pwfile = workdir / "pwfile"
     pwfile.write_text(password + "\n")
     run_as = _as_postgres_user()
@@ -266,6 +268,7 @@ def mlflow_server(
         shared = (f"mlflow_auth_{workdir.name}", secrets.token_urlsafe(24), secrets.token_hex(32))
         _create_database(pg, shared[0])
     auth_db, admin_password, flask_key = shared
+    secrets_scan.register(admin_password, flask_key)
     auth_ini = workdir / "basic_auth.ini"
     auth_uri = with_psycopg_driver(pg.uri(auth_db))
     auth_ini.write_text(auth_config_ini(auth_uri))

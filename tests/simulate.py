@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.permissions import Grant
 from reconciler.plan import MODEL, Action, Change, Plan
 from reconciler.state import LiveModel, LiveState, LiveVersion, Stage, frozen_map
 
@@ -46,9 +47,21 @@ def apply(plan: Plan, live: LiveState) -> LiveState:
     return LiveState(frozen_map(models), live.runs)
 
 
-def live_model(name: str, stages: list[Stage], aliases: dict[str, int], tags: dict[str, str]) -> LiveModel:
+def live_model(
+    name: str,
+    stages: list[Stage],
+    aliases: dict[str, int],
+    tags: dict[str, str],
+    grants: dict[str, str] | None = None,
+    description: str = "",
+    version_tags: dict[str, str] | None = None,
+) -> LiveModel:
+    """A live model whose versions 1..n have `stages` (and, each, `description` and `version_tags`)."""
     versions = {
-        n: LiveVersion(n, {"stage": s, "description": "", "tags": frozen_map()}) for n, s in enumerate(stages, start=1)
+        n: LiveVersion(n, {"stage": s, "description": description, "tags": frozen_map(version_tags)})
+        for n, s in enumerate(stages, start=1)
     }
-    values = {"description": "", "tags": frozen_map(tags), "aliases": frozen_map(aliases)}
+    values = {"description": description, "tags": frozen_map(tags), "aliases": frozen_map(aliases)}
+    if grants is not None:  # read only for files that set permissions
+        values["permissions"] = frozen_map({u: Grant(g) for u, g in grants.items()})
     return LiveModel(name, values, frozen_map(versions))

@@ -10,6 +10,8 @@ from reconciler import api
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
 from reconciler.importer import render_file, write_atomic
+from reconciler.modelfiles import model_path
+from reconciler.yamlsource import read_text
 
 
 @click.command("import")
@@ -32,9 +34,9 @@ def command(names: tuple[str, ...], import_all: bool, models_dir: Path) -> int:
         )
     files, errors = {}, []
     for name in wanted:  # render everything first: nothing is written if any file would be invalid
-        path = models_dir / f"{name}.yaml"
-        existing = path.read_text(encoding="utf-8") if path.exists() else None
         try:
+            path = model_path(models_dir, name)  # an existing name.yml or name.YAML is updated in place
+            existing = read_text(path) if path.exists() else None
             files[path] = (render_file(live.models[name], existing, str(path)), existing)
         except DesiredStateError as e:
             errors.append(e)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import api, planfile, render
+from reconciler import api, planfile, render, timing
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
 from reconciler.importer import write_atomic
@@ -38,6 +38,7 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
     session = api.Session.open()
     with status(f"Reading {session.target.describe()}…"):
         the_plan = api.plan(session, desired)
+    timing.note("registry_calls", session.counter.calls)
     with phase("render"):
         if out_file is not None:
             write_atomic(out_file, planfile.text(the_plan))

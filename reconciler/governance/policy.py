@@ -14,8 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from reconciler import desired
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.governance import values
@@ -88,8 +86,8 @@ def _stage(value: Any) -> Stage | None:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(build())
+def _validator() -> dict[str, Any]:
+    return build()
 
 
 def policy_path(models_dir: Path) -> Path:
@@ -111,9 +109,9 @@ def load_policy(path_or_text: Path | str, source: str | None = None) -> ReviewPo
         source, text = source or POLICY_FILE, path_or_text
     if len(text.encode("utf-8", "surrogatepass")) > desired.MAX_FILE_BYTES:
         raise _too_large(source)
-    data = desired.parse_yaml(text, source, EXPECTED)
-    desired.check_schema(data, source, _validator(), SCHEMA_FILE)
-    return from_document(desired._plain(data), desired.origin_for(data, source))
+    doc = desired.parse_yaml(text, source, EXPECTED)
+    desired.check_schema(doc, _validator(), SCHEMA_FILE)
+    return from_document(doc.data, desired.origin_for(doc))
 
 
 def _read(path: Path, source: str) -> str:

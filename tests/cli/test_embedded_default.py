@@ -150,3 +150,18 @@ def test_internal_errors_exit_differently_and_keep_the_traceback(tmp_path, monke
     assert info.value.code == EXIT_INTERNAL
     assert "internal error: RuntimeError: boom" in capsys.readouterr().err
     assert "RuntimeError: boom" in (tmp_path / "reconciler" / "crash.log").read_text()
+
+
+def test_permissions_on_a_database_are_one_line_and_nothing_is_written(registry):
+    perm = registry / "perm-models"
+    perm.mkdir()
+    (perm / "churn.yaml").write_text("name: churn\ndescription: with grants\npermissions: {analyst: READ}\n")
+    assert run(registry, "validate", "--models-dir", "perm-models").returncode == 0  # the file itself is valid
+    done = run(registry, "apply", "--yes", "--models-dir", "perm-models")
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "error: permissions: (set for model 'churn') need an MLflow server with basic auth, and "
+        f"sqlite:///{registry / 'mlflow.db'} (embedded default) is a database, not a server"
+    ), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert client(registry).get_registered_model("churn").description != "with grants"

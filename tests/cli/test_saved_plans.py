@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.plan import canonical_json
+from tests import secrets_scan
 
 FILE = "name: churn\ndescription: reviewed\naliases: {champion: 2}\nversions:\n  2: {stage: Production}\n"
 
@@ -104,7 +105,8 @@ def test_desired_state_and_notes_are_inside_the_hash(work):
 def test_edited_desired_state_and_changes_together_are_applied_only_as_a_valid_plan(work):
     """Someone edits both consistently and recomputes the hash: without a key that is a valid plan,
     and apply says what each check protects (README). With RECONCILER_PLAN_KEY it is refused."""
-    key = {"RECONCILER_PLAN_KEY": "k" * 32}
+    key = {"RECONCILER_PLAN_KEY": "k" * 31 + "K"}
+    secrets_scan.register(key["RECONCILER_PLAN_KEY"])
     assert run(work, "plan", "--out", "signed.json", env=key).returncode == 0
     data = json.loads((work / "signed.json").read_text())
     data["desired"][0]["description"] = "hacked"

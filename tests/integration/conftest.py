@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import secrets_scan
 from tests.services import MlflowServer, stack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             passwords = {}
             for user in ("reconciler", "trainer", "reader"):
                 passwords[user] = os.urandom(12).hex()
+                secrets_scan.register(passwords[user])
                 auth.create_user(user, passwords[user])
         finally:
             del os.environ["MLFLOW_TRACKING_USERNAME"], os.environ["MLFLOW_TRACKING_PASSWORD"]

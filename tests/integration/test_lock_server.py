@@ -24,6 +24,7 @@ from reconciler.errors import LockError
 from reconciler.lock import LockSettings, RegistryLock, default_owner
 from reconciler.lock_tickets import RELEASED, STATE_TAG
 from tests import lock_scenarios as scenarios
+from tests import secrets_scan
 from tests.integration.conftest import REPO, Stack, grant
 from tests.services import free_port, wait_until
 
@@ -119,6 +120,7 @@ def test_permissions_the_lock_needs(live_stack, registry, back_to_admin):
     auth = get_app_client("basic-auth", tracking_uri=registry.uri)
     users = {role: f"lock-{role}-{uuid.uuid4().hex[:6]}" for role in ("editor", "manager")}
     passwords = {role: os.urandom(12).hex() for role in users}
+    secrets_scan.register(*passwords.values())
     for role, user in users.items():
         auth.create_user(user, passwords[role])
 

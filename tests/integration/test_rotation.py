@@ -21,6 +21,7 @@ import pytest
 from infra import auth_bootstrap
 from infra.postgres_password import set_password_command
 from infra.server_command import with_psycopg_driver
+from tests import secrets_scan
 from tests.services import (
     AUTH_BOOTSTRAP,
     _as_postgres_user,
@@ -65,7 +66,7 @@ def pg():
 def test_bootstrap_migrates_creates_rotates_then_leaves_alone(pg, capsys):
     _create_database(pg, "auth_rotation")
     uri = with_psycopg_driver(pg.uri("auth_rotation"))
-    old, new = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    old, new = secrets_scan.token(24), secrets_scan.token(24)
     assert "user 'admin' created" in bootstrap_here(uri, old, capsys)
     with psycopg.connect(pg.uri("auth_rotation")) as conn:  # the auth schema is at alembic head
         (revision,) = conn.execute("SELECT version_num FROM alembic_version_auth").fetchone()
@@ -85,7 +86,7 @@ def test_bootstrap_migrates_creates_rotates_then_leaves_alone(pg, capsys):
 def test_bootstrap_failure_is_one_line_without_the_password():
     """(An unreachable database fails the same way, after MLflow's own ~100 s of retries: a Job's
     pod may start before the database does.)"""
-    password = secrets.token_urlsafe(24)
+    password = secrets_scan.token(24)
     done = bootstrap(f"postgresql+nosuchdriver://mlflow:{password}@127.0.0.1:{free_port()}/nowhere", password)
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
@@ -131,7 +132,7 @@ def _login(port: int, password: str) -> bool:
 
 @pytest.mark.parametrize("new", ["plain" + secrets.token_hex(8), "x'; DROP ROLE mlflow; --\"$(id)`id`\\'"])
 def test_the_postgres_password_command_sets_a_new_password_on_an_existing_volume(new):
-    old = secrets.token_urlsafe(24)
+    old = secrets_scan.token(24)
     with image_like_postgres(old) as (socket_dir, port):
         assert _login(port, old)
         done = _set_password(socket_dir, port, new)
@@ -140,7 +141,7 @@ def test_the_postgres_password_command_sets_a_new_password_on_an_existing_volume
 
 
 def test_the_postgres_password_command_fails_loudly():
-    with image_like_postgres(secrets.token_urlsafe(24)) as (socket_dir, port):
+    with image_like_postgres(secrets_scan.token(24)) as (socket_dir, port):
         empty = _set_password(socket_dir, port, "")
         assert empty.returncode == 1 and "POSTGRES_PASSWORD is empty" in empty.stderr
     down = _set_password(Path(tempfile.gettempdir()) / "no-such-socket-dir", free_port(), "x" * 24, attempts=2)

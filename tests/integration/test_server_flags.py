@@ -25,6 +25,7 @@ from infra.server_command import (
     server_command,
     with_psycopg_driver,
 )
+from tests import secrets_scan
 from tests.integration.test_rotation import bootstrap
 from tests.services import MlflowServer, _create_database, free_port, mlflow_server, postgres, s3_server, wait_until
 
@@ -39,7 +40,7 @@ DEPLOYED_HOSTS = expand_pod_ip(DEPLOYED.allowed_hosts, POD_IP)
 LOCAL_ONLY = ("--host", "--port", "--artifacts-destination", "--expose-prometheus", "--allowed-hosts")
 
 
-OLD_ADMIN_PASSWORD = secrets.token_urlsafe(24)
+OLD_ADMIN_PASSWORD = secrets_scan.token(24)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MlflowSer
         _create_database(pg, auth_db)
         first = bootstrap(with_psycopg_driver(pg.uri(auth_db)), OLD_ADMIN_PASSWORD)
         assert first.returncode == 0, first.stderr
-        shared = (auth_db, secrets.token_urlsafe(24), secrets.token_hex(32))
+        shared = (auth_db, secrets_scan.token(24), secrets.token_hex(32))
         with mlflow_server(workdir, pg, s3, shared=shared, extra_hosts=DEPLOYED_HOSTS, auth_bootstrap=True) as running:
             yield running, workdir / "metrics"
 
@@ -61,7 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MlflowSer
 def exporter(server) -> Iterator[tuple[str, str]]:
     """infra/metrics_exporter.py with the sidecar's command and env, on the server's metric files."""
     _, metrics_dir = server
-    password, port = secrets.token_urlsafe(24), free_port()
+    password, port = secrets_scan.token(24), free_port()
     account = MetricsAccount()
     settings = ServerSettings(artifacts_destination="s3://mlflow/artifacts", metrics_dir=str(metrics_dir))
     env = {
@@ -143,7 +144,7 @@ def test_mlflow_answers_metrics_to_admins_only(server):
     """Why the scrape goes through the sidecar: MLflow 3.17.2's basic auth fails closed on /metrics
     for every user but admins, so an MLflow account for Prometheus would have to be an admin."""
     running, _ = server
-    user, password = "reader-" + secrets.token_hex(4), secrets.token_urlsafe(16)
+    user, password = "reader-" + secrets.token_hex(4), secrets_scan.token(16)
     created = requests.post(
         running.uri + "/api/2.0/mlflow/users/create",
         json={"username": user, "password": password},

@@ -17,6 +17,8 @@ from tests.simulate import apply, live_model
 STAGES = list(Stage)
 ALIASES = ["champion", "challenger", "staging", "prod", "x"]
 TAGS = ["team", "tier", "owner"]
+USERS = ["analyst", "bot", "ops"]
+GRANTS = ["READ", "USE", "EDIT", "MANAGE", "DENY"]
 
 
 @st.composite
@@ -25,10 +27,13 @@ def cases(draw):
     stages = draw(st.lists(st.sampled_from(STAGES), min_size=n, max_size=n))
     live_aliases = draw(st.dictionaries(st.sampled_from(ALIASES), st.integers(1, n), max_size=3))
     live_tags = draw(st.dictionaries(st.sampled_from(TAGS), st.sampled_from(["a", "b"]), max_size=2))
+    live_grants = draw(
+        st.dictionaries(st.sampled_from(USERS), st.sampled_from([*GRANTS, "NO_PERMISSIONS"]), max_size=3)
+    )
     live = LiveState(
         frozen_map(
             {
-                "m": live_model("m", stages, live_aliases, live_tags),
+                "m": live_model("m", stages, live_aliases, live_tags, live_grants),
                 "other": live_model("other", [Stage.PRODUCTION], {"champion": 1}, {"team": "z"}),
             }
         )
@@ -53,6 +58,8 @@ def cases(draw):
         doc["aliases"] = draw(st.dictionaries(st.sampled_from(ALIASES), st.integers(1, n), max_size=3))
     if draw(st.booleans()):
         doc["tags"] = draw(st.dictionaries(st.sampled_from(TAGS), st.sampled_from(["a", "b"]), max_size=2))
+    if draw(st.booleans()):
+        doc["permissions"] = draw(st.dictionaries(st.sampled_from(USERS), st.sampled_from(GRANTS), max_size=3))
     policy: dict = {}
     if draw(st.booleans()):
         policy["exclusive_stages"] = draw(st.lists(st.sampled_from(["Staging", "Production"]), unique=True))
@@ -62,7 +69,8 @@ def cases(draw):
         policy["stage_aliases"] = draw(
             st.dictionaries(st.sampled_from(["Staging", "Production"]), st.sampled_from(ALIASES), max_size=2)
         )
-    prune = draw(st.dictionaries(st.sampled_from(["tags", "aliases", "version_tags"]), st.booleans(), max_size=3))
+    flags = ["tags", "aliases", "version_tags", "permissions"]
+    prune = draw(st.dictionaries(st.sampled_from(flags), st.booleans(), max_size=4))
     if prune:
         policy["prune"] = prune
     if policy:
@@ -104,11 +112,12 @@ def test_apply_then_plan_is_empty_and_nothing_outside_the_scope_changes(case):
 def _unnamed_left_alone(doc, live, after):
     prune = doc.get("policy", {}).get("prune", {})
     before_m, after_m = live.models["m"], after.models["m"]
-    if not prune.get("tags"):
-        named = set(doc.get("tags", {}))
-        for k, v in before_m.values["tags"].items():
-            if k not in named:
-                assert after_m.values["tags"].get(k) == v
+    for key, flag in (("tags", "tags"), ("permissions", "permissions")):
+        if not prune.get(flag):
+            named = set(doc.get(key, {}))
+            for k, v in before_m.values[key].items():
+                if k not in named:
+                    assert after_m.values[key].get(k) == v
     listed = {int(k) for k in doc.get("versions", {})}
     for n, v in before_m.versions.items():
         if n not in listed:  # only a policy may move an unlisted version, and only its stage

@@ -32,15 +32,26 @@ def test_a_good_file_loads(tmp_path):
     [
         ("name: churn\nversions: [1, 2\n", "churn.yaml:3: invalid YAML"),
         ("name: churn\nversions:\n  1:\n    stage: Prod\n", "churn.yaml:4: /versions/1/stage: 'Prod' is not one of"),
-        ("name: churn\ndescripton: typo\n", "churn.yaml:1: /: unknown key ('descripton' was unexpected)"),
-        ("name: churn\naliases:\n  champion: 1\n  champion: 2\n", "churn.yaml:4: invalid YAML: found duplicate key"),
+        ("name: churn\ndescripton: typo\n", "churn.yaml:2: /: unknown key 'descripton'; check the spelling"),
+        (
+            "name: churn\naliases:\n  champion: 1\n  champion: 2\n",
+            "churn.yaml:4: duplicate key 'champion' (also on line 3); keep one",
+        ),
         ("name: churn\ntags:\n  accuracy: 0.93\n", "churn.yaml:3: /tags/accuracy: 0.93 must be a string; quote it"),
         ("name: churn\ntags: !!python/object/apply:os.system [echo hi]\n", "churn.yaml:2: YAML tag"),
         ("name: other\n", "churn.yaml:1: name 'other' differs from the file name"),
-        ("name: churn\naliases:\n  latest: 1\n", "/aliases: 'latest' does not match"),
-        ("name: churn\ntags:\n  gitops.audit: x\n", "/tags: 'gitops.audit' does not match"),
-        ("name: churn\ntags:\n  'team|owner': x\n", "/tags: 'team|owner' does not match"),
+        ("name: churn\naliases:\n  latest: 1\n", "/aliases: 'latest' is not allowed here. Alias: letters"),
+        ("name: churn\ntags:\n  gitops.audit: x\n", "/tags: 'gitops.audit' is not allowed here. Tag key:"),
+        ("name: churn\ntags:\n  'team|owner': x\n", "/tags: 'team|owner' is not allowed here. Tag key:"),
         ("- just\n- a list\n", "churn.yaml:1: expected a mapping"),
+        (
+            "name: churn\npermissions:\n  bob: NO_PERMISSIONS\n",
+            "churn.yaml:3: /permissions/bob: 'NO_PERMISSIONS' is not one of 'READ', 'USE', 'EDIT', 'MANAGE', 'DENY'",
+        ),
+        ("name: churn\npermissions: {bob: read}\n", "churn.yaml:2: /permissions/bob: 'read' is not one of"),
+        ("name: churn\npermissions: [bob]\n", "churn.yaml:2: /permissions: ['bob'] is not of type 'object'"),
+        ("name: churn\npermissions: {'': READ}\n", "churn.yaml:2: /permissions: '' should be non-empty"),
+        ("name: churn\npolicy: {prune: {permissions: 'yes'}}\n", "/policy/prune/permissions: 'yes' is not of type"),
         (
             "name: churn\nversions:\n  1: {stage: Production}\n  2: {stage: Production}\n"
             "policy: {exclusive_stages: [Production]}\n",

@@ -30,8 +30,9 @@ def test_a_document_round_trips_through_the_typed_model():
         "description": "d",
         "tags": {"team": "a"},
         "aliases": {"champion": 2},
+        "permissions": {"analyst": "READ", "training-bot": "EDIT"},
         "versions": {"2": {"stage": "Production", "description": "v2", "tags": {"k": "v"}}},
-        "policy": {"exclusive_stages": ["Production"], "keep_latest": 3, "prune": {"tags": True}},
+        "policy": {"exclusive_stages": ["Production"], "keep_latest": 3, "prune": {"permissions": True, "tags": True}},
     }
     model = from_document(doc, Origin("models/m.yaml"))
     assert to_document(model) == doc

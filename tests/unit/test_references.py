@@ -36,3 +36,13 @@ def test_a_missing_version_names_the_file_line_and_pointer():
 def test_import_writes_the_stage_of_every_version_it_lists_none_included():
     doc = live_document(live_model("m", [Stage.NONE, Stage.PRODUCTION, Stage.NONE], {}, {}), frozenset({1}))
     assert doc["versions"] == {1: {"stage": "None"}, 2: {"stage": "Production"}}
+
+
+def test_import_keeps_a_files_permissions_as_they_are():
+    """Import writes what the model and version searches return; grants are read only for plans."""
+    from reconciler.importer import render_file
+
+    existing = "name: m\ndescription: old\npermissions:   # who may use it\n  analyst: READ\n"
+    text = render_file(live_model("m", [Stage.NONE], {}, {}, {"analyst": "EDIT", "ops": "READ"}), existing, "m.yaml")
+    assert "permissions:   # who may use it\n  analyst: READ\n" in text and "ops" not in text
+    assert "description:" not in text  # the registry's (empty) description is imported, as before

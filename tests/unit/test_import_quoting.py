@@ -1,0 +1,78 @@
+"""Import writes strings that every YAML reader reads back as the same strings.
+
+Each written file is read by PyYAML's SafeLoader (YAML 1.1: yes/on/~/010/1:20/dates are not
+strings there), ruamel.yaml (1.2) and this project's loader; all three must return the registry's
+strings, keys included.
+"""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from reconciler.errors import DesiredStateError
+from reconciler.importer import render_file
+from reconciler.state import Stage
+from reconciler.yamlscalars import needs_quotes
+from reconciler.yamlsource import parse
+from tests.simulate import live_model
+
+AMBIGUOUS = [
+    "yes", "no", "on", "off", "y", "n", "Y", "N", "True", "FALSE", "~", "null", "Null", "", " ", "=", "<<",
+    "010", "0o17", "0x1F", "0X1F", "0b101", "1_000", "_1", "1:20", "190:20:30.15", "1.0", "1e3", ".5", "1.",
+    ".inf", "-.Inf", ".NaN", ".iNf", "+12", "-0", "2026-01-01", "2001-12-14 21:59:43.10 -5", "2001-12-14t21:59:43Z",
+    " padded", "padded ", "a: b", "#hash", "- dash", "[x]", "{x}", "*star", "&amp", "!bang", "%pct", "@at", "'q'",
+    '"dq"', "multi\nline", "tab\there", "caf\u00e9", "\u00a0nbsp", "ok",
+]  # fmt: skip
+KEYS = ["on", "yes", "n", "010", "1:20", "2026-01-01", "1.0", "true", "team", "0x1F", "1_0"]
+
+
+def live(tags: dict[str, str], description: str = "d"):
+    return live_model("m", [Stage.STAGING], {"champion": 1}, tags, description=description, version_tags=tags)
+
+
+def readers(text: str) -> list[dict]:
+    return [yaml.load(text, Loader=yaml.SafeLoader), YAML(typ="rt").load(text), parse(text, "m.yaml").data]
+
+
+def test_ambiguous_values_and_keys_read_back_the_same_everywhere():
+    tags = {f"k{i}": v for i, v in enumerate(AMBIGUOUS)} | {k: k for k in KEYS}
+    text = render_file(live(tags), None, "models/m.yaml")
+    for data in readers(text):
+        assert {str(k): v for k, v in data["tags"].items()} == tags
+        assert {str(k): v for k, v in data["versions"][1 if 1 in data["versions"] else "1"]["tags"].items()} == tags
+        assert all(type(k) is str for k in data["tags"])  # 'on' is not True, '010' is not 8 or 10
+
+
+def test_existing_comments_survive_and_quotes_come_back():
+    existing = "# keep me\nname: m\ntags:\n  team: vision # and me\n  pii: no\nowners: [a]\n"
+    text = render_file(live({"team": "vision", "pii": "no"}), existing, "models/m.yaml")
+    assert "# keep me" in text and "# and me" in text and "owners: [a]" in text
+    assert "pii: 'no'" in text
+    for data in readers(text):
+        assert data["tags"] == {"team": "vision", "pii": "no"}
+
+
+printable = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Cf")), max_size=12),
+    st.sampled_from(AMBIGUOUS),
+    st.from_regex(r"[-+0-9._:eExXoObB ]{1,8}", fullmatch=True),  # number-like text
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9_. :-]{0,8}", fullmatch=True), printable, max_size=4), printable)
+def test_any_registry_string_reads_back_the_same(tags, description):
+    try:
+        text = render_file(live(tags, description), None, "models/m.yaml")
+    except DesiredStateError:
+        return  # the registry holds a string these files refuse (e.g. a key the schema forbids)
+    for data in readers(text):
+        assert data.get("tags", {}) == tags
+        assert data.get("description", "") == description
+
+
+def test_needs_quotes_is_false_for_ordinary_words():
+    assert not any(needs_quotes(s) for s in ("vision", "ml-leads", "s3://bucket/x", "Production", "gabc123"))
