@@ -35,15 +35,14 @@ def load_changed(models_dir: Path, changed: Sequence[str], prefix: str) -> list[
         errors += check_models(load_repository_policy(models_dir), models)
     except DesiredStateError as e:
         errors.append(e)
-    errors += _clashes(models)
     if errors:
         raise ValidationErrors(errors)
     return _in_scope(models, paths)
 
 
 def _files(models_dir: Path, paths: Sequence[str]) -> list[Path]:
-    """The changed model files, and any other file of the same name in another case or suffix
-    (models/churn.yml next to models/churn.yaml: a clash `validate` would refuse)."""
+    """The changed model files that exist (`model_files` refuses two files naming one model, as
+    models/churn.yml next to models/churn.yaml)."""
     stems = {PurePosixPath(p).stem.lower() for p in paths if not PurePosixPath(p).name.startswith("_")}
     return [p for p in desired.model_files(models_dir) if p.stem.lower() in stems] if stems else []
 
@@ -56,21 +55,6 @@ def _load(paths: Sequence[Path]) -> tuple[list[DesiredModel], list[DesiredStateE
         except DesiredStateError as e:
             errors.append(e)
     return models, errors
-
-
-def _clashes(models: Sequence[DesiredModel]) -> list[DesiredStateError]:
-    seen: dict[str, str] = {}
-    errors = []
-    for m in models:
-        key = m.name.lower()
-        if key in seen:
-            errors.append(
-                DesiredStateError(
-                    f"{m.source}: model {m.name!r} is also declared in {seen[key]}; keep one file per model"
-                )
-            )
-        seen.setdefault(key, m.source)
-    return errors
 
 
 def _in_scope(models: Sequence[DesiredModel], paths: Sequence[str]) -> list[DesiredModel]:
