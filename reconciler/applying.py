@@ -96,7 +96,8 @@ def _check_fresh(session: Session, saved: Plan, live: LiveState) -> bool:
             return True
         raise StalePlanError(
             f"the registry changed since this plan was made (live state {now[:19]}…, plan made against "
-            f"{saved.live_fingerprint[:19]}…); run 'reconciler plan' again and review the new plan"
+            f"{saved.live_fingerprint[:19]}…); run 'reconciler plan' (or the one-step apply) again and review "
+            "the new plan"
         )
     check(saved.desired, live)
     if fresh.changes != saved.changes or fresh.scope != saved.scope:
@@ -142,7 +143,8 @@ def _locked(session: Session, audit: Audit, options: ApplyOptions) -> Iterator[L
     owner = default_owner(audit.actor or "unknown", audit.plan_hash, audit.pull_request, audit.commit)
     lock = RegistryLock(session.clients.registry, owner, options.lock_settings, where=session.target.describe())
     with translate_errors(session.target):
-        lease = lock.acquire(options.lock_timeout, on_wait=lambda t: options.on_wait(waiting_message(t)))
+        waiting = (lambda t: options.on_wait(waiting_message(t))) if options.lock_timeout > 0 else (lambda t: None)
+        lease = lock.acquire(options.lock_timeout, on_wait=waiting)
     with lease:
         yield lease
     if lease.release_warning:
