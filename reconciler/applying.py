@@ -51,6 +51,7 @@ class Report:
     records: tuple[Result, ...] = ()  # one audit-record write per touched model or version
     recovered: tuple[Recovered, ...] = ()
     already_applied: bool = False
+    lock_lost: str | None = None  # the apply stopped writing: its journal entry stays open for the next one
 
     def failed(self) -> tuple[Result, ...]:
         return tuple(r for r in self.results if not r.ok)
@@ -78,6 +79,8 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         lease.ensure()
         run_id = _open_journal(journal, saved, audit, session)
         results = applier.apply(saved.changes)
+        if applier.lock_lost is not None:  # another apply may hold it now: no more writes, not even records
+            return Report(saved, results, recovered=recovered, lock_lost=applier.lock_lost)
         owed = by_entity(r.change for r in results if r.ok)
         records = write_records(applier, audit, run_id, owed, live)
         lease.ensure()

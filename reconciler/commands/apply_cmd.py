@@ -117,6 +117,11 @@ def _report(report: applying.Report, plan_file: Path | None) -> int:
         )
     for r in unrecorded:
         err.print(Text(f"audit record not written: {printable(str(r.change.address))}: {r.error}", style="red"))
+    if report.lock_lost is not None:
+        raise ApplyFailed(
+            f"the apply stopped: {report.lock_lost}; {applied} of {plural(len(report.results), 'change')} were "
+            "applied (the others are listed above). The next 'reconciler apply' records them and finishes the job"
+        )
     if failed:
         raise ApplyFailed(
             f"{len(failed)} of {plural(len(report.results), 'change')} did not apply (listed above); the rest were "
