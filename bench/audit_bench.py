@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconciler import api
+from reconciler import api, applying
 from reconciler.audit import AUDIT_TAG, Audit
 from reconciler.document import from_document
 from reconciler.journal import Journal
@@ -47,7 +47,7 @@ def main() -> int:
             started = time.perf_counter()
             plan = api.plan(session, [from_document(doc, Origin("models/audit-bench.yaml"))])
             audit = Audit(plan.plan_hash, commit=f"{i:040x}", pull_request=str(i), approvers=APPROVERS, actor="ci")
-            report = api.apply(session, plan, audit, api.ApplyOptions())
+            report = applying.apply(session, plan, audit, applying.ApplyOptions())
             times.append(time.perf_counter() - started)
             failures += len(report.failed()) + len(report.unrecorded())
             sizes.append(len(client.get_registered_model("audit-bench").tags[AUDIT_TAG]))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconciler import api
+from reconciler import api, applying
 from reconciler.audit import Audit
 from reconciler.document import from_document
 from reconciler.importer import live_document
@@ -210,7 +210,7 @@ def report(server, args, label: str, alias_version: int) -> None:
     assert len(the_plan.changes) == args.models
     before = cpu_seconds()
     seconds, result = timed(
-        lambda: api.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), args.concurrency, live=live)
+        lambda: applying.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), args.concurrency, live=live)
     )
     after = cpu_seconds()
     failed = result.failed() + result.audit_failed()

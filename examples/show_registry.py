@@ -1,8 +1,7 @@
-"""Print the registry's models, aliases, versions and last audit record (the demo's last step)."""
+"""Print the registry's models, aliases, versions and the audit record of each (the demo's last step)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,21 +10,23 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from reconciler import api
-from reconciler.apply import AUDIT_TAG
+from reconciler.audit import AUDIT_TAG, read_record
 
 
 def main() -> None:
     live = api.Session.open().read()
-    console = Console()
+    console = Console(markup=False)
     for model in live.models.values():
-        table = Table(title=f"{model.name}: {model.description.splitlines()[0] if model.description else ''}")
-        for column in ("version", "stage", "aliases", "description", "last applied (commit, plan)"):
+        description = model.values.get("description", "")
+        table = Table(title=f"{model.name}: {description.splitlines()[0] if description else ''}")
+        for column in ("version", "stage", "aliases", "description", "last applied (commit, approvers, plan)"):
             table.add_column(column)
         for number, v in sorted(model.versions.items(), reverse=True):
             aliases = ", ".join(a for a, n in model.aliases.items() if n == number)
-            audit = json.loads(v.tags.get(AUDIT_TAG, "{}"))
-            applied = f"{audit.get('commit', '')} {audit.get('plan', '')[:15]}" if audit else ""
-            table.add_row(str(number), v.stage.value, aliases, v.description, applied)
+            record = read_record(v.reserved_tags.get(AUDIT_TAG)) or {}
+            approvers = ",".join(record.get("approved_by", []))
+            applied = f"{record.get('commit', '')} {approvers} {record.get('plan', '')[:15]}" if record else ""
+            table.add_row(str(number), v.stage.value, aliases, v.values.get("description", ""), applied)
         console.print(table)
 
 

@@ -28,7 +28,7 @@ class Outcome(str, Enum):
     APPLIED = "applied"
     FAILED = "failed"  # the registry answered with an error: not applied
     UNCONFIRMED = "unconfirmed"  # the connection broke: it may or may not have been applied
-    SKIPPED = "skipped"  # not attempted (its registered model could not be created)
+    SKIPPED = "skipped"  # not attempted (its registered model could not be created, or the lock was lost)
 
 
 @dataclass(frozen=True)
@@ -111,13 +111,20 @@ class Applier:
         self.concurrency = max(1, concurrency if target.concurrent_writes else 1)
         self.on_progress = on_progress
         self.before_write = before_write
+        self.lock_lost: str | None = None
 
     def apply(self, changes: Sequence[Change]) -> tuple[Result, ...]:
+        """Every change's outcome. Once the lock is lost, nothing more is attempted: the rest are
+        SKIPPED, and `lock_lost` says why."""
         results: list[Result] = []
         failed_models: set[str] = set()
+        self.lock_lost = None
         for n in (0, 1, 2):
             batch = [c for c in changes if wave(c) == n]
             if not batch:
+                continue
+            if self.lock_lost is not None:
+                results += [Result(c, Outcome.SKIPPED, f"not attempted: {self.lock_lost}") for c in batch]
                 continue
             done = self.run(batch, failed_models)
             failed_models |= {r.change.address.model for r in done if n == 0 and not r.ok}
@@ -139,14 +146,21 @@ class Applier:
     def _write(self, c: Change) -> Result:
         from reconciler.clients import classify
 
+        attempts = 0
+
         def attempt() -> None:
+            nonlocal attempts
             self.before_write()
+            attempts += 1
             write(self.clients, c)
 
         try:
             _retrying(attempt)()
-        except LockLost:
-            raise  # not a failure of this change: the apply stops
+        except LockLost as e:  # the apply stops writing; what this change became depends on its attempts
+            self.lock_lost = str(e)
+            if attempts:
+                return Result(c, Outcome.UNCONFIRMED, f"{e} (an earlier attempt may have been applied)")
+            return Result(c, Outcome.SKIPPED, f"not attempted: {e}")
         except Exception as e:  # reported per change; the others go on
             error = classify(e, self.target)
             message = str(error) if error else f"{type(e).__name__}: {e}"

@@ -87,7 +87,10 @@ def build() -> dict[str, Any]:
                 "description": "Per-version desired state, keyed by version number. Versions not listed are left "
                 "alone (except by policy.keep_latest and policy.exclusive_stages).",
                 "type": "object",
-                "propertyNames": {"pattern": "^[1-9][0-9]{0,8}$"},
+                "propertyNames": {
+                    "pattern": "^[1-9][0-9]{0,8}$",
+                    "description": "A version number as MLflow gives it: 1, 2, 3 (no leading zero).",
+                },
                 "additionalProperties": _version(),
             },
             "policy": _policy(),

@@ -45,8 +45,11 @@ def _common_prefix(x: str, y: str) -> int:
 def _window(value: str, start: int, width: int) -> str:
     room = max(10, width - 24)
     part = value[start : start + room]
-    shown = ("…" if start else "") + repr(part) + ("…" if start + room < len(value) else "")
-    return f"{shown} (from char {start + 1:,} of {len(value):,})" if start or start + room < len(value) else shown
+    cut = start + room < len(value)
+    shown = ("…" if start else "") + repr(part) + ("…" if cut else "")
+    if start:
+        return f"{shown} (from char {start + 1:,} of {len(value):,})"
+    return f"{shown} ({len(value):,} characters)" if cut else shown
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from reconciler import api, planfile, render
+from reconciler import api, applying, planfile, render
 from reconciler.audit import Audit
 from reconciler.commands import err, models_dir_option, out, progress, status
 from reconciler.errors import ApplyFailed, ReconcilerError
@@ -66,8 +66,8 @@ def command(
     the_plan = planfile.read(plan_file) if plan_file is not None else _plan_now(session, models_dir, yes)
     audit = Audit(the_plan.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
     with progress("Applying", len(the_plan.changes)) as advance:
-        options = api.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _warn)
-        report = api.apply(session, the_plan, audit, options)
+        options = applying.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _warn)
+        report = applying.apply(session, the_plan, audit, options)
     return _report(report, plan_file)
 
 
@@ -94,7 +94,7 @@ def _warn(message: str) -> None:
     err.print(Text(f"warning: {printable(message)}", style="yellow"))
 
 
-def _report(report: api.Report, plan_file: Path | None) -> int:
+def _report(report: applying.Report, plan_file: Path | None) -> int:
     for done in report.recovered:
         out.print(
             f"Completed {plural(done.written, 'audit record')} left open by an earlier apply "
@@ -117,6 +117,11 @@ def _report(report: api.Report, plan_file: Path | None) -> int:
         )
     for r in unrecorded:
         err.print(Text(f"audit record not written: {printable(str(r.change.address))}: {r.error}", style="red"))
+    if report.lock_lost is not None:
+        raise ApplyFailed(
+            f"the apply stopped: {report.lock_lost}; {applied} of {plural(len(report.results), 'change')} were "
+            "applied (the others are listed above). The next 'reconciler apply' records them and finishes the job"
+        )
     if failed:
         raise ApplyFailed(
             f"{len(failed)} of {plural(len(report.results), 'change')} did not apply (listed above); the rest were "

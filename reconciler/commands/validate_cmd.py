@@ -9,6 +9,7 @@ import click
 
 from reconciler.commands import err, models_dir_option, out, status
 from reconciler.governance.repository import load_checked
+from reconciler.timing import phase
 
 
 def _registry_default() -> bool:
@@ -26,7 +27,8 @@ def _registry_default() -> bool:
 )
 def command(models_dir: Path, use_registry: bool | None) -> int:
     """Check every models/*.yaml file: syntax, schema, contradictions, and references."""
-    desired = load_checked(models_dir)[1]  # offline: nothing here imports a registry client
+    with phase("load"):
+        desired = load_checked(models_dir)[1]  # offline: nothing here imports a registry client
     checked = "schema and semantics"
     if use_registry if use_registry is not None else _registry_default():
         from reconciler import api

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import api
+from reconciler import api, applying
 from reconciler.apply import Outcome, Result
 from reconciler.audit import Audit
 from reconciler.document import from_document
@@ -42,9 +42,9 @@ def desired(doc: dict):
     return [from_document({"name": "churn", **doc}, Origin("models/churn.yaml"))]
 
 
-def apply(session: Session, doc: dict, **audit) -> api.Report:
+def apply(session: Session, doc: dict, **audit) -> applying.Report:
     plan = api.plan(session, desired(doc))
-    return api.apply(session, plan, Audit(plan.plan_hash, **audit), api.ApplyOptions(concurrency=1))
+    return applying.apply(session, plan, Audit(plan.plan_hash, **audit), applying.ApplyOptions(concurrency=1))
 
 
 def record(session: Session, version: str | None = None) -> dict:
@@ -57,7 +57,7 @@ def test_failed_audit_writes_are_completed_later_with_the_original_approvers(ses
     def failing(applier, audit, run_id, changes, live, flags=None):
         return tuple(Result(cs[0], Outcome.FAILED, "simulated outage") for cs in changes.values())
 
-    monkeypatch.setattr(api, "write_records", failing)
+    monkeypatch.setattr(applying, "write_records", failing)
     first = apply(session, {"aliases": {"champion": 2}}, pull_request="7", approvers=("lead-a",), commit="c7")
     assert not first.failed() and len(first.unrecorded()) == 1
     (entry,) = Journal(session.clients.registry).open_entries()
@@ -76,7 +76,7 @@ def test_an_interrupted_apply_is_recovered_crediting_only_what_the_registry_hold
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the process dies after its writes, before its records
 
-    monkeypatch.setattr(api, "write_records", killed)
+    monkeypatch.setattr(applying, "write_records", killed)
     doc = {"description": "new", "versions": {"1": {"description": "one"}, "2": {"description": "two"}}}
     with pytest.raises(KeyboardInterrupt):
         apply(session, doc, pull_request="8", approvers=("lead-b",))

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from reconciler import api
+from reconciler import api, applying
 from reconciler.audit import AUDIT_TAG, Audit
 from reconciler.document import from_document
 from reconciler.journal import Journal
@@ -31,7 +31,7 @@ def test_many_audited_applies_to_one_model_on_postgresql(live_stack):
         doc = {"name": "audit-pg", "description": f"round {i} " + "x" * 4900, "tags": {"round": str(i)}}
         plan = api.plan(session, [from_document(doc, Origin("models/audit-pg.yaml"))])
         audit = Audit(plan.plan_hash, commit=f"{i:040x}", pull_request=str(1000 + i), approvers=APPROVERS, actor="ci")
-        report = api.apply(session, plan, audit, api.ApplyOptions())
+        report = applying.apply(session, plan, audit, applying.ApplyOptions())
         assert report.results and not report.failed() and not report.unrecorded(), (i, report)
     value = client.get_registered_model("audit-pg").tags[AUDIT_TAG]
     record = json.loads(value)
