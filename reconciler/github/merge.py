@@ -10,7 +10,7 @@
    credentials) must make the same writes as the plan shown (`changes_digest`), or some of them
    (the others are in the registry already: a re-run after a partial apply); if not, nothing is
    applied, the pull request gets the difference and what to do, and the job fails.
-5. Else `reconciler.api.apply`, which takes the registry lock, re-checks the plan under it and
+5. Else `reconciler.applying.apply`, which takes the registry lock, re-checks the plan under it and
    journals the apply, with the merge commit, pull request, plan hash and the approvers GitHub
    counted; the result is commented on the pull request.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler import api
+from reconciler import api, applying
 from reconciler.audit import Audit
 from reconciler.errors import ValidationErrors
 from reconciler.github import comment, files, judge, outputs
@@ -61,7 +61,7 @@ class Merge:
 @dataclass(frozen=True)
 class Outcome:
     action: str  # applied, nothing, failed
-    report: api.Report | None = None
+    report: applying.Report | None = None
 
 
 def merged_pull(client: Client, push: PushEvent) -> Pull:
@@ -186,7 +186,7 @@ def _apply(a: Applying, session: api.Session, plan: Plan, approvers: tuple[str, 
     an earlier run of this job applied them, or someone did by hand); nothing else."""
     actor = f"{a.actions.actor or 'github-actions'} via {a.actions.run_url or 'GitHub Actions'}"
     audit = Audit(plan.plan_hash, a.merge.sha, str(a.merge.pr.number), approvers, actor)
-    report = api.apply(session, plan, audit, api.ApplyOptions(on_wait=_say, on_warning=_warn))
+    report = applying.apply(session, plan, audit, applying.ApplyOptions(on_wait=_say, on_warning=_warn))
     text = applied_comment(a.actions, a.merge.sha, report, approvers, reviewed)
     a.client.create_comment(a.merge.pr.number, text)
     failed, unrecorded = report.failed(), report.unrecorded()
@@ -200,6 +200,11 @@ def _apply(a: Applying, session: api.Session, plan: Plan, approvers: tuple[str, 
             "plan-hash": plan.plan_hash,
         },
     )
+    if report.lock_lost is not None:
+        raise GitHubError(
+            f"the apply stopped: {report.lock_lost}; the comment on the pull request lists each change (applied, "
+            "unconfirmed, not attempted); re-run this job: it records what was applied and applies the rest"
+        )
     if failed or unrecorded:
         raise GitHubError(
             f"{len(failed)} change(s) failed and {len(unrecorded)} audit record(s) were not written (listed in the "

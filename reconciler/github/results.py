@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from reconciler import api, render
+from reconciler import applying, render
 from reconciler.apply import Result
 from reconciler.github.comment import APPLY_MARKER
 from reconciler.github.context import Actions
@@ -17,14 +17,18 @@ def _merge_mark(sha: str) -> str:
     return f"<!-- merge {sha} -->"
 
 
-def applied_comment(actions: Actions, sha: str, report: api.Report, approvers: Sequence[str], reviewed: int) -> str:
+def applied_comment(
+    actions: Actions, sha: str, report: applying.Report, approvers: Sequence[str], reviewed: int
+) -> str:
     failed, unrecorded = report.failed(), report.unrecorded()
-    head = "Applied" if not failed and not unrecorded else "Applied in part"
+    head = "Applied" if not failed and not unrecorded and report.lock_lost is None else "Applied in part"
     lines = [
         APPLY_MARKER,
         f"### {head}: merge {short(sha)} ({link('run', actions.run_url)})",
         _counts(report, approvers, reviewed),
     ]
+    if report.lock_lost is not None:
+        lines.append(f"**The apply stopped:** {md_code(report.lock_lost[:300])}; nothing more was written.")
     if failed:
         lines += ["**Not applied:**", "\n".join(_result_line(r) for r in failed)]
     if unrecorded:
@@ -35,7 +39,7 @@ def applied_comment(actions: Actions, sha: str, report: api.Report, approvers: S
     return join(lines) + _merge_mark(sha) + "\n"
 
 
-def _counts(report: api.Report, approvers: Sequence[str], reviewed: int) -> str:
+def _counts(report: applying.Report, approvers: Sequence[str], reviewed: int) -> str:
     total = len(report.results)
     applied = total - len(report.failed())
     recorded = len(report.records) - len(report.unrecorded())
@@ -51,7 +55,7 @@ def _counts(report: api.Report, approvers: Sequence[str], reviewed: int) -> str:
 
 
 def _result_line(r: Result) -> str:
-    return f"- {md_code(str(r.change.address))}: {md_code((r.error or '')[:300])}"
+    return f"- {r.outcome.value}: {md_code(str(r.change.address))}: {md_code((r.error or '')[:300])}"
 
 
 def refusal_comment(actions: Actions, sha: str, why: str, todo: str, details: Sequence[str]) -> str:
