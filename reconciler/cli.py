@@ -16,6 +16,8 @@ VERBS = {
     "apply": "apply_cmd",
     "import": "import_cmd",
     "codeowners": "codeowners_cmd",
+    "history": "history_cmd",
+    "github": "github_cmd",
 }
 
 

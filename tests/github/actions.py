@@ -21,7 +21,8 @@ def noop(call: ActionCall) -> ActionResult:
 def checkout(repo: GitRepo):
     """actions/checkout from the fake's repository: `ref` (default GITHUB_SHA), `fetch-depth` (default 1:
     a shallow clone, no history), `path`, and `persist-credentials` (default true: the token is left in
-    .git/config for later steps, as the real action does)."""
+    .git/config for later steps, as the real action does). The repository is the remote `origin`, as
+    the real action sets it, so later steps can `git fetch origin <sha>`."""
 
     def handler(call: ActionCall) -> ActionResult:
         ref = call.inputs.get("ref") or call.github["sha"]
@@ -31,15 +32,8 @@ def checkout(repo: GitRepo):
         dest = call.workspace / call.inputs.get("path", "")
         depth = int(call.inputs.get("fetch-depth") or 1)
         _git(dest, "init", "--quiet")
-        _git(
-            dest,
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            *([f"--depth={depth}"] if depth > 0 else []),
-            f"file://{repo.path}",
-            sha,
-        )
+        _git(dest, "remote", "add", "origin", f"file://{repo.path}")  # as the real action names the repository
+        _git(dest, "fetch", "--quiet", "--no-tags", *([f"--depth={depth}"] if depth > 0 else []), "origin", sha)
         _git(dest, "checkout", "--quiet", "--detach", "FETCH_HEAD")
         if call.inputs.get("persist-credentials", "true") != "false":
             secret = base64.b64encode(f"x-access-token:{call.github['token']}".encode()).decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import bodies
 from .routing import ApiError, Ctx, Reply, check_repo, handles, paginate
-from .state import PullRequest, Status
+from .state import PullRequest, Status, User
 
 MAX_PR_FILES = 3000  # GitHub lists at most 3000 files of a pull request
 MAX_PR_COMMITS = 250  # and at most 250 commits
@@ -167,3 +167,17 @@ def team_membership(ctx: Ctx) -> Reply:
     if members is None or login.lower() not in members:
         raise ApiError(404, "Not Found")
     return Reply(200, bodies.membership(org, team, login, members[login.lower()], ctx.api))
+
+
+@handles("teams/list-members-in-org", "members", "read")
+def team_members(ctx: Ctx) -> Reply:
+    """Active members (pending invitations are not members yet), by login, as GitHub lists them."""
+    org, team = (str(ctx.op.path[k]) for k in ("org", "team_slug"))
+    members = ctx.state.teams.get((org.lower(), team.lower()))
+    if members is None:
+        raise ApiError(404, "Not Found")
+    role = ctx.query("role", "all")
+    logins = sorted(login for login, m in members.items() if m.state == "active" and role in ("all", m.role))
+    users = {u.login.lower(): u for u in ctx.state.users.values()}
+    found = [users.get(login) or User(login, 6_000_000 + i) for i, login in enumerate(logins)]
+    return paginate(ctx, found, lambda u: bodies.user(u, ctx.api))

@@ -1,0 +1,13 @@
+"""Errors of the GitHub commands: one line, what happened and what to do."""
+
+from __future__ import annotations
+
+from reconciler.errors import ReconcilerError
+
+
+class GitHubError(ReconcilerError):
+    """GitHub refused a request, or the Actions environment lacks what a command needs."""
+
+
+class Refused(ReconcilerError):
+    """The merge is not applied: no reviewed plan, missing approvals, or a plan that differs."""

@@ -1,0 +1,55 @@
+"""reconciler history: journal entries joined with git log by commit, in the branch's order."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from reconciler.audit import Audit
+from reconciler.github.gitlocal import LogEntry
+from reconciler.history import join
+from reconciler.journal import Entry
+from reconciler.plan import Action, Address, Change
+
+CHAMPION = Change(Address("churn", None, "alias", "champion"), Action.UPDATE, 1, 2)
+OTHER = Change(Address("fraud", None, "description"), Action.UPDATE, "a", "b")
+
+
+def _entry(run: str, commit: str | None, at: str, state: str = "applied") -> Entry:
+    audit = Audit("sha256:" + run * 8, commit, "12" if commit else None, ("olivia",), "ci", at)
+    return Entry(run, audit, "http://registry", state, (CHAMPION, OTHER), {0: "applied", 1: "failed"})
+
+
+def _commit(sha: str, day: int, subject: str) -> LogEntry:
+    return LogEntry(sha * 40, "alice", datetime(2026, 3, day, tzinfo=timezone.utc), subject)
+
+
+def test_applies_join_their_commits_and_the_rest_is_placed_in_time():
+    log = [
+        _commit("c", 3, "Merge pull request #12"),
+        _commit("b", 2, "Merged around the apply"),
+        _commit("a", 1, "Adopt"),
+    ]
+    entries = [
+        _entry("r2", "c" * 12, "2026-03-03T10:00:00Z"),
+        _entry("r3", "c" * 40, "2026-03-03T11:00:00Z"),  # a re-run of the same merge
+        _entry("r1", None, "2026-03-01T12:00:00Z"),  # by hand, no commit
+    ]
+
+    lines = join("churn", entries, log)
+
+    assert [(line.kind, line.run_id or line.subject) for line in lines] == [
+        ("applied", "r3"),
+        ("applied", "r2"),
+        ("not applied", "Merged around the apply"),
+        ("applied (no commit)", "r1"),
+        ("not applied", "Adopt"),
+    ]
+    assert lines[0].changes == ("~ alias[champion]: 1 -> 2",)  # only this model's changes
+    assert lines[0].approved_by == ("olivia",) and lines[0].pull_request == "12" and lines[0].commit == "c" * 40
+    assert lines[0].to_json()["when"] == "2026-03-03T11:00:00Z"
+
+
+def test_a_short_or_foreign_commit_does_not_match():
+    log = [_commit("d", 4, "x")]
+    lines = join("churn", [_entry("r1", "dd", "2026-03-05T00:00:00Z")], log)
+    assert [line.kind for line in lines] == ["applied (no commit)", "not applied"]
