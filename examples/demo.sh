@@ -24,7 +24,10 @@ reconciler apply plan.json --commit "$(git -C "$root" rev-parse --short HEAD 2>/
 step "5. Plan again: nothing left to do"
 reconciler plan --models-dir "$root/models" --detailed-exitcode
 
-step "6. The registry now"
+step "6. Who changed iris-classifier, and through which commit (the audit journal joined with git log)"
+reconciler history iris-classifier --models-dir "$root/models"
+
+step "7. The registry now"
 python "$root/examples/show_registry.py"
 echo
 echo "Registry: $PWD/mlflow.db  (browse it: mlflow ui --backend-store-uri sqlite:///$PWD/mlflow.db)"

@@ -3,12 +3,14 @@ the model's file, by commit. Pure: the journal entries and the log come in as va
 
 Three kinds of line: an apply of a merged commit (both sides), a commit that changed the file but
 was never applied (refused, failed, or merged without the apply workflow), and an apply no commit
-of this history explains (run by hand, or from another branch).
+of this history explains (run by hand, or from another branch). An apply made at a later commit
+that did not touch the file (`reconciler apply --commit HEAD` after other work) applied the file
+as its last change left it: it joins that change's commit (`file_at` resolves it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -24,7 +26,7 @@ MIN_SHA = 7
 class Line:
     when: datetime
     kind: str  # "applied", "not applied", "applied (no commit)"
-    commit: str | None = None
+    commit: str | None = None  # the commit applied (for an apply, the one it recorded)
     subject: str = ""
     author: str = ""
     pull_request: str | None = None
@@ -33,12 +35,14 @@ class Line:
     state: str = ""  # the journal's: applied, failed, incomplete, interrupted, applying
     changes: tuple[str, ...] = ()
     run_id: str | None = None
+    file_commit: str | None = None  # the commit that last changed the file, when not `commit` itself
 
     def to_json(self) -> dict[str, Any]:
         return {
             "when": self.when.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "kind": self.kind,
             "commit": self.commit,
+            "file_commit": self.file_commit,
             "subject": self.subject,
             "author": self.author,
             "pull_request": self.pull_request,
@@ -70,12 +74,13 @@ def _changes(entry: Entry, model: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _applied(entry: Entry, model: str, commit: LogEntry | None) -> Line:
+def _applied(entry: Entry, model: str, commit: LogEntry | None, direct: bool) -> Line:
     a = entry.audit
     return Line(
         when=_utc(a.applied_at),
         kind="applied" if commit else "applied (no commit)",
-        commit=commit.sha if commit else a.commit,
+        commit=commit.sha if commit and direct else a.commit,
+        file_commit=None if commit is None or direct else commit.sha,
         subject=commit.subject if commit else "",
         author=commit.author if commit else "",
         pull_request=a.pull_request,
@@ -87,14 +92,25 @@ def _applied(entry: Entry, model: str, commit: LogEntry | None) -> Line:
     )
 
 
-def join(model: str, entries: Sequence[Entry], log: Sequence[LogEntry]) -> list[Line]:
+def join(
+    model: str,
+    entries: Sequence[Entry],
+    log: Sequence[LogEntry],
+    file_at: Callable[[str], str | None] = lambda commit: None,
+) -> list[Line]:
     """Newest first, in the order of the branch's history; each commit with its applies (a re-run
-    applies again), and applies no commit explains placed by time among them."""
+    applies again), and applies no commit explains placed by time among them. `file_at(commit)`:
+    the commit that last changed the file as of `commit` (None if unknown)."""
     by_commit: dict[str, list[Line]] = {}
     orphans: list[Line] = []
     for entry in entries:
-        commit = next((c for c in log if _matches(entry.audit.commit, c.sha)), None)
-        line = _applied(entry, model, commit)
+        recorded = entry.audit.commit
+        commit = next((c for c in log if _matches(recorded, c.sha)), None)
+        direct = commit is not None
+        if commit is None and recorded and len(recorded) >= MIN_SHA:
+            last = file_at(recorded)
+            commit = next((c for c in log if last and c.sha == last), None)
+        line = _applied(entry, model, commit, direct)
         if commit is None:
             orphans.append(line)
         else:

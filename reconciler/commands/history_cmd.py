@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -29,7 +30,7 @@ def command(model: str, models_dir: Path, fmt: str, limit: int) -> int:
 
         with translate_errors(session.target):
             entries = Journal(session.clients.registry).history(model, limit)
-    lines = history.join(model, entries, _log(models_dir, model))
+    lines = history.join(model, entries, _log(models_dir, model), _file_at(models_dir, model))
     if fmt == "json":
         click.echo(json.dumps([line.to_json() for line in lines], indent=2, ensure_ascii=False))
     else:
@@ -51,6 +52,19 @@ def _log(models_dir: Path, model: str) -> list[LogEntry]:
     return found
 
 
+def _file_at(models_dir: Path, model: str) -> Callable[[str], str | None]:
+    git = Git(Path.cwd())
+    paths = [str(models_dir / f"{model}{suffix}") for suffix in (".yaml", ".yml")]
+
+    def last_change(commit: str) -> str | None:
+        if commit.startswith("-"):
+            return None
+        done = git.run("log", "-1", "--first-parent", "--format=%H", commit, "--", *paths, ok=(0, 128))
+        return done.stdout.strip() or None if done.returncode == 0 else None
+
+    return last_change
+
+
 def _print(model: str, lines: list[history.Line]) -> None:
     if not lines:
         out.print(f"No applies of {printable(model)} in the audit journal, and no commits of its file.")
@@ -60,7 +74,10 @@ def _print(model: str, lines: list[history.Line]) -> None:
         sha = (line.commit or "")[:12] or "-"
         pr = f" PR #{printable(line.pull_request)}" if line.pull_request else ""
         style = {"applied": "green", "not applied": "yellow"}.get(line.kind, "cyan")
-        out.print(Text(f"{when}  {line.kind:<19} {sha}{pr}  {printable(line.subject)}", style=style))
+        subject = "" if line.file_commit else printable(line.subject)
+        out.print(Text(f"{when}  {line.kind:<19} {sha}{pr}  {subject}", style=style))
+        if line.file_commit:
+            out.print(f"    the file as of {line.file_commit[:12]}: {printable(line.subject)}")
         if line.author:
             out.print(f"    committed by {printable(line.author)}")
         if line.kind != "not applied":

@@ -53,3 +53,21 @@ def test_a_short_or_foreign_commit_does_not_match():
     log = [_commit("d", 4, "x")]
     lines = join("churn", [_entry("r1", "dd", "2026-03-05T00:00:00Z")], log)
     assert [line.kind for line in lines] == ["applied (no commit)", "not applied"]
+
+
+def test_an_apply_at_a_later_commit_joins_the_commit_that_last_changed_the_file():
+    """`reconciler apply --commit HEAD` after commits that did not touch the file applied the file
+    as its last change left it: that change is applied, not "not applied"."""
+    log = [_commit("b", 2, "Promote v2"), _commit("a", 1, "Adopt")]
+    later = "e" * 40  # a commit that did not change the file
+    lines = join(
+        "churn",
+        [_entry("r1", later[:7], "2026-03-04T00:00:00Z")],
+        log,
+        file_at=lambda commit: "b" * 40 if later.startswith(commit) else None,
+    )
+    assert [(line.kind, line.commit, line.file_commit) for line in lines] == [
+        ("applied", "e" * 7, "b" * 40),
+        ("not applied", "a" * 40, None),
+    ]
+    assert lines[0].subject == "Promote v2" and lines[0].to_json()["file_commit"] == "b" * 40
