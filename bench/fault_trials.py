@@ -15,6 +15,7 @@ import collections
 import json
 import os
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -32,6 +33,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    # stopped early (kill PID): the services stop with it, and the lines printed so far stand as the result
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="fault-trials-") as tmp:
@@ -54,7 +57,8 @@ def main() -> int:
                 print(
                     f"trial {n}: {victim} killed at {o.killed_at} writes (asked {at}), first apply exit "
                     f"{o.first_exit}, reported {o.reported}, {o.seconds:.0f} s, "
-                    f"{'OK' if not o.problems else 'PROBLEMS: ' + '; '.join(o.problems)}",
+                    f"{'OK' if not o.problems else 'PROBLEMS: ' + '; '.join(o.problems)}"
+                    f" [{sum(1 for x in outcomes if not x.problems)}/{n} survived so far]",
                     flush=True,
                 )
     survived = [o for o in outcomes if not o.problems]

@@ -52,6 +52,7 @@ class Report:
     recovered: tuple[Recovered, ...] = ()
     already_applied: bool = False
     lock_lost: str | None = None  # the apply stopped writing: its journal entry stays open for the next one
+    journal_open: str | None = None  # why the journal entry could not be closed: the next apply closes it
 
     def failed(self) -> tuple[Result, ...]:
         return tuple(r for r in self.results if not r.ok)
@@ -84,8 +85,27 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         owed = by_entity(r.change for r in results if r.ok)
         records = write_records(applier, audit, run_id, owed, live)
         lease.ensure()
-        journal.finish(run_id, results, unrecorded(records))
-    return Report(saved, results, records, recovered)
+        reason = _finish_journal(journal, run_id, results, records, session)
+    return Report(saved, results, records, recovered, journal_open=reason)
+
+
+def _finish_journal(
+    journal: Journal, run_id: str, results: tuple[Result, ...], records: tuple[Result, ...], session: Session
+) -> str | None:
+    """Close the journal entry with every outcome; None, or why it could not be (the registry went
+    away after the last write): the entry stays open, and the next apply's recovery closes it."""
+    from mlflow.exceptions import MlflowException
+
+    from reconciler.clients import translate_errors
+
+    try:
+        with translate_errors(session.target):
+            journal.finish(run_id, results, unrecorded(records))
+    except MlflowException as e:
+        return e.message.split("\n", 1)[0][:300]
+    except RegistryError as e:
+        return str(e)[:300]
+    return None
 
 
 def _check_fresh(session: Session, saved: Plan, live: LiveState) -> bool:

@@ -29,7 +29,7 @@ from reconciler.audit import AUDIT_TAG
 from reconciler.journal import Journal
 
 MODEL, BYSTANDER = "fault-m", "fault-bystander"
-VERSIONS = 300
+VERSIONS = 300  # the bench's; the suite's few trials use fewer (the same code paths, a fifth of the writes)
 LOCK_TTL = "10"  # short, so the second apply does not wait a minute for the first one's ticket
 
 
@@ -45,13 +45,13 @@ class Outcome:
     seconds: float = 0.0
 
 
-def populate(db_uri: str) -> None:
-    """300 versions through MLflow's SQL store (the REST API would take minutes), and a bystander."""
+def populate(db_uri: str, versions: int = VERSIONS) -> None:
+    """The versions through MLflow's SQL store (the REST API would take minutes), and a bystander."""
     from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
 
     store = SqlAlchemyStore(db_uri)
     store.create_registered_model(MODEL, description="fault trials")
-    for v in range(VERSIONS):
+    for v in range(versions):
         store.create_model_version(MODEL, source=f"s3://mlflow/faults/{v}", run_id=None)
     from mlflow.entities.model_registry import ModelVersionTag
 
@@ -61,17 +61,18 @@ def populate(db_uri: str) -> None:
     store.set_registered_model_alias(BYSTANDER, "champion", "1")
 
 
-def desired(trial: int, rng: random.Random) -> str:
-    versions = "\n".join(f"  {v}: {{description: 'trial {trial} v{v}'}}" for v in range(1, VERSIONS + 1))
+def desired(trial: int, rng: random.Random, count: int = VERSIONS) -> str:
+    versions = "\n".join(f"  {v}: {{description: 'trial {trial} v{v}'}}" for v in range(1, count + 1))
     return (
         f"name: {MODEL}\ndescription: fault trials\ntags: {{trial: '{trial}'}}\n"
-        f"aliases: {{champion: {rng.randint(1, VERSIONS)}}}\nversions:\n{versions}\n"
+        f"aliases: {{champion: {rng.randint(1, count)}}}\nversions:\n{versions}\n"
     )
 
 
 class Trials:
-    def __init__(self, workdir: Path, server: Any, pg: Any, env: dict[str, str]):
-        self.workdir, self.server, self.pg = workdir, server, pg
+    def __init__(self, workdir: Path, server: Any, pg: Any, env: dict[str, str], versions: int = VERSIONS):
+        self.workdir, self.server, self.pg, self.versions = workdir, server, pg, versions
+        self._poll: Any = None
         self.env = {**env, "RECONCILER_LOCK_TTL": LOCK_TTL, "XDG_CACHE_HOME": str(workdir / "cache")}
         (workdir / "models").mkdir(exist_ok=True)
 
@@ -89,19 +90,28 @@ class Trials:
         """Writes of the first apply that reached the database: descriptions, then audit records."""
         import psycopg
 
-        with psycopg.connect(self.pg.uri("mlflow"), autocommit=True) as conn:
-            done = conn.execute(
-                "SELECT (SELECT count(*) FROM model_versions WHERE name = %s AND description LIKE %s)"
-                " + (SELECT count(*) FROM model_version_tags WHERE name = %s AND key = %s AND value LIKE %s)",
-                (MODEL, f"trial {trial} v%", MODEL, AUDIT_TAG, f'%"commit":"A{trial}"%'),
-            ).fetchone()
-        return int(done[0]) if done else 0
+        query = (
+            "SELECT (SELECT count(*) FROM model_versions WHERE name = %s AND description LIKE %s)"
+            " + (SELECT count(*) FROM model_version_tags WHERE name = %s AND key = %s AND value LIKE %s)"
+        )
+        params = (MODEL, f"trial {trial} v%", MODEL, AUDIT_TAG, f'%"commit":"A{trial}"%')
+        for attempt in range(2):  # one connection for the polling (20 a second); a new one after PostgreSQL restarts
+            try:
+                if self._poll is None or self._poll.closed:
+                    self._poll = psycopg.connect(self.pg.uri("mlflow"), autocommit=True)
+                done = self._poll.execute(query, params).fetchone()
+                return int(done[0]) if done else 0
+            except psycopg.OperationalError:
+                self._poll = None
+                if attempt:
+                    raise
+        return 0
 
     def run(self, trial: int, victim: str, at: int, rng: random.Random) -> Outcome:
         """`at`: kill the victim once that many of the first apply's writes reached the database
-        (0: before any; over 300: while it writes its audit records)."""
+        (0: before any; over `versions`: while it writes its audit records)."""
         started = time.perf_counter()
-        (self.workdir / "models" / f"{MODEL}.yaml").write_text(desired(trial, rng))
+        (self.workdir / "models" / f"{MODEL}.yaml").write_text(desired(trial, rng, self.versions))
         before = self.snapshot()
         first = self.cli("apply", "--yes", "--commit", f"A{trial}", "--lock-timeout", "60")
         while first.poll() is None and self.progress(trial) < at:

@@ -117,6 +117,8 @@ def _report(report: applying.Report, plan_file: Path | None) -> int:
         )
     for r in unrecorded:
         err.print(Text(f"audit record not written: {printable(str(r.change.address))}: {r.error}", style="red"))
+    if report.journal_open is not None:
+        err.print(Text(f"journal entry not closed: {printable(report.journal_open)}", style="red"))
     if report.lock_lost is not None:
         raise ApplyFailed(
             f"the apply stopped: {report.lock_lost}; {applied} of {plural(len(report.results), 'change')} were "
@@ -131,5 +133,10 @@ def _report(report: applying.Report, plan_file: Path | None) -> int:
         raise ApplyFailed(
             f"every change was applied, but the audit record of {plural(len(unrecorded), 'entity', 'entities')} was "
             "not written (listed above); the journal lists them, and the next 'reconciler apply' writes them"
+        )
+    if report.journal_open is not None:
+        raise ApplyFailed(
+            "every change was applied and recorded, but the audit journal's entry of this apply could not be closed "
+            "(above); the next 'reconciler apply' closes it"
         )
     return 0

@@ -205,6 +205,11 @@ def _apply(a: Applying, session: api.Session, plan: Plan, approvers: tuple[str, 
             f"the apply stopped: {report.lock_lost}; the comment on the pull request lists each change (applied, "
             "unconfirmed, not attempted); re-run this job: it records what was applied and applies the rest"
         )
+    if report.journal_open is not None and not (failed or unrecorded):
+        raise GitHubError(
+            f"every change was applied and recorded, but the audit journal's entry could not be closed "
+            f"({report.journal_open}); re-run this job: it closes it"
+        )
     if failed or unrecorded:
         raise GitHubError(
             f"{len(failed)} change(s) failed and {len(unrecorded)} audit record(s) were not written (listed in the "

@@ -21,7 +21,8 @@ def applied_comment(
     actions: Actions, sha: str, report: applying.Report, approvers: Sequence[str], reviewed: int
 ) -> str:
     failed, unrecorded = report.failed(), report.unrecorded()
-    head = "Applied" if not failed and not unrecorded and report.lock_lost is None else "Applied in part"
+    complete = not failed and not unrecorded and report.lock_lost is None and report.journal_open is None
+    head = "Applied" if complete else "Applied in part"
     lines = [
         APPLY_MARKER,
         f"### {head}: merge {short(sha)} ({link('run', actions.run_url)})",
@@ -33,7 +34,12 @@ def applied_comment(
         lines += ["**Not applied:**", "\n".join(_result_line(r) for r in failed)]
     if unrecorded:
         lines += ["**Applied, but the audit record was not written:**", "\n".join(_result_line(r) for r in unrecorded)]
-    if failed or unrecorded:
+    if report.journal_open is not None:
+        lines.append(
+            f"**The audit journal's entry of this apply was not closed:** {md_code(report.journal_open[:300])}; "
+            "the next apply closes it."
+        )
+    if failed or unrecorded or report.journal_open is not None:
         lines.append("Fix the cause and re-run the apply job: it applies and records only what is still missing.")
     lines.append(f"<details><summary>The plan applied</summary>\n\n{render.to_markdown(report.plan)}\n</details>")
     return join(lines) + _merge_mark(sha) + "\n"

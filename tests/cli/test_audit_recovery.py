@@ -91,3 +91,28 @@ def test_an_interrupted_apply_is_recovered_crediting_only_what_the_registry_hold
     assert "gitops.audit" not in session.clients.registry.get_model_version("churn", "2").tags  # not credited
     (entry,) = Journal(session.clients.registry).history("churn", limit=5)[-1:]
     assert entry.state == "interrupted" and sorted(entry.outcomes.values()) == ["applied", "applied", "not_found"]
+
+
+def test_a_registry_lost_while_closing_the_journal_is_reported_and_the_next_apply_closes_it(session, monkeypatch):
+    """Found by the fault trials: the server killed after the last audit record, before the journal
+    entry was closed, made apply exit 3 (an internal error). It is a user-facing outcome: every
+    change applied and recorded, the entry left open, the next apply closes it."""
+    from mlflow.exceptions import MlflowException
+
+    from reconciler import journal
+
+    def unreachable(self, run_id, results, unrecorded):
+        raise MlflowException("API request to http://registry/api/2.0/mlflow/runs/log-batch failed: refused")
+
+    monkeypatch.setattr(journal.Journal, "finish", unreachable)
+    first = apply(session, {"aliases": {"champion": 2}}, pull_request="7", approvers=("lead-a",))
+    assert not first.failed() and not first.unrecorded()
+    assert first.journal_open is not None and "log-batch" in first.journal_open
+    assert record(session)["pull_request"] == "7"  # the record was written before the journal failed
+    (entry,) = Journal(session.clients.registry).open_entries()
+    monkeypatch.undo()
+
+    later = apply(session, {"aliases": {"champion": 2}}, pull_request="99")
+    assert not later.plan.has_changes() and later.journal_open is None
+    assert not Journal(session.clients.registry).open_entries()
+    assert record(session)["pull_request"] == "7" and record(session)["run"] == entry.run_id  # still credited to 7

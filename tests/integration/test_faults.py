@@ -1,5 +1,6 @@
-"""A few fault trials in the suite (bench/fault_trials.py runs 100): the MLflow server or PostgreSQL
-killed with SIGKILL during an apply of 300+ changes; see tests/faults.py for what is checked."""
+"""A few fault trials in the suite (bench/fault_trials.py runs 100 on 300 versions): the MLflow server
+or PostgreSQL killed with SIGKILL during an apply of 60+ changes (in the changes, and in the audit
+records after them); see tests/faults.py for what is checked."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from tests.faults import Trials, populate
 from tests.services import mlflow_server, postgres, s3_server
 
+VERSIONS = 60
+
 pytestmark = pytest.mark.integration
 
 
@@ -17,7 +20,7 @@ pytestmark = pytest.mark.integration
 def trials(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("faults")
     with postgres() as pg, s3_server(workdir) as s3, mlflow_server(workdir, pg, s3) as server:
-        populate(server.env["MLFLOW_BACKEND_STORE_URI"])
+        populate(server.env["MLFLOW_BACKEND_STORE_URI"], VERSIONS)
         env = {
             "MLFLOW_TRACKING_URI": server.uri,
             "MLFLOW_TRACKING_USERNAME": "admin",
@@ -26,10 +29,10 @@ def trials(tmp_path_factory):
         import os
 
         base = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RECONCILER_"))}
-        yield Trials(workdir, server.process, pg, {**base, **env})
+        yield Trials(workdir, server.process, pg, {**base, **env}, VERSIONS)
 
 
-@pytest.mark.parametrize(("trial", "victim", "at"), [(1, "server", 150), (2, "postgres", 80), (3, "server", 420)])
+@pytest.mark.parametrize(("trial", "victim", "at"), [(1, "server", 30), (2, "postgres", 16), (3, "server", 85)])
 def test_killed_mid_apply_then_rerun_converges_truthfully(trials, trial, victim, at):
     outcome = trials.run(trial, victim, at, random.Random(trial))
     assert not outcome.problems, outcome
