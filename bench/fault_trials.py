@@ -57,6 +57,7 @@ def main() -> int:
                 print(
                     f"trial {n}: {victim} killed at {o.killed_at} writes (asked {at}), first apply exit "
                     f"{o.first_exit}, reported {o.reported}, {o.seconds:.0f} s, "
+                    f"{f'{o.reruns} extra re-run(s) after a lost lock, ' if o.reruns else ''}"
                     f"{'OK' if not o.problems else 'PROBLEMS: ' + '; '.join(o.problems)}"
                     f" [{sum(1 for x in outcomes if not x.problems)}/{n} survived so far]",
                     flush=True,
@@ -67,6 +68,7 @@ def main() -> int:
         "survived": len(survived),
         "by_victim": dict(collections.Counter(o.victim for o in outcomes)),
         "killed_mid_apply": sum(1 for o in outcomes if o.killed_at is not None),
+        "extra_reruns_after_a_lost_lock": sum(o.reruns for o in outcomes),
         "first_apply_exits": dict(collections.Counter(o.first_exit for o in outcomes)),
         "problems": [f"trial {o.trial}: {p}" for o in outcomes for p in o.problems],
         "minutes": round((time.perf_counter() - started) / 60, 1),

@@ -23,9 +23,12 @@ through the Cluster schema; the rest of its spec is checked by mirrored rules.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +63,20 @@ class SchemaToolsMissing(RuntimeError):
     pass
 
 
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """One process at a time installs or type-checks (pytest-xdist workers share this directory)."""
+    with open(HERE / ".check.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def install() -> None:
+    with _exclusive():
+        _install()
+
+
+def _install() -> None:
     """`npm ci` once per lockfile: npm records the installed tree in node_modules/.package-lock.json."""
     installed = MODULES / ".package-lock.json"
     wanted = json.loads((HERE / "package-lock.json").read_text())["packages"]
@@ -89,7 +105,9 @@ def validate(objects: list[dict[str, Any]]) -> list[list[str]]:
     """One list of errors per object (empty: valid)."""
     install()
     errors = _json_schema_errors(objects)
-    for index, messages in _typescript_errors(objects).items():
+    with _exclusive():
+        typed = _typescript_errors(objects)
+    for index, messages in typed.items():
         errors[index] += messages
     return errors
 
