@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -124,15 +121,3 @@ def _check(text: str, source: str) -> None:
         check_semantics(from_document(doc.data, Origin(source, doc.line)))
     except DesiredStateError as e:
         raise DesiredStateError(f"{e} (import would write an invalid file; nothing was written)") from e
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

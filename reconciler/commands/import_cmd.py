@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from reconciler import api
+from reconciler.atomic import write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
-from reconciler.importer import render_file, write_atomic
+from reconciler.importer import render_file
 from reconciler.modelfiles import model_path
 from reconciler.yamlsource import read_text
 

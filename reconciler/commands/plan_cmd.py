@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from reconciler import api, planfile, render, timing
+from reconciler.atomic import write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
-from reconciler.importer import write_atomic
 from reconciler.timing import phase
 
 

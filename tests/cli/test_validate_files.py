@@ -48,3 +48,18 @@ def test_offline_validate_imports_no_mlflow_and_no_registry_client(tmp_path):
         m for m in modules if m.split(".")[0] in ("mlflow", "urllib3", "requests", "tenacity", "ruamel", "jsonschema")
     }
     assert not unwanted, sorted(unwanted)
+
+
+def test_plan_over_http_imports_neither_mlflow_nor_the_round_trip_yaml_library(tmp_path):
+    """A no-op plan against a server reads through the REST client: MLflow (about 1 s of imports)
+    and ruamel.yaml (import's round-trip writer) stay out of its start-up, `--out` included."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "churn.yaml").write_text("name: churn\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), MLFLOW_TRACKING_URI="http://127.0.0.1:9")  # nobody listens
+    cmd = [sys.executable, "-X", "importtime", "-m", "reconciler", "plan", "--models-dir", "m", "--out", "p.json"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 1 and "cannot reach the registry http://127.0.0.1:9" in done.stderr
+    modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "reconciler.reader" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("mlflow", "ruamel", "sqlalchemy")}
