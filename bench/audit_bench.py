@@ -3,7 +3,7 @@
     .venv/bin/python bench/audit_bench.py [--applies 1000]
 
 Each apply changes a tag and a 4,900-character description of the same model, with a commit, a
-pull request and 25 approvers, through `reconciler.api.apply` against a `postgresql://` registry
+pull request and 25 approvers, through `reconciler.applying.apply` against a `postgresql://` registry
 (what MLflow's SQL store enforces: tag values varchar(5000)). Reports failures (must be 0), the
 size of the model's audit record (must stay under 5,000), the journal's length for the model, and
 the time per apply (median).
