@@ -107,14 +107,15 @@ def _exclusive_holders(m: DesiredModel) -> str | None:
 def _stage_alias_holders(m: DesiredModel) -> str | None:
     for stage, alias in sorted(m.policy.stage_aliases.items()):
         holders = _holders(m, stage)
-        where = m.origin.at("policy", "stage_aliases", stage.value)
         if len(holders) > 1:
+            where = m.origin.at("policy", "stage_aliases", stage.value)  # only errors pay for lines
             return (
                 f"{where}: alias {alias!r} follows {stage.value}, which versions {holders} all hold; "
                 "put one version in that stage or drop the mapping"
             )
         explicit = (m.aliases or {}).get(alias)
         if holders and explicit is not None and explicit != holders[0]:
+            where = m.origin.at("policy", "stage_aliases", stage.value)
             return (
                 f"{where}: alias {alias!r} follows {stage.value} (version {holders[0]}) but aliases sets it "
                 f"to {explicit}; remove one of the two"
