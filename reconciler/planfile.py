@@ -26,6 +26,7 @@ from reconciler import document
 from reconciler.errors import DesiredStateError, PlanFileError
 from reconciler.plan import Plan, change_from_json, note_from_json
 from reconciler.state import Origin
+from reconciler.yamltext import BAD_IN_TEXT, describe
 
 FORMAT_VERSION = 2
 KEY_ENV = "RECONCILER_PLAN_KEY"
@@ -45,7 +46,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "plan_hash": plan.plan_hash,
-        "summary": {a.value: n for a, n in plan.counts().items()},
+        "summary": _summary(plan),
         **body,
     }
     key = _key()
@@ -65,6 +66,10 @@ def read(path: Path) -> Plan:
         raise PlanFileError(f"{path}: no such plan file; make one with 'reconciler plan --out {path}'") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise PlanFileError(f"{path}: not a JSON plan ({e}); make one with 'reconciler plan --out'") from None
+    except RecursionError:
+        raise PlanFileError(
+            f"{path}: not a JSON plan (nested too deeply); make one with 'reconciler plan --out'"
+        ) from None  # noqa: E501
     return from_json(data, str(path))
 
 
@@ -75,11 +80,25 @@ def from_json(d: Any, source: str) -> Plan:
             f"{source}: plan format_version {version!r} is not {FORMAT_VERSION}; "
             "make the plan again with this version of reconciler"
         )
+    unknown = sorted(set(d) - _KEYS)
+    if unknown:
+        raise PlanFileError(f"{source}: unknown key {unknown[0]!r} in the plan (was the file edited?); make it again")
     plan = _build(d, source)
     if d.get("plan_hash") != plan.plan_hash:
         raise PlanFileError(f"{source}: plan_hash does not match the plan (was the file edited?); make the plan again")
+    if d.get("summary") != _summary(plan):  # outside the hash: it must say what the changes do
+        raise PlanFileError(
+            f"{source}: the plan's summary does not count its changes (was the file edited?); make the plan again"
+        )
     _check_signature(d, plan.plan_hash, source)
     return plan
+
+
+_KEYS = frozenset({"format_version", "plan_hash", "summary", "signature", *Plan(changes=()).body()})
+
+
+def _summary(plan: Plan) -> dict[str, int]:
+    return {a.value: n for a, n in plan.counts().items()}
 
 
 def _build(d: Mapping[str, Any], source: str) -> Plan:
@@ -101,10 +120,27 @@ def _build(d: Mapping[str, Any], source: str) -> Plan:
 def _desired(doc: Any, source: str) -> Any:
     from reconciler.desired import check_document
 
+    _check_strings(doc, source, "")
     check_document(doc, source)
     model = document.from_document(doc, Origin(source))
     document.check_semantics(model)
     return model
+
+
+def _check_strings(value: Any, source: str, pointer: str) -> None:
+    """The characters a models/ file may not hold (controls, bidirectional controls, ...) are
+    refused in the plan's desired state too: the YAML reader checks a file's text, JSON has none."""
+    if isinstance(value, str):
+        bad = BAD_IN_TEXT.search(value)
+        if bad:
+            raise DesiredStateError(f"{source}{pointer}: {describe(bad.group())} is not allowed")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_strings(k, source, pointer)
+            _check_strings(v, source, f"{pointer}/{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_strings(v, source, f"{pointer}/{i}")
 
 
 def _check_signature(d: Mapping[str, Any], plan_hash: str, source: str) -> None:

@@ -14,7 +14,7 @@ MAX_FILE_BYTES = 1024 * 1024
 # to YAML 1.1 readers and text to YAML 1.2 ones); line and paragraph separators (the same split);
 # bidirectional controls (they make a reviewer read other text than what is applied); a BOM or a
 # noncharacter anywhere but the start.
-_BAD_IN_TEXT = re.compile(
+BAD_IN_TEXT = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
 )
 # Bytes that start those characters in UTF-8 (surrogates only come from text handed in as str).
@@ -51,10 +51,10 @@ def too_large(source: str) -> DesiredStateError:
 
 
 def check_text(text: str, source: str) -> None:
-    """Refuse empty text and characters these files must not hold (see _BAD_IN_TEXT)."""
+    """Refuse empty text and characters these files must not hold (see BAD_IN_TEXT)."""
     if not text or text.isspace():
         raise empty(source)
-    bad = _BAD_IN_TEXT.search(text)
+    bad = BAD_IN_TEXT.search(text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
         column = bad.start() - text.rfind("\n", 0, bad.start())
@@ -65,7 +65,7 @@ def check_text(text: str, source: str) -> None:
 
 def check_value(value: str, source: str, line: int) -> None:
     """Strings built from escapes (`"\\a"`, `"\\ud800"`) obey the same rule as the text."""
-    bad = _BAD_IN_TEXT.search(value)
+    bad = BAD_IN_TEXT.search(value)
     if bad:
         raise DesiredStateError(
             f"{source}:{line}: {describe(bad.group())} in a string is not allowed; remove the escape"

@@ -62,8 +62,11 @@ def work(template, tmp_path) -> Path:
 
 
 def rehash(data: dict) -> dict:
+    """What a careful forger does after an edit: the hash and the summary made to match again."""
     body = {k: data[k] for k in ("registry", "scope", "live_fingerprint", "desired", "changes", "notes")}
     data["plan_hash"] = "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    counts = {action: sum(1 for c in data["changes"] if c["action"] == action) for action in data["summary"]}
+    data["summary"] = counts
     return data
 
 
@@ -189,3 +192,38 @@ def test_plan_in_a_directory_after_the_demo_points_at_the_demo_registry(tmp_path
     (tmp_path / "models").mkdir()
     done = run(tmp_path, "plan")
     assert done.returncode == 1 and "export MLFLOW_TRACKING_URI=sqlite:///$PWD/.demo/mlflow.db" in done.stderr
+
+
+def test_control_and_bidirectional_characters_in_the_desired_state_are_refused(work):
+    """A models/ file may not hold them (the YAML reader refuses its text); the JSON plan is checked
+    string by string, so a forged plan cannot write them either."""
+
+    def smuggle(d):
+        d["desired"][0]["description"] = "Approved \u202eevil\u202c \x1b[2J"
+        d["changes"] = [c for c in d["changes"] if c["address"]["field"] != "description"]
+
+    done = run(work, "apply", edit(work, smuggle).name)
+    assert done.returncode == 1, done.stderr
+    assert "#/desired/0/description: bidirectional control character U+202E" in done.stderr
+    assert untouched(work)
+
+
+def test_a_summary_that_does_not_count_the_changes_and_unknown_keys_are_refused(work):
+    data = json.loads((work / "plan.json").read_text())
+    data["summary"] = {k: 0 for k in data["summary"]}  # outside the hash: a reader of the JSON is told "0 changes"
+    (work / "edited.json").write_text(json.dumps(data))
+    done = run(work, "apply", "edited.json")
+    assert done.returncode == 1 and "summary does not count its changes" in done.stderr
+
+    data = json.loads((work / "plan.json").read_text())
+    data["approved_by"] = ["someone"]
+    (work / "edited.json").write_text(json.dumps(data))
+    done = run(work, "apply", "edited.json")
+    assert done.returncode == 1 and "unknown key 'approved_by'" in done.stderr
+    assert untouched(work)
+
+
+def test_a_plan_nested_too_deeply_is_a_user_error(work):
+    (work / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    done = run(work, "apply", "deep.json")
+    assert done.returncode == 1 and "not a JSON plan (nested too deeply)" in done.stderr
