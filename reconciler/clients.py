@@ -73,6 +73,11 @@ def classify(e: BaseException, target: Target) -> RegistryError | None:
 
     where = f"registry {target.describe()}"
     text = str(e)
+    if isinstance(e, ModuleNotFoundError):  # SQLAlchemy imports a database URI's driver on first use
+        return RegistryError(
+            f"cannot use the {where}: its database driver ({e.name}) is not installed here; install it into "
+            "the reconciler's environment, or use a postgresql:// or http(s):// registry"
+        )
     if isinstance(e, requests.exceptions.ConnectionError) or "Max retries exceeded" in text:
         return RegistryError(f"cannot reach the {where}; check MLFLOW_TRACKING_URI and that the server is up")
     if isinstance(e, sqlalchemy.exc.OperationalError):  # a database URI: the driver's reason, never the URI

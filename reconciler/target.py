@@ -80,12 +80,27 @@ class Target:
 
 def redact(uri: str) -> str:
     """`postgresql://user:secret@db/mlflow` -> `postgresql://user:***@db/mlflow` (CI logs and PR
-    comments show the registry; a database URI carries its password)."""
+    comments show the registry; a database URI carries its password). A user without a password
+    may be a token (`https://tok3n@host`), and a query may carry the password
+    (`?password=...`, libpq's form): both are masked too; other query values are kept."""
     parts = urlsplit(uri)
-    if parts.password is None:
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"***@{host}"
+    query = "&".join(
+        f"{k}=***" if _secret_key(k) else (f"{k}={v}" if sep else k)
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    if netloc == parts.netloc and query == parts.query:
         return uri
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _secret_key(key: str) -> bool:
+    k = key.lower()
+    return any(word in k for word in ("password", "passwd", "pwd", "secret", "token", "key", "credential"))
 
 
 def resolve_target(cwd: Path | None = None) -> Target:

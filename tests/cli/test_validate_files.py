@@ -77,3 +77,16 @@ def test_valid_files_do_not_pay_for_line_numbers(tmp_path):
     modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "reconciler.yamlsource" in modules and "yaml_rs" in modules
     assert "reconciler.yamlstrict" not in modules and "yaml" not in modules
+
+
+def test_a_database_uri_without_its_driver_is_a_user_error(tmp_path):
+    """mysql:// is a database MLflow accepts; without its driver installed, plan said "internal error"."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "churn.yaml").write_text("name: churn\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), MLFLOW_TRACKING_URI="mysql://u:pw0rd@127.0.0.1:9/db")
+    cmd = [sys.executable, "-m", "reconciler", "plan", "--models-dir", "m"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "database driver (MySQLdb) is not installed" in done.stderr and "pw0rd" not in done.stderr
+    assert not (tmp_path / "cache" / "reconciler" / "crash.log").exists()

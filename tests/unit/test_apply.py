@@ -174,3 +174,15 @@ def test_messages_show_a_registry_uri_without_its_password():
     uri = "postgresql://u:pw@db/mlflow"
     assert Target(uri, uri, embedded=False).describe() == "postgresql://u:***@db/mlflow"
     assert Target(uri, uri, embedded=False).identity == "postgresql://db/mlflow"
+
+
+def test_a_token_as_user_and_a_password_in_the_query_are_masked_too():
+    """Found by a hostile review: both were printed, and the pull-request check put them in a commit status."""
+    assert redact("https://tok3n@mlflow.example.com") == "https://***@mlflow.example.com"
+    assert (
+        redact("postgresql://db/mlflow?sslmode=require&password=s3cret&sslpassword=k")
+        == "postgresql://db/mlflow?sslmode=require&password=***&sslpassword=***"
+    )
+    uri = "postgresql://u@db:5432/mlflow?password=s3cret"
+    assert "s3cret" not in Target(uri, uri, embedded=False).describe()
+    assert Target(uri, uri, embedded=False).identity == "postgresql://db:5432/mlflow"
