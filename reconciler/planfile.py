@@ -69,7 +69,7 @@ def read(path: Path) -> Plan:
     except RecursionError:
         raise PlanFileError(
             f"{path}: not a JSON plan (nested too deeply); make one with 'reconciler plan --out'"
-        ) from None  # noqa: E501
+        ) from None
     return from_json(data, str(path))
 
 
