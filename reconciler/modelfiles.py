@@ -16,8 +16,9 @@ def model_files(models_dir: Path) -> list[Path]:
     with `_`. Refuses two files that name the same model on a case-insensitive checkout."""
     if not models_dir.is_dir():
         raise DesiredStateError(f"{models_dir}: no such directory; create it or pass --models-dir")
-    files = sorted(p for p in models_dir.iterdir() if _is_model_file(p))
-    clashes = _same_model(files)
+    entries = sorted(models_dir.iterdir())
+    files = [p for p in entries if _is_model_file(p)]
+    clashes = _same_model(files) + _misnamed_policy(entries)
     if clashes:
         raise ValidationErrors(clashes)
     return files
@@ -41,6 +42,19 @@ def model_path(models_dir: Path, name: str) -> Path:
 
 def _is_model_file(p: Path) -> bool:
     return p.suffix.lower() in SUFFIXES and not p.name.startswith(RESERVED_PREFIX) and p.is_file()
+
+
+POLICY = "_policy.yaml"
+
+
+def _misnamed_policy(entries: list[Path]) -> list[DesiredStateError]:
+    """`_policy.yml` or `_Policy.YAML` would be skipped as a settings file nobody reads, and the
+    default policy (looser than the file) would judge pull requests: refuse it instead."""
+    return [
+        DesiredStateError(f"{p}: the review policy is read from {POLICY} only; rename this file to {POLICY}")
+        for p in entries
+        if p.name != POLICY and _fold(p.stem) == "_policy" and p.suffix.lower() in SUFFIXES
+    ]
 
 
 def _fold(stem: str) -> str:

@@ -30,6 +30,7 @@ def test_the_hooks_are_well_formed_and_select_the_right_files():
         )
     validate, owners = (re.compile(HOOKS[h]["files"]) for h in ("reconciler-validate", "reconciler-codeowners"))
     assert validate.search("models/churn.yaml") and validate.search("models/_policy.yml")
+    assert validate.search("models/Churn.YAML") and owners.search("models/Churn.YML")  # the loader reads any case
     assert not validate.search("README.md") and not validate.search("docs/models/x.yaml")
     assert owners.search(".github/CODEOWNERS") and owners.search("models/churn.yaml")
 

@@ -70,3 +70,21 @@ def test_name_must_match_the_stem_whatever_the_suffix(tmp_path):
         ValidationErrors, match=r"churn.YAML:1: name 'other' differs from the file name; rename the file"
     ):
         load_models(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["_policy.yml", "_policy.YAML", "_Policy.yaml"])
+def test_a_policy_file_under_another_spelling_is_refused_not_skipped(tmp_path, name):
+    """Skipped, it left the pull requests to the default policy, looser than the file said."""
+    write(tmp_path, "churn.yaml")
+    (tmp_path / name).write_text("owners: [lead]\n")
+    with pytest.raises(ValidationErrors) as e:
+        model_files(tmp_path)
+    assert str(e.value.errors[0]) == f"{tmp_path / name}: the review policy is read from _policy.yaml only; " + (
+        "rename this file to _policy.yaml"
+    )
+
+
+def test_the_policy_file_itself_is_fine(tmp_path):
+    write(tmp_path, "churn.yaml")
+    (tmp_path / "_policy.yaml").write_text("owners: [lead]\n")
+    assert [p.name for p in model_files(tmp_path)] == ["churn.yaml"]
