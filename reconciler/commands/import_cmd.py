@@ -8,10 +8,11 @@ import click
 
 from reconciler import api
 from reconciler.atomic import write_atomic
-from reconciler.commands import models_dir_option, out, status
+from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
 from reconciler.importer import render_file
 from reconciler.modelfiles import model_path
+from reconciler.text import printable
 from reconciler.yamlsource import read_text
 
 
@@ -35,6 +36,13 @@ def command(names: tuple[str, ...], import_all: bool, models_dir: Path) -> int:
         )
     files, errors = {}, []
     for name in wanted:  # render everything first: nothing is written if any file would be invalid
+        too_long = _too_long(name)
+        if too_long and import_all:
+            err.print(f"skipped: {printable(name[:60])}…: {too_long}")
+            continue
+        if too_long:
+            errors.append(DesiredStateError(f"model {name[:60]!r}…: {too_long}"))
+            continue
         try:
             path = model_path(models_dir, name)  # an existing name.yml or name.YAML is updated in place
             existing = read_text(path) if path.exists() else None
@@ -48,3 +56,16 @@ def command(names: tuple[str, ...], import_all: bool, models_dir: Path) -> int:
             write_atomic(path, text)
         out.print(f"{'unchanged' if text == existing else 'wrote'} {path}")
     return 0
+
+
+NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS)
+
+
+def _too_long(name: str) -> str | None:
+    size = len(f"{name}.yaml".encode())
+    if size <= NAME_MAX:
+        return None
+    return (
+        f"its file {name[:20]}….yaml would have a name of {size} bytes, over the {NAME_MAX} file systems allow; "
+        "rename the registered model to manage it (MLflow allows longer names)"
+    )

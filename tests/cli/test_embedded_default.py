@@ -165,3 +165,23 @@ def test_permissions_on_a_database_are_one_line_and_nothing_is_written(registry)
     ), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert client(registry).get_registered_model("churn").description != "with grants"
+
+
+def test_import_of_a_name_too_long_for_a_file_is_a_user_error_and_all_skips_it(tmp_path):
+    """MLflow takes names a file system cannot hold as `<name>.yaml`: import said "internal error",
+    and `--all` imported nothing."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    long_name = "y" * 252
+    for name in (long_name, "churn"):
+        MlflowClient(tracking_uri=uri, registry_uri=uri).create_registered_model(name)
+    done = run(tmp_path, "import", long_name)
+    assert done.returncode == 1, done.stderr
+    assert "would have a name of 257 bytes, over the 255 file systems allow" in done.stderr
+    assert not (tmp_path / "cache" / "reconciler" / "crash.log").exists()
+
+    done = run(tmp_path, "import", "--all")
+    assert done.returncode == 0, done.stderr
+    assert "skipped: yyyy" in done.stderr and (tmp_path / "models" / "churn.yaml").is_file()
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["churn.yaml"]
