@@ -72,7 +72,8 @@ def _unfit_promotions(
 ) -> Iterable[DesiredStateError]:
     for number in sorted(promoted_versions(model, live, changed_only)):
         version = live.versions[number]
-        where = f"{model.origin.at('versions', str(number))}: model {model.name!r} version {number}"
+        path = _promoting(model, number)
+        where = f"{model.origin.at(*path)}: /{'/'.join(path)}: model {model.name!r} version {number}"
         if version.status != "READY":
             yield DesiredStateError(
                 f"{where}: registration status is {version.status}; promote a version whose registration finished"
@@ -83,6 +84,17 @@ def _unfit_promotions(
                 f"{where}: its training run {version.run_id} {run.status.lower()}; promote a version from a "
                 "successful run"
             )
+
+
+def _promoting(model: DesiredModel, number: int) -> tuple[str, ...]:
+    """Where the file promotes the version: its stage, else an alias naming it, else its entry."""
+    version = model.versions.get(number)
+    if version is not None and version.values.get("stage") in PROMOTED_STAGES:
+        return ("versions", str(number), "stage")
+    for alias, target in sorted((model.aliases or {}).items()):
+        if target == number:
+            return ("aliases", alias)
+    return ("versions", str(number)) if version is not None else ("name",)
 
 
 def runs_to_read(desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> set[str]:

@@ -46,3 +46,15 @@ def test_import_keeps_a_files_permissions_as_they_are():
     text = render_file(live_model("m", [Stage.NONE], {}, {}, {"analyst": "EDIT", "ops": "READ"}), existing, "m.yaml")
     assert "permissions:   # who may use it\n  analyst: READ\n" in text and "ops" not in text
     assert "description:" not in text  # the registry's (empty) description is imported, as before
+
+
+def test_an_unfit_promotion_names_the_line_that_promotes_it():
+    """The alias (or the stage) that promotes a version from a failed run is what to fix: its line and
+    pointer, not the `versions:` entry (found by a hostile review: the message pointed at `versions:`)."""
+    lines = {("aliases", "champion"): 17, ("versions", "2"): 20, ("versions", "2", "stage"): 21}
+    doc = {"name": "m", "aliases": {"champion": 2}, "versions": {"2": {"description": "d"}}}
+    (error,) = check_references([from_document(doc, Origin("models/m.yaml", lines.get))], _live("FAILED"), True)
+    assert str(error).startswith("models/m.yaml:17: /aliases/champion: model 'm' version 2: its training run")
+    doc = {"name": "m", "versions": {"2": {"stage": "Production"}}}
+    (error,) = check_references([from_document(doc, Origin("models/m.yaml", lines.get))], _live("FAILED"), True)
+    assert str(error).startswith("models/m.yaml:21: /versions/2/stage: model 'm' version 2: its training run")
