@@ -7,6 +7,7 @@ model and of each version, generically (reconciler/fields.py says how each field
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from reconciler.plan import MODEL, Action, Address, Change, Note, Plan, sorted_c
 from reconciler.policies import PRUNE, Resolved, resolve
 from reconciler.state import DesiredModel, LiveModel, LiveState
 
-UNMANAGED_MODEL = "registered model without a file in models/; 'reconciler import {name}' writes one"
+UNMANAGED_MODEL = "registered model without a file in models/; this writes one: reconciler import {name}"
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
 _VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION)
 
@@ -31,7 +32,7 @@ def build_plan(desired: Sequence[DesiredModel], live: LiveState, registry: str =
         changes += c
         notes += n
     for name in sorted(set(live.models) - names):
-        notes.append(Note(Address(name), UNMANAGED_MODEL.format(name=name)))
+        notes.append(Note(Address(name), UNMANAGED_MODEL.format(name=shlex.quote(name))))  # to paste as is
     scope = tuple(sorted(names))
     return Plan(
         changes=sorted_changes(changes),
