@@ -84,8 +84,8 @@ class Field:
 
     def document(self, value: Any) -> Any:
         if self.kind is Kind.MAP:
-            return {k: self.dump(v) for k, v in value.items()}
-        return self.dump(value)
+            return dict(value) if self.dump is _same else {k: self.dump(v) for k, v in value.items()}
+        return value if self.dump is _same else self.dump(value)
 
     def is_empty(self, value: Any) -> bool:
         return value == self.empty or (self.kind is Kind.MAP and not value)
