@@ -11,6 +11,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler import modelfiles
 from reconciler.fields import FIELDS, STAGE_FIELD, Field, Kind, Level
 from reconciler.live import fingerprint
 from reconciler.plan import MODEL, Action, Address, Change, Note, Plan, sorted_changes
@@ -20,6 +21,15 @@ from reconciler.state import DesiredModel, LiveModel, LiveState
 UNMANAGED_MODEL = "registered model without a file in models/; this writes one: reconciler import {name}"
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
 _VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION)
+
+
+def _unmanaged(name: str) -> str:
+    if name.startswith(modelfiles.RESERVED_PREFIX):  # `import` would refuse it: say why instead
+        return (
+            "registered model without a file in models/; a file name starting with '_' is a settings file, "
+            "so this model cannot have one: rename it in the registry to manage it"
+        )
+    return UNMANAGED_MODEL.format(name=shlex.quote(name))  # to paste as is
 
 
 def build_plan(desired: Sequence[DesiredModel], live: LiveState, registry: str = "") -> Plan:
@@ -32,7 +42,7 @@ def build_plan(desired: Sequence[DesiredModel], live: LiveState, registry: str =
         changes += c
         notes += n
     for name in sorted(set(live.models) - names):
-        notes.append(Note(Address(name), UNMANAGED_MODEL.format(name=shlex.quote(name))))  # to paste as is
+        notes.append(Note(Address(name), _unmanaged(name)))
     scope = tuple(sorted(names))
     return Plan(
         changes=sorted_changes(changes),

@@ -58,3 +58,12 @@ def test_an_unfit_promotion_names_the_line_that_promotes_it():
     doc = {"name": "m", "versions": {"2": {"stage": "Production"}}}
     (error,) = check_references([from_document(doc, Origin("models/m.yaml", lines.get))], _live("FAILED"), True)
     assert str(error).startswith("models/m.yaml:21: /versions/2/stage: model 'm' version 2: its training run")
+
+
+def test_the_unmanaged_model_hint_is_a_command_that_works_or_says_why_there_is_none():
+    from reconciler.planner import build_plan
+
+    live = LiveState(frozen_map({n: live_model(n, [Stage.NONE], {}, {}) for n in ("a b", "_under")}))
+    notes = {n.address.model: n.message for n in build_plan([], live).notes}
+    assert notes["a b"].endswith("this writes one: reconciler import 'a b'")
+    assert "a file name starting with '_' is a settings file" in notes["_under"] and "import" not in notes["_under"]
