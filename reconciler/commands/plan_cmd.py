@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler import api, planfile, render, timing
-from reconciler.atomic import write_atomic
+from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
 from reconciler.timing import phase
@@ -34,6 +34,8 @@ from reconciler.timing import phase
 )
 def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode: bool) -> int:
     """Compute the changes that would make the registry match the files."""
+    if out_file is not None:
+        check_target(out_file)  # refused before the registry is read, not after
     desired = api.load(models_dir)
     session = api.Session.open()
     with status(f"Reading {session.target.describe()}…"):

@@ -185,3 +185,24 @@ def test_import_of_a_name_too_long_for_a_file_is_a_user_error_and_all_skips_it(t
     assert done.returncode == 0, done.stderr
     assert "skipped: yyyy" in done.stderr and (tmp_path / "models" / "churn.yaml").is_file()
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["churn.yaml"]
+
+
+def test_import_keeps_an_existing_files_mode_and_gives_a_new_one_the_umasks(registry, tmp_path):
+    """import replaced models/churn.yaml, 0644, with a file of mode 0600, and created every file 0600."""
+    import shutil
+    import stat
+
+    work = tmp_path / "work"
+    shutil.copytree(registry, work)
+    churn = work / "models" / "churn.yaml"
+    churn.write_text("name: churn\ndescription: not what the registry says\n")
+    churn.chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {"XDG_CACHE_HOME": str(work / "c")}
+    cmd = [sys.executable, "-m", "reconciler", "import", "churn"]
+    done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300, umask=0o077)
+    assert done.returncode == 0, done.stderr
+    assert "not what the registry says" not in churn.read_text() and stat.S_IMODE(churn.stat().st_mode) == 0o644
+    churn.unlink()
+    done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300, umask=0o027)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(churn.stat().st_mode) == 0o640

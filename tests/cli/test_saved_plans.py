@@ -158,6 +158,20 @@ def test_a_change_to_a_field_no_declaration_has_is_refused(work):
     assert done.returncode == 1 and "not a valid plan" in done.stderr
 
 
+def test_plan_out_refuses_a_link_and_dash_before_reading_the_registry(work):
+    """--out replaced a symlink with the plan (its target never written), and '-' made a file named '-'."""
+    target = work / "kept.json"
+    target.write_text("{}\n")
+    (work / "link.json").symlink_to(target)
+    done = run(work, "plan", "--out", "link.json")
+    assert done.returncode == 1 and done.stderr.startswith("error: link.json: is a symbolic link (to "), done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "Registry:" not in done.stdout
+    assert (work / "link.json").is_symlink() and target.read_text() == "{}\n"
+    done = run(work, "plan", "--out", "-")
+    assert done.returncode == 1 and "'-': writing to standard output is not supported here" in done.stderr
+    assert not (work / "-").exists()
+
+
 def test_a_plan_made_against_one_registry_is_refused_by_another(work, template):
     other = template / "mlflow.db"  # a registry with the same content, elsewhere
     done = run(work, "apply", "plan.json", env={"MLFLOW_TRACKING_URI": f"sqlite:///{other}"})
