@@ -214,6 +214,19 @@ def test_devices_fifos_and_huge_numbers_are_one_line_user_errors(work):
     assert untouched(work)
 
 
+@pytest.mark.parametrize("ttl", ["0", "-5", "abc", "nan", "inf"])
+def test_a_bad_lock_ttl_is_refused_before_anything_is_written(work, ttl):
+    """0, -5, abc and nan were exit 3; inf killed the heartbeat thread with a traceback, and the
+    apply went on and exited 0."""
+    done = run(work, "apply", "plan.json", env={"RECONCILER_LOCK_TTL": ttl})
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        f"error: RECONCILER_LOCK_TTL={ttl!r} is not a number of seconds from 5 to 3600; "
+        "set one in that range, or unset it for the default of 60\n"
+    )
+    assert untouched(work)
+
+
 def test_a_plan_made_against_one_registry_is_refused_by_another(work, template):
     other = template / "mlflow.db"  # a registry with the same content, elsewhere
     done = run(work, "apply", "plan.json", env={"MLFLOW_TRACKING_URI": f"sqlite:///{other}"})
