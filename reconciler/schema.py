@@ -41,8 +41,9 @@ def _policy() -> dict[str, Any]:
                 "uniqueItems": True,
             },
             "keep_latest": {
-                "description": "Archive versions older than the newest N that the file does not name "
-                "(in versions or aliases).",
+                "description": "Archive READY versions older than the newest N READY ones, except those the "
+                "file names (in versions or aliases), those an alias points at, and holders of a stage the file "
+                "names (those are reported in the plan). Failed or pending registrations are left alone.",
                 "type": "integer",
                 "minimum": 1,
             },
