@@ -8,6 +8,8 @@ apply), and stage-following aliases are derived from the final stages.
 `keep_latest` counts and archives only READY versions (a failed or pending registration is not one
 of the latest, and is left alone), never a version the file names or an alias points at, and never
 the holder of a stage the file guards (`guarded_stages`): those it spares, with a note saying so.
+What a policy cannot decide (a stage-following alias whose stage has several holders) is a note
+too, with what to do: the plan never leaves it unsaid.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def resolve(model: DesiredModel, live: LiveModel) -> Resolved:
         final = Resolved(stages, aliases=aliases).final_aliases(live.aliases, prune)
         archived, kept = _keep_latest(model, live, stages, set(final.values()))
         if not archived:
-            return Resolved(frozen_map(stages), frozen_map(reasons), aliases, frozen_map(alias_reasons), tuple(kept))
+            notes = (*kept, *_ambiguous_aliases(model, stages, live, aliases, final))
+            return Resolved(frozen_map(stages), frozen_map(reasons), aliases, frozen_map(alias_reasons), notes)
         for n in archived:
             stages[n] = Stage.ARCHIVED
             reasons.setdefault(n, KEEP_LATEST)
@@ -132,3 +135,37 @@ def _aliases(
             aliases[alias] = None
             reasons[alias] = STAGE_ALIASES
     return aliases, reasons
+
+
+def _ambiguous_aliases(
+    model: DesiredModel,
+    stages: Mapping[int, Stage],
+    live: LiveModel,
+    aliases: Mapping[str, int | None] | None,
+    final: Mapping[str, int],
+) -> list[Note]:
+    """A stage-following alias whose stage several versions hold follows none of them: say where
+    it stays (or that it is removed), and what to do."""
+    notes = []
+    for stage, alias in sorted(model.policy.stage_aliases.items()):
+        holders = [n for n in sorted(stages) if stages[n] is stage]
+        if alias in (aliases or {}) or len(holders) < 2:
+            continue
+        where = final.get(alias)
+        if where is None:
+            now = "it is removed (policy.prune.aliases)" if alias in live.aliases else "it is not set"
+        elif where in holders:
+            now = f"it stays on v{where}"
+        else:
+            now = f"it stays on v{where}, which is not in {stage.value}: consumers of @{alias} get that version"
+        notes.append(
+            Note(
+                Address(model.name, None, "alias", alias),
+                f"{len(holders)} versions are in {stage.value} "
+                f"({', '.join(f'v{n}' for n in holders)}), so alias '{alias}' cannot follow the stage and {now}; "
+                f"leave one version in {stage.value} (give the others another stage in the file, or set "
+                f"policy.exclusive_stages: [{stage.value}]), or set the alias in the file's aliases",
+                STAGE_ALIASES,
+            )
+        )
+    return notes

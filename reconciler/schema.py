@@ -49,7 +49,8 @@ def _policy() -> dict[str, Any]:
             },
             "stage_aliases": {
                 "description": "Stage-to-alias migration: the alias follows whichever version holds that stage "
-                "(e.g. Production: champion). One alias per stage.",
+                "(e.g. Production: champion); when several do, it stays where it is and the plan says so. "
+                "One alias per stage.",
                 "type": "object",
                 "propertyNames": promoted,
                 "additionalProperties": ALIAS_NAME,

@@ -206,3 +206,31 @@ def test_import_keeps_an_existing_files_mode_and_gives_a_new_one_the_umasks(regi
     done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300, umask=0o027)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(churn.stat().st_mode) == 0o640
+
+
+def test_a_stage_alias_whose_stage_has_two_holders_is_reported_by_validate_and_plan(registry, tmp_path):
+    """v1 and v2 in Staging, alias 'staging' on v3: validate and plan said nothing, and consumers
+    of @staging got a version that is not in Staging."""
+    import shutil
+
+    from mlflow import MlflowClient
+
+    work = tmp_path / "work"
+    shutil.copytree(registry, work)
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    mlflow = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    mlflow.create_model_version("churn", source=str(work / "artifacts"))
+    for n in ("1", "2"):
+        mlflow.transition_model_version_stage("churn", n, "Staging")
+    mlflow.set_registered_model_alias("churn", "staging", "3")
+    (work / "models" / "churn.yaml").write_text("name: churn\npolicy: {stage_aliases: {Staging: staging}}\n")
+    says = (
+        "churn alias[staging]: 2 versions are in Staging (v1, v2), so alias 'staging' cannot follow the stage and "
+        "it stays on v3, which is not in Staging: consumers of @staging get that version; leave one version in "
+        "Staging"
+    )
+    done = run(work, "validate", "--registry")
+    assert done.returncode == 0 and f"note: models/churn.yaml: {says}" in done.stderr, done.stderr
+    done = run(work, "plan")
+    assert done.returncode == 0 and says in done.stdout.replace("\n", " "), done.stdout
+    assert "No changes." in done.stdout and "1 policy note" in done.stdout
