@@ -43,7 +43,7 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
     timing.note("registry_calls", session.counter.calls)
     with phase("render"):
         if out_file is not None:
-            write_atomic(out_file, planfile.text(the_plan))
+            write_atomic(out_file, planfile.saved_text(the_plan, out_file))
         if fmt == "text":
             render.to_text(the_plan, out, session.target.describe())
             if out_file is not None:

@@ -136,3 +136,11 @@ def test_each_top_level_key_has_its_type(tmp_path, saved, key, value, says):
 def test_a_missing_key_is_named(tmp_path, saved):
     del saved["notes"]
     assert "the plan has no 'notes'" in refused(write(tmp_path, json.dumps(saved)))
+
+
+def test_plan_out_refuses_to_save_what_apply_would_refuse(tmp_path, monkeypatch):
+    plan = plan_for(CASES / "keep-latest")
+    assert planfile.saved_text(plan, tmp_path / "p.json") == planfile.text(plan)
+    monkeypatch.setattr(planfile, "MAX_PLAN_BYTES", len(planfile.text(plan).encode()) - 1)
+    with pytest.raises(PlanFileError, match=r"p\.json: the plan would be 0\.0 MiB, over the 0 MiB that"):
+        planfile.saved_text(plan, tmp_path / "p.json")
