@@ -8,6 +8,7 @@ entry, and only then writes.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,21 +17,33 @@ from reconciler import mlflow_rules
 from reconciler.api import check
 from reconciler.apply import Applier, Result
 from reconciler.audit import Audit
-from reconciler.errors import PlanFileError, RegistryError, StalePlanError, ValidationErrors
+from reconciler.errors import PlanFileError, ReconcilerError, RegistryError, StalePlanError, ValidationErrors
 from reconciler.journal import EXPERIMENT, Journal
 from reconciler.live import fingerprint
-from reconciler.lock import Lease, LockSettings, RegistryLock, default_owner, waiting_message
+from reconciler.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.recording import Recovered, by_entity, recover, unrecorded, write_records
 from reconciler.session import Session
 from reconciler.state import LiveState
 
+TTL_ENV = "RECONCILER_LOCK_TTL"
+
 
 def lock_settings_from_env() -> LockSettings:
-    """RECONCILER_LOCK_TTL (seconds, default 60): how long a dead applier's lock lasts. Lower it
-    only where requests are fast (tests, benchmarks); the holder stops writing a third of it early."""
-    ttl = float(os.environ.get("RECONCILER_LOCK_TTL") or 60)
+    """RECONCILER_LOCK_TTL (seconds, default 60, MIN_TTL to MAX_TTL): how long a dead applier's
+    lock lasts. Lower it only where requests are fast (tests, benchmarks); the holder stops writing
+    a third of it early. The one place it is read: anything else is a one-line user error."""
+    text = os.environ.get(TTL_ENV, "").strip()
+    try:
+        ttl = float(text) if text else 60.0
+    except ValueError:
+        ttl = math.nan
+    if not MIN_TTL <= ttl <= MAX_TTL:  # NaN and the infinities too
+        raise ReconcilerError(
+            f"{TTL_ENV}={text[:40]!r} is not a number of seconds from {MIN_TTL:g} to {MAX_TTL:g}; "
+            "set one in that range, or unset it for the default of 60"
+        )
     return LockSettings(ttl=ttl, margin=ttl / 3, poll=min(0.5, ttl / 10), max_poll=min(5.0, ttl / 4))
 
 

@@ -8,10 +8,17 @@ numbers versions atomically (unique (name, version) key, never reused), so the t
 the applier's place in the queue; the live ticket with the lowest number holds the lock.
 
 Liveness is a lease. Every ticket's owner heartbeats it (`update_model_version`, which changes
-the ticket's description and `last_updated_timestamp`) every ttl/4. A waiter declares another
-ticket dead when it has seen the same heartbeat for a whole ttl by its own monotonic clock:
-expiry compares no timestamps from different machines, so clock offsets do not matter (with a
-database URI MLflow stamps times with each runner's clock, with replicas with each replica's).
+the ticket's description and `last_updated_timestamp`) every ttl/4, and the ticket records that
+ttl (tag `gitops.lock.ttl`): a ticket is judged by the ttl its holder lives by, never by the
+waiter's own, so appliers with different `RECONCILER_LOCK_TTL` queue correctly. What a ticket may
+claim is bounded (`judged_ttl`: MIN_TTL to MAX_TTL; a ticket without a readable claim is judged
+by MAX_TTL), so no ticket blocks the queue for longer than MAX_TTL after its heartbeats stop.
+
+A waiter declares a ticket dead when it has seen the same heartbeat for that whole ttl, measured
+on its own monotonic clock: an elapsed time, not a reading of any clock. The registry has no one
+clock to read: with a database URI MLflow stamps `last_updated_timestamp` with each runner's
+clock, behind replicas with each replica's, so an age computed from those stamps is off by the
+clocks' offset, and a clock stepped forward would make every live ticket look dead at once.
 Dead tickets are ignored and retired (deleted, or tagged when deleting is not permitted).
 
 Fencing is on the holder's side: `Lease.ensure()` raises `LockLost` once the last heartbeat
@@ -39,9 +46,12 @@ from reconciler.lock_tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tick
 
 LOCK_MODEL = "gitops.lock"
 RESERVED_MODELS = frozenset({LOCK_MODEL})
+MIN_TTL, MAX_TTL = 5.0, 3600.0  # seconds: what RECONCILER_LOCK_TTL accepts, and what a ticket may claim
 
 __all__ = [
     "LOCK_MODEL",
+    "MAX_TTL",
+    "MIN_TTL",
     "RESERVED_MODELS",
     "Lease",
     "LockError",
@@ -53,6 +63,7 @@ __all__ = [
     "Ticket",
     "default_owner",
     "is_reserved",
+    "judged_ttl",
     "now",
     "waiting_message",
 ]
@@ -74,8 +85,13 @@ class LockSettings:
     max_poll: float = 5.0
 
     def __post_init__(self) -> None:
-        if not (self.ttl > 0 and 0 < self.margin <= self.ttl / 2 and 0 < self.poll <= self.max_poll):
-            raise ValueError(f"invalid lock settings {self}: need ttl > 0, 0 < margin <= ttl/2, 0 < poll <= max_poll")
+        # ttl <= MAX_TTL: others judge a ticket by at most MAX_TTL, so a longer lease would outlive it
+        if not (
+            0 < self.ttl <= MAX_TTL and 0 < self.margin <= self.ttl / 2 and 0 < self.poll <= self.max_poll <= MAX_TTL
+        ):
+            raise ValueError(
+                f"invalid lock settings {self}: need 0 < ttl <= {MAX_TTL:g}, 0 < margin <= ttl/2, 0 < poll <= max_poll"
+            )
 
     @property
     def lapse(self) -> float:
@@ -85,6 +101,13 @@ class LockSettings:
     @property
     def beat_every(self) -> float:
         return self.ttl / 4
+
+
+def judged_ttl(t: Ticket) -> float:
+    """How long `t` lives without a heartbeat, as every waiter judges it: the ttl its holder
+    recorded, bounded to [MIN_TTL, MAX_TTL]; MAX_TTL when it records none that is readable (a
+    ticket of an older reconciler, or one edited by hand): never shorter than its holder may live."""
+    return MAX_TTL if t.ttl is None else min(max(t.ttl, MIN_TTL), MAX_TTL)
 
 
 def waiting_message(holder: Ticket) -> str:
@@ -227,18 +250,17 @@ class Lease:
 class _Watch:
     """What a waiter saw of other tickets: each one's heartbeat and when it first saw it."""
 
-    ttl: float
     seen: dict[int, tuple[tuple[int, str], float]] = field(default_factory=dict)
 
     def lapsed(self, t: Ticket, asked: float, answered: float) -> bool:
-        """Whether `t` showed the same heartbeat for a whole ttl. The heartbeat was written
-        before the answer arrived (`answered`) and was still the same when we asked (`asked`):
-        both bounds err on the side of a live holder."""
+        """Whether `t` showed the same heartbeat for the whole of its own ttl (`judged_ttl`). The
+        heartbeat was written before the answer arrived (`answered`) and was still the same when
+        we asked (`asked`): both bounds err on the side of a live holder."""
         previous = self.seen.get(t.number)
         if previous is None or previous[0] != t.beat:
             self.seen[t.number] = (t.beat, answered)
             return False
-        return asked - previous[1] >= self.ttl
+        return asked - previous[1] >= judged_ttl(t)
 
 
 class RegistryLock:
@@ -275,7 +297,7 @@ class RegistryLock:
         if timeout < 0:
             raise ValueError("timeout must be >= 0")
         asked = now()
-        ticket, taken_at = self._tickets.take(self.owner)
+        ticket, taken_at = self._tickets.take(self.owner, self.settings.ttl)
         lease = Lease(self._tickets, ticket, self.settings, self.where, taken_at).start()
         try:
             self._wait_turn(lease, asked + timeout, timeout, on_wait)
@@ -286,7 +308,7 @@ class RegistryLock:
         return lease
 
     def _wait_turn(self, lease: Lease, deadline: float, timeout: float, on_wait: Callable[[Ticket], None]) -> None:
-        watch = _Watch(self.settings.ttl)
+        watch = _Watch()
         shown: int | None = None
         delays = _backoff(self.settings)
         while True:
@@ -337,7 +359,7 @@ class RegistryLock:
             )
         return (
             f"{held}; gave up after waiting {timeout:g} s. Run apply again when that apply has finished "
-            f"(a holder that died loses the lock {self.settings.ttl:g} s after its last heartbeat), "
+            f"(a holder that died loses the lock {judged_ttl(holder):g} s after its last heartbeat), "
             "or wait longer with --lock-timeout"
         )
 

@@ -7,6 +7,7 @@ transient errors (HTTP 429/5xx, connection errors, SQLite "database is locked"),
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import unicodedata
@@ -21,6 +22,7 @@ from reconciler.errors import LockError
 
 TAG = "gitops.lock."
 STATE_TAG = TAG + "state"
+TTL_TAG = TAG + "ttl"  # the holder's ttl in seconds: others judge the ticket by it (lock.judged_ttl)
 LIVE, RELEASED, EXPIRED = "live", "released", "expired"
 # A source every backend accepts: a server refuses local paths (and file:) without a run whose
 # artifacts contain them, and host-addressed schemes (http, ftp, ...) outside its artifact store.
@@ -97,6 +99,7 @@ class Ticket:
     description: str
     created_ms: int
     updated_ms: int
+    ttl: float | None = None  # as the ticket claims it (TTL_TAG); None when missing or not a number
 
     @property
     def beat(self) -> tuple[int, str]:
@@ -117,7 +120,17 @@ def _ticket(mv: Any) -> Ticket:
         mv.description or "",
         int(mv.creation_timestamp or 0),
         int(mv.last_updated_timestamp or mv.creation_timestamp or 0),
+        _seconds(tags.get(TTL_TAG)),
     )
+
+
+def _seconds(text: str | None) -> float | None:
+    """A positive, finite number of seconds, or None (missing, or written by someone else by hand)."""
+    try:
+        value = float(text) if text is not None else math.nan
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
 
 
 def _error_code(e: BaseException) -> str | None:
@@ -160,6 +173,7 @@ class Tickets:
         self.last_retire_error: str | None = None
         self._can_delete = True
         self._owner = Owner("?")
+        self._ttl = 0.0
         self._count = threading.Lock()
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -176,10 +190,10 @@ class Tickets:
 
         return _retrying(attempt)()
 
-    def take(self, owner: Owner) -> tuple[Ticket, float]:
-        """A new ticket, and when the call that created it started (its first heartbeat). On
-        first use of the registry, the lock model first."""
-        self._owner = owner
+    def take(self, owner: Owner, ttl: float) -> tuple[Ticket, float]:
+        """A new ticket claiming `ttl`, and when the call that created it started (its first
+        heartbeat). On first use of the registry, the lock model first."""
+        self._owner, self._ttl = owner, ttl
         try:
             return self._create()
         except Exception as e:
@@ -199,7 +213,7 @@ class Tickets:
             raise
 
     def _create(self) -> tuple[Ticket, float]:
-        tags = {STATE_TAG: LIVE, **self._owner.tags()}
+        tags = {STATE_TAG: LIVE, TTL_TAG: repr(float(self._ttl)), **self._owner.tags()}
         mv, started = self._timed(
             self.client.create_model_version,
             self.model,

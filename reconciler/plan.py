@@ -75,13 +75,16 @@ class Change:
 
 @dataclass(frozen=True)
 class Note:
-    """Something the plan reports but will not change (unmanaged tags, aliases, models)."""
+    """Something the plan reports but will not change (unmanaged tags, aliases, models), or what a
+    policy (`reason`) could not or would not do, and what to do about it."""
 
     address: Address
     message: str
+    reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"address": self.address.to_json(), "message": self.message}
+        d = {"address": self.address.to_json(), "message": self.message}
+        return d if self.reason is None else {**d, "reason": self.reason}  # plans saved before it still verify
 
 
 @dataclass(frozen=True)
@@ -165,4 +168,5 @@ def change_from_json(d: Mapping[str, Any]) -> Change:
 
 
 def note_from_json(d: Mapping[str, Any]) -> Note:
-    return Note(address_from_json(d["address"]), str(d["message"]))
+    reason = d.get("reason")
+    return Note(address_from_json(d["address"]), str(d["message"]), str(reason) if reason is not None else None)

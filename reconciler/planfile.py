@@ -17,18 +17,30 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from reconciler import document
+from reconciler.atomic import file_kind
 from reconciler.errors import DesiredStateError, PlanFileError
 from reconciler.plan import Plan, change_from_json, note_from_json
 from reconciler.state import Origin
 from reconciler.yamltext import BAD_IN_TEXT, describe
 
 FORMAT_VERSION = 2
+# The largest registry measured (1,000 models x 20 versions, bench/RESULTS.md) with every file's
+# description, tags, stages and aliases still to apply makes a plan of 28.3 MiB (97,145 changes);
+# one model of 50,000 versions archived by keep_latest, 12.0 MiB. Twice the first, rounded up.
+# Reading and checking takes about 0.15 s a MiB for such a plan (the 28.3 MiB one in 4.2 s) and
+# at most about 3 s a MiB for the costliest shape measured (20,000 minimal model documents), so
+# time is bounded by the size too. `plan --out` refuses to save a plan over it.
+MAX_PLAN_BYTES = 64 * 2**20
+MAX_INT_DIGITS = 20  # version numbers and counts: MLflow stores them in 64-bit integers (19 digits)
+MAX_DEPTH = 64  # a model file nests at most 32 levels (reconciler/yamlstrict.py); a plan adds 3
 KEY_ENV = "RECONCILER_PLAN_KEY"
 
 
@@ -59,30 +71,126 @@ def text(plan: Plan) -> str:
     return json.dumps(to_json(plan), indent=2, ensure_ascii=False) + "\n"
 
 
+def saved_text(plan: Plan, path: Path) -> str:
+    """The plan's file text, or a PlanFileError when `apply` would refuse a file that large."""
+    saved = text(plan)
+    size = len(saved.encode())
+    if size > MAX_PLAN_BYTES:
+        raise PlanFileError(
+            f"{path}: the plan would be {size / 2**20:.1f} MiB, over the {MAX_PLAN_BYTES // 2**20} MiB that "
+            "'reconciler apply' reads; plan the models in smaller groups (--models-dir with a subset of the files)"
+        )
+    return saved
+
+
 def read(path: Path) -> Plan:
+    """The saved plan in `path`: a regular file of at most MAX_PLAN_BYTES, read whole and parsed
+    strictly, or a one-line PlanFileError saying what to do."""
+    if str(path) == "-":
+        raise PlanFileError(
+            "'-': a saved plan is read from a file, not standard input; save it with "
+            "'reconciler plan --out plan.json' and apply that file (a file named '-' is ./-)"
+        )
+    return from_json(parse(_read_bounded(path), str(path)), str(path))
+
+
+def _read_bounded(path: Path) -> bytes:
+    """Opened without blocking (a FIFO does not wait for a writer), refused unless a regular file,
+    read at most one byte past the limit (a file that grows while it is read is still bounded)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise PlanFileError(f"{path}: no such plan file; make one with 'reconciler plan --out {path}'") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise PlanFileError(f"{path}: not a JSON plan ({e}); make one with 'reconciler plan --out'") from None
-    except RecursionError:
+    except OSError as e:
         raise PlanFileError(
-            f"{path}: not a JSON plan (nested too deeply); make one with 'reconciler plan --out'"
+            f"{path}: cannot read the plan ({e.strerror}); check the path and its permissions"
         ) from None
-    return from_json(data, str(path))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise PlanFileError(
+                f"{path}: is {file_kind(st.st_mode)}, not a plan file; give the file 'reconciler plan --out FILE' wrote"
+            )
+        raw = _read_at_most(fd, MAX_PLAN_BYTES + 1) if st.st_size <= MAX_PLAN_BYTES else b""
+    except OSError as e:
+        raise PlanFileError(f"{path}: cannot read the plan ({e.strerror}); check the file") from None
+    finally:
+        os.close(fd)
+    if st.st_size > MAX_PLAN_BYTES or len(raw) > MAX_PLAN_BYTES:
+        raise PlanFileError(
+            f"{path}: over {MAX_PLAN_BYTES // 2**20} MiB, far more than a plan of the largest registry takes; "
+            "it is not a saved plan: make one with 'reconciler plan --out FILE'"
+        )
+    return raw
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit and (chunk := os.read(fd, min(limit - size, 2**20))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+class _BadNumber(ValueError):
+    pass
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _BadNumber(f"an integer of {len(text.lstrip('-')):,} digits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber(f"the number {text[:40]} (out of range)")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _BadNumber(f"{text}, which is not JSON")
+
+
+def parse(raw: bytes, source: str) -> Any:
+    """Strict JSON: UTF-8, no NaN or Infinity, integers of at most MAX_INT_DIGITS digits, finite
+    numbers, nesting of at most MAX_DEPTH levels. Every failure is a one-line PlanFileError."""
+    again = "make one with 'reconciler plan --out FILE'"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PlanFileError(f"{source}: not a JSON plan (not UTF-8 at byte offset {e.start}); {again}") from None
+    try:
+        data = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except _BadNumber as e:
+        raise PlanFileError(f"{source}: not a plan this reconciler wrote: it holds {e}; {again}") from None
+    except json.JSONDecodeError as e:
+        raise PlanFileError(f"{source}: not a JSON plan (line {e.lineno} column {e.colno}: {e.msg}); {again}") from None
+    except RecursionError:
+        raise PlanFileError(f"{source}: not a JSON plan (nested too deeply); {again}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise PlanFileError(f"{source}: not a plan this reconciler wrote: nested over {MAX_DEPTH} levels; {again}")
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply `value` nests, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            stack += [(x, d + 1) for x in v.values()]
+        elif isinstance(v, list):
+            stack += [(x, d + 1) for x in v]
+        else:
+            continue
+        deepest = max(deepest, d)
+    return deepest
 
 
 def from_json(d: Any, source: str) -> Plan:
-    version = d.get("format_version") if isinstance(d, Mapping) else None
-    if version != FORMAT_VERSION:
-        raise PlanFileError(
-            f"{source}: plan format_version {version!r} is not {FORMAT_VERSION}; "
-            "make the plan again with this version of reconciler"
-        )
-    unknown = sorted(set(d) - _KEYS)
-    if unknown:
-        raise PlanFileError(f"{source}: unknown key {unknown[0]!r} in the plan (was the file edited?); make it again")
+    _check_top_level(d, source)
     plan = _build(d, source)
     if d.get("plan_hash") != plan.plan_hash:
         raise PlanFileError(f"{source}: plan_hash does not match the plan (was the file edited?); make the plan again")
@@ -94,7 +202,48 @@ def from_json(d: Any, source: str) -> Plan:
     return plan
 
 
-_KEYS = frozenset({"format_version", "plan_hash", "summary", "signature", *Plan(changes=()).body()})
+def _check_top_level(d: Any, source: str) -> None:
+    """An object with exactly the integer format_version this reconciler writes, only known keys,
+    and each of them of its type."""
+    again = "make the plan again with this version of reconciler"
+    if not isinstance(d, dict):
+        raise PlanFileError(f"{source}: a saved plan is a JSON object, not {_kind(d)}; {again}")
+    if "format_version" not in d:
+        raise PlanFileError(f"{source}: the plan has no format_version (is it a saved plan?); {again}")
+    version = d["format_version"]
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise PlanFileError(
+            f"{source}: plan format_version {json.dumps(version)} is not {FORMAT_VERSION} (an integer); {again}"
+        )
+    unknown = sorted(set(d) - set(_TYPES))
+    if unknown:
+        raise PlanFileError(f"{source}: unknown key {unknown[0]!r} in the plan (was the file edited?); make it again")
+    for key, kind in _TYPES.items():
+        if key not in d:
+            if key != "signature":
+                raise PlanFileError(f"{source}: the plan has no {key!r} (was the file edited?); make it again")
+        elif type(d[key]) is not kind:
+            raise PlanFileError(
+                f"{source}#/{key}: {_kind(d[key])}, where a plan has {_kind(kind())} (was the file edited?); "
+                "make it again"
+            )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number"}.get(
+        type(value), "null"
+    )
+
+
+_TYPES: dict[str, type] = {  # every top-level key and its JSON type; only `signature` may be missing
+    "format_version": int,
+    "plan_hash": str,
+    "summary": dict,
+    "signature": str,
+    **{k: type(v) for k, v in Plan(changes=()).body().items()},
+}
 
 
 def _summary(plan: Plan) -> dict[str, int]:

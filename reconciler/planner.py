@@ -71,6 +71,7 @@ def diff_model(model: DesiredModel, live: LiveModel) -> tuple[list[Change], list
     changes: list[Change] = []
     notes: list[Note] = []
     resolved = resolve(model, live)
+    notes += resolved.notes
     wanted = _model_values(model, resolved)
     for f in _MODEL_FIELDS:
         _diff_field(f, Address(model.name), wanted, live.values, model, resolved.alias_reasons, changes, notes)

@@ -63,12 +63,21 @@ def line(c: Change) -> str:
 
 
 def _note_summary(notes: Sequence[Note]) -> str:
-    models = sum(1 for n in notes if n.address.field == MODEL)
-    other = len(notes) - models
+    policy = sum(1 for n in notes if n.reason is not None)
+    models = sum(1 for n in notes if n.reason is None and n.address.field == MODEL)
+    other = len(notes) - models - policy
     return (
-        f"Reported, not changed: {plural(other, 'entry', 'entries')} only in the registry, "
+        "Reported, not changed: "
+        + (f"{plural(policy, 'policy note')}, " if policy else "")
+        + f"{plural(other, 'entry', 'entries')} only in the registry, "
         f"{plural(models, 'registered model')} without a file."
     )
+
+
+def note_line(n: Note) -> str:
+    """`churn alias[staging]: ... (policy.stage_aliases)`, for a terminal."""
+    reason = f"   ({printable(n.reason)})" if n.reason else ""
+    return f"{printable(str(n.address))}: {printable(n.message)}{reason}"
 
 
 def to_text(plan: Plan, console: Console, target: str = "") -> None:
@@ -83,7 +92,7 @@ def to_text(plan: Plan, console: Console, target: str = "") -> None:
     if plan.notes:
         console.print(Text(_note_summary(plan.notes), style="dim"))
         for n in plan.notes[:MAX_NOTES_SHOWN]:
-            console.print(Text(f"    ? {printable(str(n.address))}: {printable(n.message)}", style="dim"))
+            console.print(Text(f"    ? {note_line(n)}", style="dim"))
         if len(plan.notes) > MAX_NOTES_SHOWN:
             console.print(Text(f"    … and {len(plan.notes) - MAX_NOTES_SHOWN} more (see --format json)", style="dim"))
 
@@ -99,7 +108,10 @@ def to_markdown(plan: Plan) -> str:
         out.append("")
     if plan.notes:
         out += [f"<details><summary>{_note_summary(plan.notes)}</summary>", ""]
-        out += [f"- {md_code(str(n.address))}: {md_code(n.message)}" for n in plan.notes[:MAX_NOTES_MARKDOWN]]
+        out += [
+            f"- {md_code(str(n.address))}: {md_code(n.message)}" + (f" ({md_code(n.reason)})" if n.reason else "")
+            for n in plan.notes[:MAX_NOTES_MARKDOWN]
+        ]
         if len(plan.notes) > MAX_NOTES_MARKDOWN:
             out.append(f"- … and {len(plan.notes) - MAX_NOTES_MARKDOWN} more")
         out += ["", "</details>", ""]

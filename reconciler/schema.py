@@ -41,14 +41,16 @@ def _policy() -> dict[str, Any]:
                 "uniqueItems": True,
             },
             "keep_latest": {
-                "description": "Archive versions older than the newest N that the file does not name "
-                "(in versions or aliases).",
+                "description": "Archive READY versions older than the newest N READY ones, except those the "
+                "file names (in versions or aliases), those an alias points at, and holders of a stage the file "
+                "names (those are reported in the plan). Failed or pending registrations are left alone.",
                 "type": "integer",
                 "minimum": 1,
             },
             "stage_aliases": {
                 "description": "Stage-to-alias migration: the alias follows whichever version holds that stage "
-                "(e.g. Production: champion). One alias per stage.",
+                "(e.g. Production: champion); when several do, it stays where it is and the plan says so. "
+                "One alias per stage.",
                 "type": "object",
                 "propertyNames": promoted,
                 "additionalProperties": ALIAS_NAME,

@@ -121,6 +121,40 @@ def held_lock(reg: Registry) -> None:
     assert reg.live() == []
 
 
+def different_ttls(reg: Registry) -> None:
+    """Appliers with different ttls: each ticket is judged by the ttl its holder recorded. A waiter
+    with a short ttl does not take the lock from a live holder with a long one (whose heartbeats
+    are farther apart than the waiter's ttl), and takes it from a dead one only once the holder's
+    own ttl has run out; a waiter with a long ttl takes it from a dead short-ttl holder after the
+    holder's ttl, not its own."""
+    long_ttl, long_margin = 7 * TTL, 7 * MARGIN  # heartbeats every 10.5 s: far apart for the waiter's ttl
+    h = reg.spawn("hold", "patient-holder", ttl=long_ttl, margin=long_margin, hold_for=3.5 * TTL)
+    h.expect("acquired", 120)
+    w = reg.spawn("try", "hasty-waiter", timeout=60)
+    w.expect("waiting", 120)
+    released = h.expect("released", 60)
+    got = w.expect("acquired", 60)
+    assert got["t"] > released["t"], (got, released, h.log)  # it waited for the release: no overlap
+    assert h.finish() == 0 and w.finish() == 0, (h.tail(), w.tail())
+
+    for holder_ttl, holder_margin, waiter_ttl, waiter_margin in (
+        (2 * TTL, 2 * MARGIN, TTL, MARGIN),
+        (TTL, MARGIN, 4 * TTL, 4 * MARGIN),
+    ):
+        h = reg.spawn("hold", "dies", ttl=holder_ttl, margin=holder_margin)
+        h.expect("acquired", 120)
+        w = reg.spawn("try", "survivor", ttl=waiter_ttl, margin=waiter_margin, timeout=120)
+        w.expect("waiting", 120)
+        h.signal(signal.SIGKILL)
+        h.finish()
+        last_beat = max(e["start"] for e in h.of("heartbeat"))
+        got = w.expect("acquired", holder_ttl + 60)
+        waited = got["t"] - last_beat
+        assert holder_ttl <= waited < holder_ttl + SLACK, (holder_ttl, waiter_ttl, waited)
+        assert w.finish() == 0, w.tail()
+    assert reg.live() == []
+
+
 def terminated(reg: Registry) -> None:
     """A holder stopped by SIGTERM, and one interrupted by Ctrl-C, release at once."""
     h = reg.spawn("hold", "terminated")

@@ -55,10 +55,16 @@ def live_model(
     grants: dict[str, str] | None = None,
     description: str = "",
     version_tags: dict[str, str] | None = None,
+    statuses: list[str] | None = None,
 ) -> LiveModel:
-    """A live model whose versions 1..n have `stages` (and, each, `description` and `version_tags`)."""
+    """A live model whose versions 1..n have `stages` (and, each, `description` and `version_tags`;
+    `statuses`, MLflow's registration status of each, READY when not given)."""
     versions = {
-        n: LiveVersion(n, {"stage": s, "description": description, "tags": frozen_map(version_tags)})
+        n: LiveVersion(
+            n,
+            {"stage": s, "description": description, "tags": frozen_map(version_tags)},
+            status=statuses[n - 1] if statuses else "READY",
+        )
         for n, s in enumerate(stages, start=1)
     }
     values = {"description": description, "tags": frozen_map(tags), "aliases": frozen_map(aliases)}

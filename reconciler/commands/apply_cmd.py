@@ -61,12 +61,14 @@ def command(
     """Apply PLAN_FILE exactly as reviewed, or (without it) plan and apply the files in one step."""
     if plan_file is not None and ctx.get_parameter_source("models_dir") is not click.core.ParameterSource.DEFAULT:
         raise click.UsageError("a saved plan carries its desired state: --models-dir is not used with PLAN_FILE")
+    lock_settings = applying.lock_settings_from_env()  # a bad RECONCILER_LOCK_TTL is refused before anything
+    saved = planfile.read(plan_file) if plan_file is not None else None  # before the registry is opened
     session = api.Session.open(write=True)
     # Without changes, apply only completes the audit records earlier applies left open.
-    the_plan = planfile.read(plan_file) if plan_file is not None else _plan_now(session, models_dir, yes)
+    the_plan = saved if saved is not None else _plan_now(session, models_dir, yes)
     audit = Audit(the_plan.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
     with progress("Applying", len(the_plan.changes)) as advance:
-        options = applying.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _warn)
+        options = applying.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _warn, lock_settings)
         report = applying.apply(session, the_plan, audit, options)
     return _report(report, plan_file)
 

@@ -5,12 +5,11 @@ Offline and quick (pre-commit runs it): it reads the files only, and imports not
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import models_dir_option, out
 from reconciler.errors import ReconcilerError
 from reconciler.governance.codeowners import FIX, CodeownersError, block, render
@@ -40,7 +39,7 @@ def command(models_dir: Path, codeowners: Path, check: bool) -> int:
         return 0
     if check:
         raise CodeownersError(f"{codeowners} is out of date for the owners in {models_dir}; {FIX}")
-    _write(codeowners, wanted)
+    write_atomic(codeowners, wanted)
     out.print(f"Wrote {codeowners} ({len(models)} model file(s)).")
     return 0
 
@@ -61,22 +60,11 @@ def _relative(models_dir: Path, root: Path) -> str:
 
 
 def _read(path: Path) -> str | None:
+    if check_target(path) is None:  # a FIFO or a link is refused before it is read
+        return None
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as e:
         raise ReconcilerError(f"{path}: cannot read it ({e}); fix the file or its permissions") from e
-
-
-def _write(path: Path, text: str) -> None:
-    """Atomically: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.atomic import write_atomic
+from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
 from reconciler.importer import render_file
@@ -45,7 +45,7 @@ def command(names: tuple[str, ...], import_all: bool, models_dir: Path) -> int:
             continue
         try:
             path = model_path(models_dir, name)  # an existing name.yml or name.YAML is updated in place
-            existing = read_text(path) if path.exists() else None
+            existing = read_text(path) if check_target(path) else None
             files[path] = (render_file(live.models[name], existing, str(path)), existing)
         except DesiredStateError as e:
             errors.append(e)

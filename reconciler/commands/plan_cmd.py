@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler import api, planfile, render, timing
-from reconciler.atomic import write_atomic
+from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
 from reconciler.timing import phase
@@ -34,6 +34,8 @@ from reconciler.timing import phase
 )
 def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode: bool) -> int:
     """Compute the changes that would make the registry match the files."""
+    if out_file is not None:
+        check_target(out_file)  # refused before the registry is read, not after
     desired = api.load(models_dir)
     session = api.Session.open()
     with status(f"Reading {session.target.describe()}…"):
@@ -41,7 +43,7 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
     timing.note("registry_calls", session.counter.calls)
     with phase("render"):
         if out_file is not None:
-            write_atomic(out_file, planfile.text(the_plan))
+            write_atomic(out_file, planfile.saved_text(the_plan, out_file))
         if fmt == "text":
             render.to_text(the_plan, out, session.target.describe())
             if out_file is not None:

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from reconciler.commands import err, models_dir_option, out, status
 from reconciler.governance.repository import load_checked
+from reconciler.state import DesiredModel, LiveState
+from reconciler.text import printable
 from reconciler.timing import phase
+
+
+def _policy_notes(desired: Sequence[DesiredModel], live: LiveState) -> None:
+    """What the plan would report that a policy cannot or will not do (reconciler/policies.py)."""
+    from reconciler.policies import resolve
+    from reconciler.render import note_line
+
+    for model in desired:
+        if model.name in live.models:
+            for n in resolve(model, live.models[model.name]).notes:
+                err.print(f"note: {printable(model.source)}: {note_line(n)}")
 
 
 def _registry_default() -> bool:
@@ -38,6 +52,7 @@ def command(models_dir: Path, use_registry: bool | None) -> int:
             live = session.with_runs(desired, session.read(desired), changed_only=False)
         api.check(desired, live, changed_only=False)
         checked += f", references against {session.target.describe()}"
+        _policy_notes(desired, live)
     out.print(f"{len(desired)} model file(s) in {models_dir} are valid ({checked}).")
     if not desired:
         err.print(f"warning: {models_dir} has no *.yaml files")

@@ -185,3 +185,52 @@ def test_import_of_a_name_too_long_for_a_file_is_a_user_error_and_all_skips_it(t
     assert done.returncode == 0, done.stderr
     assert "skipped: yyyy" in done.stderr and (tmp_path / "models" / "churn.yaml").is_file()
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["churn.yaml"]
+
+
+def test_import_keeps_an_existing_files_mode_and_gives_a_new_one_the_umasks(registry, tmp_path):
+    """import replaced models/churn.yaml, 0644, with a file of mode 0600, and created every file 0600."""
+    import shutil
+    import stat
+
+    work = tmp_path / "work"
+    shutil.copytree(registry, work)
+    churn = work / "models" / "churn.yaml"
+    churn.write_text("name: churn\ndescription: not what the registry says\n")
+    churn.chmod(0o644)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {"XDG_CACHE_HOME": str(work / "c")}
+    cmd = [sys.executable, "-m", "reconciler", "import", "churn"]
+    done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300, umask=0o077)
+    assert done.returncode == 0, done.stderr
+    assert "not what the registry says" not in churn.read_text() and stat.S_IMODE(churn.stat().st_mode) == 0o644
+    churn.unlink()
+    done = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300, umask=0o027)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(churn.stat().st_mode) == 0o640
+
+
+def test_a_stage_alias_whose_stage_has_two_holders_is_reported_by_validate_and_plan(registry, tmp_path):
+    """v1 and v2 in Staging, alias 'staging' on v3: validate and plan said nothing, and consumers
+    of @staging got a version that is not in Staging."""
+    import shutil
+
+    from mlflow import MlflowClient
+
+    work = tmp_path / "work"
+    shutil.copytree(registry, work)
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    mlflow = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    mlflow.create_model_version("churn", source=str(work / "artifacts"))
+    for n in ("1", "2"):
+        mlflow.transition_model_version_stage("churn", n, "Staging")
+    mlflow.set_registered_model_alias("churn", "staging", "3")
+    (work / "models" / "churn.yaml").write_text("name: churn\npolicy: {stage_aliases: {Staging: staging}}\n")
+    says = (
+        "churn alias[staging]: 2 versions are in Staging (v1, v2), so alias 'staging' cannot follow the stage and "
+        "it stays on v3, which is not in Staging: consumers of @staging get that version; leave one version in "
+        "Staging"
+    )
+    done = run(work, "validate", "--registry")
+    assert done.returncode == 0 and f"note: models/churn.yaml: {says}" in done.stderr, done.stderr
+    done = run(work, "plan")
+    assert done.returncode == 0 and says in done.stdout.replace("\n", " "), done.stdout
+    assert "No changes." in done.stdout and "1 policy note" in done.stdout

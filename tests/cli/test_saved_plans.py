@@ -158,6 +158,75 @@ def test_a_change_to_a_field_no_declaration_has_is_refused(work):
     assert done.returncode == 1 and "not a valid plan" in done.stderr
 
 
+def test_plan_out_refuses_a_link_and_dash_before_reading_the_registry(work):
+    """--out replaced a symlink with the plan (its target never written), and '-' made a file named '-'."""
+    target = work / "kept.json"
+    target.write_text("{}\n")
+    (work / "link.json").symlink_to(target)
+    done = run(work, "plan", "--out", "link.json")
+    assert done.returncode == 1 and done.stderr.startswith("error: link.json: is a symbolic link (to "), done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "Registry:" not in done.stdout
+    assert (work / "link.json").is_symlink() and target.read_text() == "{}\n"
+    done = run(work, "plan", "--out", "-")
+    assert done.returncode == 1 and "'-': writing to standard output is not supported here" in done.stderr
+    assert not (work / "-").exists()
+
+
+def test_apply_dash_is_refused_consistently_with_plan_out(work):
+    done = run(work, "apply", "-")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        "error: '-': a saved plan is read from a file, not standard input; save it with "
+        "'reconciler plan --out plan.json' and apply that file (a file named '-' is ./-)\n"
+    )
+    assert untouched(work)
+
+
+def test_devices_fifos_and_huge_numbers_are_one_line_user_errors(work):
+    """apply /dev/zero reached 9.5 GB of memory, /dev/urandom and a FIFO hung, and a number of over
+    4,300 digits was an internal error (exit 3)."""
+    import time
+
+    os.mkfifo(work / "fifo.json")
+    data = json.loads((work / "plan.json").read_text())
+    (work / "digits.json").write_text(
+        json.dumps(data).replace('"format_version": 2', '"format_version": ' + "2" * 5000)
+    )
+    cases = {
+        "/dev/zero": "/dev/zero: is a character device, not a plan file",
+        "/dev/urandom": "/dev/urandom: is a character device, not a plan file",
+        "fifo.json": "fifo.json: is a named pipe (FIFO), not a plan file",
+        "digits.json": "digits.json: not a plan this reconciler wrote: it holds an integer of 5,000 digits",
+    }
+    for path, says in cases.items():
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "apply", path],
+            cwd=work,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RECONCILER_"))}
+            | {"XDG_CACHE_HOME": str(work / "cache")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1 and done.stderr.startswith(f"error: {says}"), (path, done.stderr)
+        assert len(done.stderr.splitlines()) == 1 and time.monotonic() - started < 30, (path, done.stderr)
+    assert untouched(work)
+
+
+@pytest.mark.parametrize("ttl", ["0", "-5", "abc", "nan", "inf"])
+def test_a_bad_lock_ttl_is_refused_before_anything_is_written(work, ttl):
+    """0, -5, abc and nan were exit 3; inf killed the heartbeat thread with a traceback, and the
+    apply went on and exited 0."""
+    done = run(work, "apply", "plan.json", env={"RECONCILER_LOCK_TTL": ttl})
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        f"error: RECONCILER_LOCK_TTL={ttl!r} is not a number of seconds from 5 to 3600; "
+        "set one in that range, or unset it for the default of 60\n"
+    )
+    assert untouched(work)
+
+
 def test_a_plan_made_against_one_registry_is_refused_by_another(work, template):
     other = template / "mlflow.db"  # a registry with the same content, elsewhere
     done = run(work, "apply", "plan.json", env={"MLFLOW_TRACKING_URI": f"sqlite:///{other}"})

@@ -84,6 +84,10 @@ def test_held_lock_times_out_refuses_and_passes_on_after_the_holder_is_killed(re
     scenarios.held_lock(registry)
 
 
+def test_each_ticket_is_judged_by_the_ttl_its_holder_recorded(registry):
+    scenarios.different_ttls(registry)
+
+
 def test_holder_cut_off_from_the_database_is_told_before_its_next_write(
     live_stack, registry, proxied_database, tmp_path
 ):

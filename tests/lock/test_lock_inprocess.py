@@ -94,3 +94,15 @@ def test_a_heartbeat_is_what_moves_last_updated_timestamp(registry):
         beaten, _ = tickets.beat(lease.number, 7)
         assert beaten.updated_ms > before.last_updated_timestamp and beaten.beat != (before.last_updated_timestamp, "")
         assert "heartbeat 7" in beaten.description
+
+
+def test_the_ticket_records_its_holders_ttl_and_the_timeout_names_it(registry):
+    """Others judge a ticket by its holder's ttl, so the ticket must say it; a waiter's timeout
+    message gives the holder's, not the waiter's."""
+    holder = RegistryLock(registry.client, default_owner("slow"), LockSettings(ttl=600, margin=200), "test")
+    with holder.acquire(5) as lease:
+        tags = registry.client.get_model_version(registry.model, str(lease.number)).tags
+        assert tags["gitops.lock.ttl"] == "600.0"
+        waiter = RegistryLock(registry.client, default_owner("hasty"), LockSettings(ttl=8, margin=2), "test")
+        with pytest.raises(LockTimeout, match=r"a holder that died loses the lock 600 s after its last heartbeat"):
+            waiter.acquire(0.2)

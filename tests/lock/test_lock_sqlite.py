@@ -15,6 +15,10 @@ def test_held_lock_times_out_refuses_and_passes_on_after_the_holder_is_killed(re
     scenarios.held_lock(registry)
 
 
+def test_each_ticket_is_judged_by_the_ttl_its_holder_recorded(registry):
+    scenarios.different_ttls(registry)
+
+
 def test_sigterm_and_ctrl_c_release_the_lock_at_once(registry):
     scenarios.terminated(registry)
 

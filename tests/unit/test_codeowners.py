@@ -154,3 +154,33 @@ def test_the_file_is_created_with_its_directory(tmp_path):
     assert (root / ".github" / "CODEOWNERS").read_text().startswith(BEGIN)
     outside = cli(root, "--models-dir", str(tmp_path.parent))
     assert outside.returncode == 1
+
+
+def test_the_file_keeps_its_mode_and_a_link_or_a_fifo_is_refused_untouched(tmp_path):
+    """It was replaced by a new file of mode 0600; a link was replaced by a file (its target never
+    written); a FIFO hung the read."""
+    import os
+    import stat
+
+    root = repo(tmp_path)
+    codeowners = root / ".github" / "CODEOWNERS"
+    codeowners.chmod(0o664)
+    assert cli(root).returncode == 0
+    assert stat.S_IMODE(codeowners.stat().st_mode) == 0o664 and BEGIN in codeowners.read_text()
+
+    shared = root / "CODEOWNERS.shared"
+    codeowners.rename(shared)
+    codeowners.symlink_to(shared)
+    (root / "models" / "churn.yaml").write_text("name: churn\nowners: [alice, bob]\n")
+    done = cli(root)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: .github/CODEOWNERS: is a symbolic link (to "), done.stderr
+    assert codeowners.is_symlink() and "@bob" not in shared.read_text()
+
+    codeowners.unlink()
+    os.mkfifo(codeowners)
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "codeowners"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and "is a named pipe (FIFO), not a regular file" in done.stderr, done.stderr
+    assert stat.S_ISFIFO(os.lstat(codeowners).st_mode)

@@ -11,12 +11,14 @@ from reconciler.document import check_semantics, from_document
 from reconciler.errors import DesiredStateError
 from reconciler.plan import MODEL
 from reconciler.planner import build_plan
+from reconciler.policies import KEEP_LATEST, guarded_stages
 from reconciler.state import LiveState, Origin, Stage, frozen_map
 from tests.simulate import apply, live_model
 
 STAGES = list(Stage)
 ALIASES = ["champion", "challenger", "staging", "prod", "x"]
 TAGS = ["team", "tier", "owner"]
+BROKEN = ["FAILED_REGISTRATION", "PENDING_REGISTRATION"]
 USERS = ["analyst", "bot", "ops"]
 GRANTS = ["READ", "USE", "EDIT", "MANAGE", "DENY"]
 
@@ -25,6 +27,7 @@ GRANTS = ["READ", "USE", "EDIT", "MANAGE", "DENY"]
 def cases(draw):
     n = draw(st.integers(1, 7))
     stages = draw(st.lists(st.sampled_from(STAGES), min_size=n, max_size=n))
+    statuses = draw(st.lists(st.sampled_from([*["READY"] * 4, *BROKEN]), min_size=n, max_size=n))
     live_aliases = draw(st.dictionaries(st.sampled_from(ALIASES), st.integers(1, n), max_size=3))
     live_tags = draw(st.dictionaries(st.sampled_from(TAGS), st.sampled_from(["a", "b"]), max_size=2))
     live_grants = draw(
@@ -33,7 +36,7 @@ def cases(draw):
     live = LiveState(
         frozen_map(
             {
-                "m": live_model("m", stages, live_aliases, live_tags, live_grants),
+                "m": live_model("m", stages, live_aliases, live_tags, live_grants, statuses=statuses),
                 "other": live_model("other", [Stage.PRODUCTION], {"champion": 1}, {"team": "z"}),
             }
         )
@@ -107,6 +110,20 @@ def test_apply_then_plan_is_empty_and_nothing_outside_the_scope_changes(case):
     assert not again.has_changes(), (doc, [str(c.address) for c in again.changes])
     assert after.models["other"] == live.models["other"]  # a model without a file is never touched
     _unnamed_left_alone(doc, live, after)
+    _keep_latest_spares(model, live, plan)
+
+
+def _keep_latest_spares(model, live, plan):
+    """keep_latest archives only READY versions, counts only READY ones, and never the holder of a
+    stage the file names."""
+    versions = live.models["m"].versions
+    guarded = guarded_stages(model)
+    archived = [c.address.version for c in plan.changes if c.reason == KEEP_LATEST]
+    for n in archived:
+        assert versions[n].status == "READY" and versions[n].stage not in guarded, (n, versions[n])
+    if archived:
+        newer_ready = [v for v in versions if v > max(archived) and versions[v].status == "READY"]
+        assert len(newer_ready) >= model.policy.keep_latest, (archived, newer_ready)
 
 
 def _unnamed_left_alone(doc, live, after):

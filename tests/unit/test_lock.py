@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from reconciler.lock import LOCK_MODEL, LockSettings, _Watch, is_reserved
+from reconciler.lock import LOCK_MODEL, MAX_TTL, MIN_TTL, LockSettings, _Watch, is_reserved, judged_ttl
 from reconciler.lock_tickets import LIVE, MAX_VALUE, TAG, Owner, Ticket
 
 
-def ticket(number: int, updated_ms: int, description: str = "heartbeat 1") -> Ticket:
-    return Ticket(number, Owner("ci"), LIVE, description, 1_800_000_000_000, updated_ms)
+def ticket(number: int, updated_ms: int, description: str = "heartbeat 1", ttl: float | None = 60.0) -> Ticket:
+    return Ticket(number, Owner("ci"), LIVE, description, 1_800_000_000_000, updated_ms, ttl)
 
 
 def test_settings_derive_lease_and_heartbeat():
@@ -36,15 +38,76 @@ def test_owner_round_trips_through_tags_and_is_cleaned():
     assert len(long) == MAX_VALUE and long.endswith("…")
 
 
-def test_a_ticket_expires_only_after_a_whole_ttl_without_a_new_heartbeat():
-    w = _Watch(ttl=4)
-    assert not w.lapsed(ticket(1, 100), asked=10.0, answered=10.1)  # first sight: starts the clock
-    assert not w.lapsed(ticket(1, 100), asked=14.0, answered=14.1)  # 3.9 s since it was seen
-    assert not w.lapsed(ticket(1, 200), asked=14.2, answered=14.3)  # a heartbeat: the clock restarts
-    assert not w.lapsed(ticket(1, 200), asked=18.2, answered=18.3)
-    assert w.lapsed(ticket(1, 200), asked=18.3, answered=18.4)  # 4 s with the same heartbeat
+def test_a_ticket_expires_only_after_a_whole_ttl_of_its_own_without_a_new_heartbeat():
+    w = _Watch()
+    assert not w.lapsed(ticket(1, 100, ttl=6), asked=10.0, answered=10.1)  # first sight: starts the clock
+    assert not w.lapsed(ticket(1, 100, ttl=6), asked=16.0, answered=16.1)  # 5.9 s since it was seen
+    assert not w.lapsed(ticket(1, 200, ttl=6), asked=16.2, answered=16.3)  # a heartbeat: the clock restarts
+    assert not w.lapsed(ticket(1, 200, ttl=6), asked=22.2, answered=22.3)
+    assert w.lapsed(ticket(1, 200, ttl=6), asked=22.3, answered=22.4)  # 6 s with the same heartbeat
     # a heartbeat that kept the timestamp (same millisecond) still counts: the description changed
-    assert not w.lapsed(ticket(1, 200, "heartbeat 2"), asked=30.0, answered=30.1)
+    assert not w.lapsed(ticket(1, 200, "heartbeat 2", ttl=6), asked=30.0, answered=30.1)
+    # a holder with a long ttl heartbeats rarely: it is alive until its own ttl ran out
+    assert not w.lapsed(ticket(2, 100, ttl=600), asked=10.0, answered=10.1)
+    assert not w.lapsed(ticket(2, 100, ttl=600), asked=609.0, answered=609.1)
+    assert w.lapsed(ticket(2, 100, ttl=600), asked=610.1, answered=610.2)
+
+
+@pytest.mark.parametrize(
+    ("claimed", "judged"),
+    [(60.0, 60.0), (600.0, 600.0), (0.001, MIN_TTL), (1e9, MAX_TTL), (None, MAX_TTL)],
+)
+def test_what_a_ticket_may_claim_is_bounded(claimed, judged):
+    """A ticket claiming an absurd ttl blocks the queue for at most MAX_TTL; one without a readable
+    claim (an older reconciler's, or edited by hand) is never judged shorter than its holder lives."""
+    assert judged_ttl(ticket(1, 100, ttl=claimed)) == judged
+
+
+@pytest.mark.parametrize("text", ["abc", "nan", "inf", "-5", "0", "", "1e400"])
+def test_an_unreadable_ttl_tag_is_no_claim(text):
+    from types import SimpleNamespace
+
+    from reconciler.lock_tickets import TTL_TAG, _ticket
+
+    mv = SimpleNamespace(
+        version="3", tags={TTL_TAG: text}, description="", creation_timestamp=1, last_updated_timestamp=2
+    )
+    assert _ticket(mv).ttl is None
+    assert _ticket(SimpleNamespace(**{**vars(mv), "tags": {TTL_TAG: "42.5"}})).ttl == 42.5
+
+
+@pytest.mark.parametrize(
+    "bad", [{"ttl": math.inf, "margin": 20}, {"ttl": math.nan, "margin": 20}, {"ttl": MAX_TTL + 1, "margin": 20}]
+)
+def test_settings_refuse_a_ttl_others_could_not_honour(bad):
+    with pytest.raises(ValueError):
+        LockSettings(**bad)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc", "nan", "inf", "-inf", "4.9", "3601", "1e9", "0x10"])
+def test_a_bad_lock_ttl_is_one_line_user_error(monkeypatch, value):
+    from reconciler.applying import lock_settings_from_env
+    from reconciler.errors import ReconcilerError
+
+    monkeypatch.setenv("RECONCILER_LOCK_TTL", value)
+    with pytest.raises(ReconcilerError) as refused:
+        lock_settings_from_env()
+    assert str(refused.value) == (
+        f"RECONCILER_LOCK_TTL={value!r} is not a number of seconds from 5 to 3600; "
+        "set one in that range, or unset it for the default of 60"
+    )
+
+
+@pytest.mark.parametrize(("value", "ttl"), [(None, 60.0), ("", 60.0), ("5", 5.0), (" 600 ", 600.0), ("3600", 3600.0)])
+def test_a_good_lock_ttl_is_taken(monkeypatch, value, ttl):
+    from reconciler.applying import lock_settings_from_env
+
+    if value is None:
+        monkeypatch.delenv("RECONCILER_LOCK_TTL", raising=False)
+    else:
+        monkeypatch.setenv("RECONCILER_LOCK_TTL", value)
+    s = lock_settings_from_env()
+    assert (s.ttl, s.margin) == (ttl, ttl / 3)
 
 
 def test_ticket_describes_its_holder_with_server_time():
