@@ -16,6 +16,8 @@ from pathlib import Path
 from reconciler.github.errors import GitHubError
 
 MODELS_DIR = "models"
+REGULAR = ("100644", "100755")  # git's modes of regular files; 120000 is a symbolic link
+LINK = "120000"
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,17 @@ class Git:
             return True
         return self.run("diff", "--quiet", commit, head, "--", f"{prefix}/", ok=(0, 1)).returncode == 0
 
-    def files(self, sha: str, paths: Sequence[str]) -> dict[str, bytes]:
-        """The files among `paths` that exist at `sha` (path -> content), read in one `git cat-file --batch`."""
+    def modes(self, sha: str, paths: Sequence[str]) -> dict[str, str]:
+        """The entries among `paths` that exist at `sha`: path -> git mode ("100644", "120000" a link...)."""
         if not paths:
             return {}
-        listed = self.run("ls-tree", "-z", "--name-only", sha, "--", *paths).stdout.split("\0")
-        names = [p for p in listed if p]
+        listed = self.run("ls-tree", "-z", sha, "--", *paths).stdout.split("\0")
+        return {row.split("\t", 1)[1]: row.split(" ", 1)[0] for row in listed if row}
+
+    def files(self, sha: str, paths: Sequence[str]) -> dict[str, bytes]:
+        """The regular files among `paths` that exist at `sha` (path -> content), read in one
+        `git cat-file --batch`; a symbolic link's blob (its target's name) is never read as a file."""
+        names = [p for p, mode in self.modes(sha, paths).items() if mode in REGULAR]
         if not names:
             return {}
         out = subprocess.run(
