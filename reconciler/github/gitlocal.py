@@ -7,6 +7,7 @@ and the head) are there too. Anything else is fetched from `origin` by sha, one 
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,12 @@ from reconciler.github.errors import GitHubError
 MODELS_DIR = "models"
 REGULAR = ("100644", "100755")  # git's modes of regular files; 120000 is a symbolic link
 LINK = "120000"
+
+
+def literal_paths() -> dict[str, str]:
+    """The environment for git: every path it is given is literal, never a glob (`history 'a[bc]'`
+    read the history of ab.yaml and ac.yaml too)."""
+    return {**os.environ, "GIT_LITERAL_PATHSPECS": "1"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,14 @@ class Git:
     def run(self, *args: str, stdin: str | None = None, ok: Sequence[int] = (0,)) -> subprocess.CompletedProcess:
         try:
             done = subprocess.run(
-                ["git", *args], cwd=self.cwd, input=stdin, capture_output=True, text=True, timeout=300, check=False
+                ["git", *args],
+                cwd=self.cwd,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+                env=literal_paths(),
             )
         except FileNotFoundError:
             raise GitHubError("git is not installed; the GitHub commands read the checkout with git") from None
@@ -96,6 +110,7 @@ class Git:
             input="".join(f"{sha}:{p}\n" for p in names).encode(),
             capture_output=True,
             check=True,
+            env=literal_paths(),
         ).stdout
         return dict(zip(names, _batch(out), strict=True))
 
