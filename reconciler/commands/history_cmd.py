@@ -15,7 +15,7 @@ from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import ReconcilerError
 from reconciler.github.gitlocal import Git, LogEntry
 from reconciler.journal import Entry, Journal
-from reconciler.modelfiles import SUFFIXES, model_path
+from reconciler.modelfiles import SUFFIXES, model_files
 from reconciler.text import printable
 
 
@@ -56,8 +56,9 @@ def _window_start(entries: Sequence[Entry], limit: int) -> datetime | None:
 def _paths(models_dir: Path, model: str) -> list[str]:
     """The model's file (as modelfiles finds it: `.YAML` too) and the names it may have had; git
     takes each as a literal path (gitlocal sets GIT_LITERAL_PATHSPECS)."""
-    current = model_path(models_dir, model)
-    return list(dict.fromkeys(str(p) for p in (current, *(models_dir / f"{model}{s}" for s in SUFFIXES))))
+    files = model_files(models_dir) if models_dir.is_dir() or models_dir.is_symlink() else []
+    current = [p for p in files if p.stem == model]
+    return list(dict.fromkeys(str(p) for p in (*current, *(models_dir / f"{model}{s}" for s in SUFFIXES))))
 
 
 def _log(models_dir: Path, model: str) -> list[LogEntry]:

@@ -90,10 +90,6 @@ def _validator() -> dict[str, Any]:
     return build()
 
 
-def policy_path(models_dir: Path) -> Path:
-    return models_dir / POLICY_FILE
-
-
 def load_repository_policy(models_dir: Path) -> ReviewPolicy:
     """models/_policy.yaml, or the defaults when the file does not exist; refused when it is not a
     regular file (a symbolic link, a directory: modelfiles says which entries are files)."""

@@ -6,8 +6,11 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from reconciler.audit import Audit
 from reconciler.commands import history_cmd
+from reconciler.errors import ValidationErrors
 from reconciler.github.gitlocal import Git, LogEntry
 from reconciler.history import join
 from reconciler.journal import Entry
@@ -122,3 +125,19 @@ def test_a_commit_inside_the_window_without_an_apply_is_not_applied():
     entries = [_entry("r2", "b" * 12, "2026-03-02T10:00:00Z")]
     lines = join("churn", entries, log, oldest=datetime(2026, 3, 2, 10, tzinfo=timezone.utc))
     assert [line.kind for line in lines] == ["not applied", "applied"]
+
+
+def test_the_models_file_is_found_by_the_selection_rule(tmp_path, monkeypatch):
+    """`.YAML` is a model file like `.yaml` (history looked for .yaml and .yml only); a link in
+    models/ is refused as everywhere else."""
+    (tmp_path / "models").mkdir()
+    _git(tmp_path, "init", "--quiet")
+    (tmp_path / "models" / "churn.YAML").write_text("name: churn\n")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "--quiet", "-m", "Adopt churn")
+    monkeypatch.chdir(tmp_path)
+    assert [e.subject for e in history_cmd._log(Path("models"), "churn")] == ["Adopt churn"]
+
+    (tmp_path / "models" / "fraud.yaml").symlink_to("../elsewhere.yaml")
+    with pytest.raises(ValidationErrors, match=r"fraud\.yaml: a symbolic link"):
+        history_cmd._log(Path("models"), "churn")
