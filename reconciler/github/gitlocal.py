@@ -12,13 +12,14 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from reconciler.github.errors import GitHubError
+from reconciler.modelfiles import Entry, Kind
 
 MODELS_DIR = "models"
-REGULAR = ("100644", "100755")  # git's modes of regular files; 120000 is a symbolic link
-LINK = "120000"
+REGULAR = ("100644", "100755")  # git's modes of regular files
+KINDS = {"100644": Kind.FILE, "100755": Kind.FILE, "120000": Kind.LINK, "040000": Kind.DIRECTORY}  # else: OTHER
 
 
 def literal_paths() -> dict[str, str]:
@@ -97,6 +98,11 @@ class Git:
             return {}
         listed = self.run("ls-tree", "-z", sha, "--", *paths).stdout.split("\0")
         return {row.split("\t", 1)[1]: row.split(" ", 1)[0] for row in listed if row}
+
+    def entries(self, sha: str, paths: Sequence[str]) -> list[Entry]:
+        """The entries among `paths` that exist at `sha`, by file name, as modelfiles.select takes them
+        (a submodule, 160000, is OTHER)."""
+        return [Entry(PurePosixPath(p).name, KINDS.get(m, Kind.OTHER)) for p, m in self.modes(sha, paths).items()]
 
     def files(self, sha: str, paths: Sequence[str]) -> dict[str, bytes]:
         """The regular files among `paths` that exist at `sha` (path -> content), read in one

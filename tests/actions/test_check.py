@@ -463,4 +463,17 @@ def test_a_pull_request_replacing_a_base_link_with_the_file_is_judged_as_a_new_f
     assert ran.code == 0, ran.err
     body = html.unescape(fake_github.comments_on(number)[-1].body)
     assert "adds a model file: the base policy's owners approve new models" in body
-    assert "a symbolic link on the base branch, not read" in ran.err + ran.out
+    assert "churn.yaml: a symbolic link; models/ holds regular files only" in ran.out
+    assert "(on the base branch: not read, so the pull request is judged as if it added the file)" in ran.out
+
+
+def test_a_linked_policy_on_the_base_branch_judges_nothing(fake_github: FakeGitHub, step: Step, churn: dict[str, str]):
+    """The policy a pull request is judged by is the base branch's: a link there is not followed,
+    and the check fails as for a base policy that does not load."""
+    fake_github.commit("main", {"config/policy.yaml": POLICY, "models/_policy.yaml": Link("../config/policy.yaml")})
+    number = _open(fake_github, {"models/_policy.yaml": POLICY, "models/churn.yaml": CHURN.format(v=2)})
+
+    ran = step.run(["github", "check"], events.pull_request(fake_github, number), churn)
+
+    assert ran.code == 1
+    assert "_policy.yaml: a symbolic link" in ran.err and "(the base branch's file: fix it there first)" in ran.err
