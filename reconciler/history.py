@@ -3,9 +3,11 @@ the model's file, by commit. Pure: the journal entries and the log come in as va
 
 Three kinds of line: an apply of a merged commit (both sides), a commit that changed the file but
 was never applied (refused, failed, or merged without the apply workflow), and an apply no commit
-of this history explains (run by hand, or from another branch). An apply made at a later commit
-that did not touch the file (`reconciler apply --commit HEAD` after other work) applied the file
-as its last change left it: it joins that change's commit (`file_at` resolves it).
+of this history explains (run by hand, or from another branch). A commit older than the applies
+read (`--limit`) is neither: it is "older than the window", since its apply may be past it. An
+apply made at a later commit that did not touch the file (`reconciler apply --commit HEAD` after
+other work) applied the file as its last change left it: it joins that change's commit (`file_at`
+resolves it).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from reconciler.github.gitlocal import LogEntry
 from reconciler.journal import Entry
 
 MIN_SHA = 7
+OLDER = "older than the window"  # a commit from before the applies read: the journal may hold its apply
 
 
 @dataclass(frozen=True)
 class Line:
     when: datetime
-    kind: str  # "applied", "not applied", "applied (no commit)"
+    kind: str  # "applied", "not applied", "applied (no commit)", OLDER
     commit: str | None = None  # the commit applied (for an apply, the one it recorded)
     subject: str = ""
     author: str = ""
@@ -61,6 +64,10 @@ def _utc(text: str) -> datetime:
         return datetime.min.replace(tzinfo=timezone.utc)
 
 
+def applied_at(entry: Entry) -> datetime:
+    return _utc(entry.audit.applied_at)
+
+
 def _matches(recorded: str | None, sha: str) -> bool:
     return bool(recorded) and len(recorded or "") >= MIN_SHA and sha.lower().startswith((recorded or "").lower())
 
@@ -77,7 +84,7 @@ def _changes(entry: Entry, model: str) -> tuple[str, ...]:
 def _applied(entry: Entry, model: str, commit: LogEntry | None, direct: bool) -> Line:
     a = entry.audit
     return Line(
-        when=_utc(a.applied_at),
+        when=applied_at(entry),
         kind="applied" if commit else "applied (no commit)",
         commit=commit.sha if commit and direct else a.commit,
         file_commit=None if commit is None or direct else commit.sha,
@@ -97,10 +104,13 @@ def join(
     entries: Sequence[Entry],
     log: Sequence[LogEntry],
     file_at: Callable[[str], str | None] = lambda commit: None,
+    oldest: datetime | None = None,
 ) -> list[Line]:
     """Newest first, in the order of the branch's history; each commit with its applies (a re-run
     applies again), and applies no commit explains placed by time among them. `file_at(commit)`:
-    the commit that last changed the file as of `commit` (None if unknown)."""
+    the commit that last changed the file as of `commit` (None if unknown). `oldest`: when the
+    journal holds applies older than those read (the window), the time of the oldest read; a
+    commit before it without an apply in the window is OLDER, not "not applied"."""
     by_commit: dict[str, list[Line]] = {}
     orphans: list[Line] = []
     for entry in entries:
@@ -118,7 +128,9 @@ def join(
     lines: list[Line] = []
     for c in log:
         applies = sorted(by_commit.get(c.sha, []), key=lambda line: line.when, reverse=True)
-        lines += applies or [Line(c.date.astimezone(timezone.utc), "not applied", c.sha, c.subject, c.author)]
+        when = c.date.astimezone(timezone.utc)
+        kind = OLDER if oldest is not None and when < oldest else "not applied"
+        lines += applies or [Line(when, kind, c.sha, c.subject, c.author)]
     for orphan in sorted(orphans, key=lambda line: line.when):
         at = next((i for i, line in enumerate(lines) if line.when <= orphan.when), len(lines))
         lines.insert(at, orphan)

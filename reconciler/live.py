@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler import modelnames
 from reconciler.fields import FIELDS, Level
-from reconciler.schema_parts import RESERVED_PREFIX
 from reconciler.state import AUDIT_NAMESPACE, LiveModel, LiveState, LiveVersion, frozen_map
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL and f.source == "registry")
@@ -17,8 +17,9 @@ _VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION and f.sour
 
 
 def reserved_model(name: str) -> bool:
-    """Registered models the reconciler keeps for itself (its lock): never planned or reported."""
-    return name.startswith(RESERVED_PREFIX)
+    """Registered models the reconciler keeps for itself (its lock): never planned or reported.
+    Other `gitops.*` models are read, and reported as models no file can hold (modelnames)."""
+    return modelnames.reserved(name)
 
 
 def _reserved_tags(raw: Mapping[str, Any]) -> Mapping[str, str]:

@@ -7,29 +7,27 @@ model and of each version, generically (reconciler/fields.py says how each field
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler import modelfiles
+from reconciler import modelnames
 from reconciler.fields import FIELDS, STAGE_FIELD, Field, Kind, Level
 from reconciler.live import fingerprint
 from reconciler.plan import MODEL, Action, Address, Change, Note, Plan, sorted_changes
 from reconciler.policies import PRUNE, Resolved, resolve
 from reconciler.state import DesiredModel, LiveModel, LiveState
 
-UNMANAGED_MODEL = "registered model without a file in models/; this writes one: reconciler import {name}"
+UNMANAGED_MODEL = "registered model without a file in models/; this writes one: {command}"
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
 _VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION)
 
 
-def _unmanaged(name: str) -> str:
-    if name.startswith(modelfiles.RESERVED_PREFIX):  # `import` would refuse it: say why instead
-        return (
-            "registered model without a file in models/; a file name starting with '_' is a settings file, "
-            "so this model cannot have one: rename it in the registry to manage it"
-        )
-    return UNMANAGED_MODEL.format(name=shlex.quote(name))  # to paste as is
+def _unmanaged(name: str, twins: Mapping[str, Sequence[str]]) -> str:
+    """The note for a registered model without a file: the command that writes one, or why none can."""
+    why = modelnames.unmanageable(name) or (modelnames.twin_problem(twins[name]) if name in twins else None)
+    if why is not None:  # `import` would refuse it: say why instead
+        return f"registered model without a file in models/; {why}"
+    return UNMANAGED_MODEL.format(command=modelnames.import_command(name))  # to paste as is
 
 
 def build_plan(desired: Sequence[DesiredModel], live: LiveState, registry: str = "") -> Plan:
@@ -41,8 +39,9 @@ def build_plan(desired: Sequence[DesiredModel], live: LiveState, registry: str =
         c, n = _create_model(model) if live_model is None else diff_model(model, live_model)
         changes += c
         notes += n
+    twins = modelnames.twins([*sorted(names), *sorted(live.models)])
     for name in sorted(set(live.models) - names):
-        notes.append(Note(Address(name), _unmanaged(name)))
+        notes.append(Note(Address(name), _unmanaged(name, twins)))
     scope = tuple(sorted(names))
     return Plan(
         changes=sorted_changes(changes),

@@ -3,14 +3,25 @@ control characters, HTML-safe Markdown, long values shown where they differ, plu
 
 from __future__ import annotations
 
+import unicodedata
+
 WINDOW_LEAD = 20  # characters shown before the first difference of two long values
 
 
 def printable(text: str) -> str:
-    """Control, format (bidi overrides, zero-width) and other invisible characters as escapes."""
-    if text.isprintable():
+    """Control, format (bidi overrides, zero-width) and other invisible characters as escapes; and
+    in text that is not NFC, every non-ASCII character too, so that `jose\\u0301` (NFD) is told
+    apart from `josé` (NFC): MLflow keeps them as two names that otherwise look the same."""
+    if text.isascii() and text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    if unicodedata.is_normalized("NFC", text):
+        return text if text.isprintable() else "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return "".join(ch if ch.isascii() and ch.isprintable() else _code_point(ch) for ch in text)
+
+
+def _code_point(ch: str) -> str:
+    n = ord(ch)
+    return f"\\x{n:02x}" if n <= 0xFF else f"\\u{n:04x}" if n <= 0xFFFF else f"\\U{n:08x}"
 
 
 def md_code(text: str) -> str:

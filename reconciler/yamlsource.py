@@ -11,7 +11,6 @@ bench/fuzz_loader.py check that the two agree.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import yaml_rs
 
 from reconciler import modelschema
 from reconciler.errors import DesiredStateError
+from reconciler.modelfiles import open_regular
 from reconciler.yamltext import MAX_FILE_BYTES, SUSPECT_BYTES, check_text, decode, empty, strip_bom, too_large
 
 SCHEMA_HINT = "see schemas/model.schema.json"
@@ -60,9 +60,10 @@ def read_text(path: Path) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A regular file's bytes, never through a symbolic link (modelfiles.open_regular)."""
     try:
-        with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        f, size = open_regular(path)
+        with f:
             if size > MAX_FILE_BYTES:
                 raise too_large(str(path))
             raw = f.read(size + 1)  # one buffer of the right size; the +1 notices a file that grew

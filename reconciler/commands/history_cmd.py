@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -13,7 +14,8 @@ from reconciler import api, history
 from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import ReconcilerError
 from reconciler.github.gitlocal import Git, LogEntry
-from reconciler.journal import Journal
+from reconciler.journal import Entry, Journal
+from reconciler.modelfiles import SUFFIXES, model_files
 from reconciler.text import printable
 
 
@@ -30,12 +32,33 @@ def command(model: str, models_dir: Path, fmt: str, limit: int) -> int:
 
         with translate_errors(session.target):
             entries = Journal(session.clients.registry).history(model, limit)
-    lines = history.join(model, entries, _log(models_dir, model), _file_at(models_dir, model))
+    oldest = _window_start(entries, limit)
+    lines = history.join(model, entries, _log(models_dir, model), _file_at(models_dir, model), oldest)
     if fmt == "json":
         click.echo(json.dumps([line.to_json() for line in lines], indent=2, ensure_ascii=False))
     else:
         _print(model, lines)
+        if any(line.kind == history.OLDER for line in lines):
+            out.print(
+                f"Commits marked '{history.OLDER}' are older than the {limit} newest applies read: the journal may "
+                "hold their applies; pass a larger --limit (up to 1000) to judge them."
+            )
     return 0
+
+
+def _window_start(entries: Sequence[Entry], limit: int) -> datetime | None:
+    """The time of the oldest apply read when the journal may hold more (as many as `limit` were read)."""
+    if len(entries) < limit:
+        return None
+    return min(history.applied_at(e) for e in entries)
+
+
+def _paths(models_dir: Path, model: str) -> list[str]:
+    """The model's file (as modelfiles finds it: `.YAML` too) and the names it may have had; git
+    takes each as a literal path (gitlocal sets GIT_LITERAL_PATHSPECS)."""
+    files = model_files(models_dir) if models_dir.is_dir() or models_dir.is_symlink() else []
+    current = [p for p in files if p.stem == model]
+    return list(dict.fromkeys(str(p) for p in (*current, *(models_dir / f"{model}{s}" for s in SUFFIXES))))
 
 
 def _log(models_dir: Path, model: str) -> list[LogEntry]:
@@ -44,9 +67,9 @@ def _log(models_dir: Path, model: str) -> list[LogEntry]:
         err.print(f"warning: {Path.cwd()} is not a git checkout: showing the audit journal only")
         return []
     found: list[LogEntry] = []
-    for suffix in (".yaml", ".yml"):
+    for path in _paths(models_dir, model):
         try:
-            found += git.log(str(models_dir / f"{model}{suffix}"))
+            found += git.log(path)
         except ReconcilerError:
             continue
     return found
@@ -54,7 +77,7 @@ def _log(models_dir: Path, model: str) -> list[LogEntry]:
 
 def _file_at(models_dir: Path, model: str) -> Callable[[str], str | None]:
     git = Git(Path.cwd())
-    paths = [str(models_dir / f"{model}{suffix}") for suffix in (".yaml", ".yml")]
+    paths = _paths(models_dir, model)
 
     def last_change(commit: str) -> str | None:
         if commit.startswith("-"):
@@ -73,14 +96,14 @@ def _print(model: str, lines: list[history.Line]) -> None:
         when = line.when.strftime("%Y-%m-%d %H:%M:%SZ")
         sha = (line.commit or "")[:12] or "-"
         pr = f" PR #{printable(line.pull_request)}" if line.pull_request else ""
-        style = {"applied": "green", "not applied": "yellow"}.get(line.kind, "cyan")
+        style = {"applied": "green", "not applied": "yellow", history.OLDER: "dim"}.get(line.kind, "cyan")
         subject = "" if line.file_commit else printable(line.subject)
-        out.print(Text(f"{when}  {line.kind:<19} {sha}{pr}  {subject}", style=style))
+        out.print(Text(f"{when}  {line.kind:<21} {sha}{pr}  {subject}", style=style))
         if line.file_commit:
             out.print(f"    the file as of {line.file_commit[:12]}: {printable(line.subject)}")
         if line.author:
             out.print(f"    committed by {printable(line.author)}")
-        if line.kind != "not applied":
+        if line.kind not in ("not applied", history.OLDER):
             approvers = ", ".join(map(printable, line.approved_by)) or "nobody recorded"
             out.print(f"    applied by {printable(line.applied_by or '?')}; approved by {approvers}; {line.state}")
         for change in line.changes:

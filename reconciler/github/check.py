@@ -93,6 +93,10 @@ def run(ctx: Context) -> Outcome:
     comments = ctx.client.comments(pr.number)
     mine = comment.mine(comments, ctx.options.bot)
     foot = view.footer(actions, pr.head_sha, base, "planned by the check of the pull request")
+    refused = files.refused(ctx.options.models_dir)  # whatever the pull request changes: see files.refused
+    if refused:
+        _invalid(ctx, mine, foot, ValidationErrors(refused))
+        raise ValidationErrors(refused)
     if not files.model_paths(changed, ctx.options.prefix):
         return _nothing(ctx, mine, foot)
     try:

@@ -7,15 +7,25 @@ and the head) are there too. Anything else is fetched from `origin` by sha, one 
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from reconciler.github.errors import GitHubError
+from reconciler.modelfiles import Entry, Kind
 
 MODELS_DIR = "models"
+REGULAR = ("100644", "100755")  # git's modes of regular files
+KINDS = {"100644": Kind.FILE, "100755": Kind.FILE, "120000": Kind.LINK, "040000": Kind.DIRECTORY}  # else: OTHER
+
+
+def literal_paths() -> dict[str, str]:
+    """The environment for git: every path it is given is literal, never a glob (`history 'a[bc]'`
+    read the history of ab.yaml and ac.yaml too)."""
+    return {**os.environ, "GIT_LITERAL_PATHSPECS": "1"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,14 @@ class Git:
     def run(self, *args: str, stdin: str | None = None, ok: Sequence[int] = (0,)) -> subprocess.CompletedProcess:
         try:
             done = subprocess.run(
-                ["git", *args], cwd=self.cwd, input=stdin, capture_output=True, text=True, timeout=300, check=False
+                ["git", *args],
+                cwd=self.cwd,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+                env=literal_paths(),
             )
         except FileNotFoundError:
             raise GitHubError("git is not installed; the GitHub commands read the checkout with git") from None
@@ -75,12 +92,22 @@ class Git:
             return True
         return self.run("diff", "--quiet", commit, head, "--", f"{prefix}/", ok=(0, 1)).returncode == 0
 
-    def files(self, sha: str, paths: Sequence[str]) -> dict[str, bytes]:
-        """The files among `paths` that exist at `sha` (path -> content), read in one `git cat-file --batch`."""
+    def modes(self, sha: str, paths: Sequence[str]) -> dict[str, str]:
+        """The entries among `paths` that exist at `sha`: path -> git mode ("100644", "120000" a link...)."""
         if not paths:
             return {}
-        listed = self.run("ls-tree", "-z", "--name-only", sha, "--", *paths).stdout.split("\0")
-        names = [p for p in listed if p]
+        listed = self.run("ls-tree", "-z", sha, "--", *paths).stdout.split("\0")
+        return {row.split("\t", 1)[1]: row.split(" ", 1)[0] for row in listed if row}
+
+    def entries(self, sha: str, paths: Sequence[str]) -> list[Entry]:
+        """The entries among `paths` that exist at `sha`, by file name, as modelfiles.select takes them
+        (a submodule, 160000, is OTHER)."""
+        return [Entry(PurePosixPath(p).name, KINDS.get(m, Kind.OTHER)) for p, m in self.modes(sha, paths).items()]
+
+    def files(self, sha: str, paths: Sequence[str]) -> dict[str, bytes]:
+        """The regular files among `paths` that exist at `sha` (path -> content), read in one
+        `git cat-file --batch`; a symbolic link's blob (its target's name) is never read as a file."""
+        names = [p for p, mode in self.modes(sha, paths).items() if mode in REGULAR]
         if not names:
             return {}
         out = subprocess.run(
@@ -89,6 +116,7 @@ class Git:
             input="".join(f"{sha}:{p}\n" for p in names).encode(),
             capture_output=True,
             check=True,
+            env=literal_paths(),
         ).stdout
         return dict(zip(names, _batch(out), strict=True))
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from reconciler import modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.github import client as gh
 from reconciler.github.files import model_paths
@@ -50,8 +51,9 @@ def base_rules(git: Git, sha: str, models_dir: str, changed: Sequence[str]) -> B
     """The policy and the changed model files as they are at `sha` (the base branch), never the pull
     request's: only those, since the rules of the models it does not touch do not come into it."""
     prefix = PurePosixPath(models_dir)
-    wanted = [*model_paths(changed, models_dir), str(prefix / POLICY_FILE)]
-    files = git.files(sha, sorted(set(wanted)))
+    wanted = sorted({*model_paths(changed, models_dir), str(prefix / POLICY_FILE)})
+    refused = _refused_at_base(git, sha, prefix, wanted)
+    files = git.files(sha, wanted)
     with tempfile.TemporaryDirectory(prefix="reconciler-base-") as tmp:
         root = Path(tmp) / prefix.name
         root.mkdir()
@@ -67,7 +69,20 @@ def base_rules(git: Git, sha: str, models_dir: str, changed: Sequence[str]) -> B
                 f"{str(e).replace(str(root), where)} (the base branch's file: fix it there first)"
             ) from None
     skipped = tuple(s.replace(str(root), where) for s in base.skipped)
-    return Base(base.policy, base.models, skipped)
+    return Base(base.policy, base.models, (*refused, *skipped))
+
+
+def _refused_at_base(git: Git, sha: str, prefix: PurePosixPath, wanted: Sequence[str]) -> tuple[str, ...]:
+    """The base branch's entries among `wanted` that are not regular files, judged by the selection
+    rule (modelfiles.select) and never read: a refused model file counts as absent (its changes need
+    the policy's owners, as a new file's do); a refused policy judges nothing. Regular files are
+    loaded and checked by load_base."""
+    entries = [e for e in git.entries(sha, wanted) if e.kind is not modelfiles.Kind.FILE]
+    found = modelfiles.select(entries, PurePosixPath(f"{prefix}@{sha[:12]}"))
+    if found.policy_errors:
+        raise DesiredStateError(f"{found.policy_errors[0]} (the base branch's file: fix it there first)")
+    as_new = "(on the base branch: not read, so the pull request is judged as if it added the file)"
+    return tuple(f"{e} {as_new}" for e in found.errors)
 
 
 def reviews(listed: Iterable[gh.Review]) -> list[approvals.Review]:

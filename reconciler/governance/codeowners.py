@@ -2,10 +2,12 @@
 
 The generated lines live between two marker lines; every other line of the file is kept. Later
 lines win in CODEOWNERS, so the block is: the policy's owners for models/ as a whole (new files),
-then one line per model file, then models/_policy.yaml. CODEOWNERS takes gitignore patterns
-without character classes: a space is escaped (`\\ `), and a character with no literal form (`[`
-and `]`, which GitHub rejects as a range; other whitespace, which a parser may split on) is
-matched with `*`, on a line placed before the exact ones so that those win for every other file.
+then one line per model file, then models/_policy.yaml. Each file's line names that file and no
+other: CODEOWNERS takes gitignore patterns, so every character with a meaning there (`*`, `?`,
+`[`, `]`, `\\`, `!`, `#`, a space) is escaped with a backslash. A line could not name a file whose
+name holds other whitespace (a no-break space: parsers split lines on it), so such a file gets no
+line of its own, and a comment says so: the models/ line (the policy's owners) owns it, as it
+owns a new file; a wildcard in its place would also match files added later.
 """
 
 from __future__ import annotations
@@ -17,28 +19,31 @@ from reconciler.errors import ReconcilerError
 from reconciler.governance.policy import POLICY_FILE, ReviewPolicy
 from reconciler.governance.principals import mention
 from reconciler.state import DesiredModel
+from reconciler.text import printable
 
 BEGIN = "# BEGIN reconciler (generated)"
 END = "# END reconciler"
 NOTE = "# Owners of models/, from each file's owners: and models/_policy.yaml; 'reconciler codeowners' rewrites this."
 FIX = "run 'reconciler codeowners' to update it"
-UNWRITABLE = "[]*?\\"  # model names cannot hold the last three; a file name could
+SPECIAL = frozenset("*?[]\\!# ")  # gitignore's pattern characters (and a space): a backslash makes each literal
 
 
 class CodeownersError(ReconcilerError):
     """CODEOWNERS is out of date, or its generated block is damaged."""
 
 
-def _escape(path: str) -> tuple[str, bool]:
-    """(CODEOWNERS pattern text, exact?) for a literal path."""
-    out, exact = [], True
+def escape(path: str) -> str | None:
+    """The CODEOWNERS pattern text that matches exactly `path`, or None when no pattern can (a
+    whitespace character other than a space, which parsers split the line on)."""
+    out = []
     for ch in path:
-        if ch in UNWRITABLE or (ch.isspace() and ch != " "):
-            out.append("*")  # no literal form (a range, a wildcard, a space a parser may split on)
-            exact = False
+        if ch in SPECIAL:
+            out.append("\\" + ch)
+        elif ch.isspace():
+            return None
         else:
-            out.append("\\ " if ch == " " else ch)
-    return "".join(out), exact
+            out.append(ch)
+    return "".join(out)
 
 
 def _line(pattern: str, owners: Sequence[str]) -> str:
@@ -50,20 +55,31 @@ def block(models: Sequence[DesiredModel], policy: ReviewPolicy, models_dir: str 
     root = PurePosixPath(models_dir).as_posix().strip("/")
     if root in ("", "."):
         raise CodeownersError("model files at the repository root get no CODEOWNERS lines; keep them in models/")
+    escaped_root = escape(root)
+    if escaped_root is None:
+        raise CodeownersError(
+            f"{printable(root)}: the directory's name holds a space other than ' ', which no CODEOWNERS pattern "
+            "can name; rename it"
+        )
     _check_owners([*policy.owners, *(o for m in models for o in m.owners)])
-    prefix = f"/{_escape(root)[0]}/"
-    wildcard: list[str] = []
-    exact: list[str] = []
-    for name, m in sorted(((PurePosixPath(m.source.replace("\\", "/")).name, m) for m in models), key=_first):
-        pattern, is_exact = _escape(name)
-        (exact if is_exact else wildcard).append(_line(prefix + pattern, m.owners or policy.owners))
+    prefix = f"/{escaped_root}/"
     lines = [BEGIN, NOTE]
     if policy.owners:
         lines.append(_line(prefix, policy.owners))
-    lines += wildcard + exact
+    for name, m in sorted(((PurePosixPath(m.source.replace("\\", "/")).name, m) for m in models), key=_first):
+        pattern = escape(name)
+        if pattern is None:
+            lines.append(_unnamed(f"{root}/{name}", prefix if policy.owners else None))
+        else:
+            lines.append(_line(prefix + pattern, m.owners or policy.owners))
     if policy.owners:
         lines.append(_line(prefix + POLICY_FILE, policy.owners))
     return [*lines, END]
+
+
+def _unnamed(path: str, default: str | None) -> str:
+    owner = f"the {default} line owns it" if default else "nobody owns it (the policy names no owners)"
+    return f"# {printable(path)}: no pattern names exactly this file (a space other than ' ' in its name): {owner}"
 
 
 def _check_owners(owners: Sequence[str]) -> None:

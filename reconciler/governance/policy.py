@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from reconciler import desired
+from reconciler import desired, modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.governance import values
 from reconciler.governance.principals import expand, principal
@@ -22,7 +22,7 @@ from reconciler.governance.schema import MODEL_OWNERS, build
 from reconciler.plan import Change
 from reconciler.state import DesiredModel, Gate, Origin, Stage, TierTightening
 
-POLICY_FILE = "_policy.yaml"
+POLICY_FILE = modelfiles.POLICY
 SCHEMA_FILE = "policy.schema.json"
 SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/policy.schema.json"
 EXPECTED = f"a mapping with at least 'owners:'; see schemas/{SCHEMA_FILE}"
@@ -90,14 +90,11 @@ def _validator() -> dict[str, Any]:
     return build()
 
 
-def policy_path(models_dir: Path) -> Path:
-    return models_dir / POLICY_FILE
-
-
 def load_repository_policy(models_dir: Path) -> ReviewPolicy:
-    """models/_policy.yaml, or the defaults when the file does not exist."""
-    path = policy_path(models_dir)
-    return load_policy(path) if path.is_file() else ReviewPolicy()
+    """models/_policy.yaml, or the defaults when the file does not exist; refused when it is not a
+    regular file (a symbolic link, a directory: modelfiles says which entries are files)."""
+    path = modelfiles.policy_file(models_dir)
+    return load_policy(path) if path is not None else ReviewPolicy()
 
 
 def load_policy(path_or_text: Path | str, source: str | None = None) -> ReviewPolicy:
@@ -116,9 +113,12 @@ def load_policy(path_or_text: Path | str, source: str | None = None) -> ReviewPo
 
 def _read(path: Path, source: str) -> str:
     try:
-        if path.stat().st_size > desired.MAX_FILE_BYTES:
+        f, _ = modelfiles.open_regular(path)
+        with f:
+            raw = f.read(desired.MAX_FILE_BYTES + 1)
+        if len(raw) > desired.MAX_FILE_BYTES:
             raise _too_large(source)
-        return path.read_text(encoding="utf-8", errors="strict")
+        return raw.decode("utf-8", errors="strict").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads
     except UnicodeDecodeError as e:
         raise DesiredStateError(f"{source}: not UTF-8 text ({e.reason}); save it as UTF-8") from e
     except OSError as e:

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import PurePosixPath
 
+from reconciler import modelfiles
 from reconciler.governance.policy import POLICY_FILE, ModelRules, ReviewPolicy, combined
 from reconciler.plan import Change, Plan
 from reconciler.state import DesiredModel
-
-MODEL_SUFFIXES = (".yaml", ".yml")
-SETTINGS_PREFIX = "_"
 
 
 class Kind(str, Enum):
@@ -56,13 +54,8 @@ class Requirement:
 
 def model_file_paths(changed_paths: Iterable[str], models_dir: str = "models") -> list[PurePosixPath]:
     """The changed paths that are files directly in `models_dir` with a YAML suffix (any case)."""
-    root = PurePosixPath(models_dir.strip("/") or ".")
-    out = set()
-    for p in changed_paths:
-        path = PurePosixPath(p.removeprefix("./"))
-        if path.parent == root and path.suffix.lower() in MODEL_SUFFIXES:
-            out.add(path)
-    return sorted(out)
+    paths = modelfiles.changed_paths((p.removeprefix("./") for p in changed_paths), models_dir)
+    return [PurePosixPath(p) for p in paths]
 
 
 def requirements(
@@ -79,7 +72,7 @@ def requirements(
     out: list[Requirement] = []
     seen: set[str] = set()
     for path in model_file_paths(changed_paths, models_dir):
-        if path.name.startswith(SETTINGS_PREFIX):
+        if modelfiles.is_settings(path.name):
             out.append(_settings(str(path), base_policy))
             continue
         name = path.stem

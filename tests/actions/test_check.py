@@ -11,6 +11,7 @@ from tests.actions.conftest import Registry
 from tests.actions.inproc import Step
 from tests.github import events
 from tests.github.fake import FakeGitHub
+from tests.github.gitrepo import Link
 
 MODEL = 'name: {name}\nowners: ["@acme/ml"]\ndescription: {description}\n'
 
@@ -411,3 +412,68 @@ def test_a_squash_merge_applies_with_an_approval_given_before_a_docs_only_push(
 
     assert ran.code == 0, ran.err
     assert registry.client.get_registered_model("churn").aliases["champion"] == 2
+
+
+def test_a_link_in_models_on_the_base_branch_fails_a_pull_request_that_changes_its_target(
+    fake_github: FakeGitHub, step: Step, churn: dict[str, str]
+):
+    """main had models/churn.yaml -> ../config/churn.yaml: a pull request changing config/churn.yaml
+    only got "No files in models/ change: nothing to approve", and the drift job then asked an admin
+    to apply the unreviewed content."""
+    fake_github.commit(
+        "main", {"config/churn.yaml": CHURN.format(v=1), "models/churn.yaml": Link("../config/churn.yaml")}
+    )
+    number = _open(fake_github, {"config/churn.yaml": CHURN.format(v=2)})
+
+    ran = step.run(["github", "check"], events.pull_request(fake_github, number), churn)
+
+    assert ran.code == 1 and "models/churn.yaml: a symbolic link" in ran.err
+    assert _status(fake_github, number) == ("failure", "1 problem(s) in the files; see the plan comment")
+    body = html.unescape(fake_github.comments_on(number)[-1].body)
+    assert "models/churn.yaml: a symbolic link; models/ holds regular files only" in body
+
+
+def test_a_link_added_to_models_is_refused_without_reading_its_target(
+    fake_github: FakeGitHub, step: Step, churn: dict[str, str], tmp_path
+):
+    """An absolute link to a file on the runner made the check quote that file's keys in the public comment."""
+    secret = tmp_path / "runner-secret.yaml"
+    secret.write_text("AKIA_EXAMPLE_KEY: hunter2\n")
+    number = _open(fake_github, {"models/x.yaml": Link(str(secret))})
+
+    ran = step.run(["github", "check"], events.pull_request(fake_github, number), churn)
+
+    assert ran.code == 1 and "models/x.yaml: a symbolic link" in ran.err
+    assert _status(fake_github, number)[0] == "failure"
+    body = fake_github.comments_on(number)[-1].body
+    assert "AKIA" not in body + ran.err + ran.out + ran.summary and "hunter2" not in body
+
+
+def test_a_pull_request_replacing_a_base_link_with_the_file_is_judged_as_a_new_file(
+    fake_github: FakeGitHub, step: Step, churn: dict[str, str]
+):
+    """The fix itself passes the gate; the link on the base branch is never read as the base's rules."""
+    fake_github.commit(
+        "main", {"config/churn.yaml": CHURN.format(v=1), "models/churn.yaml": Link("../config/churn.yaml")}
+    )
+    number = _open(fake_github, {"models/churn.yaml": CHURN.format(v=1)})
+
+    ran = step.run(["github", "check"], events.pull_request(fake_github, number), churn)
+
+    assert ran.code == 0, ran.err
+    body = html.unescape(fake_github.comments_on(number)[-1].body)
+    assert "adds a model file: the base policy's owners approve new models" in body
+    assert "churn.yaml: a symbolic link; models/ holds regular files only" in ran.out
+    assert "(on the base branch: not read, so the pull request is judged as if it added the file)" in ran.out
+
+
+def test_a_linked_policy_on_the_base_branch_judges_nothing(fake_github: FakeGitHub, step: Step, churn: dict[str, str]):
+    """The policy a pull request is judged by is the base branch's: a link there is not followed,
+    and the check fails as for a base policy that does not load."""
+    fake_github.commit("main", {"config/policy.yaml": POLICY, "models/_policy.yaml": Link("../config/policy.yaml")})
+    number = _open(fake_github, {"models/_policy.yaml": POLICY, "models/churn.yaml": CHURN.format(v=2)})
+
+    ran = step.run(["github", "check"], events.pull_request(fake_github, number), churn)
+
+    assert ran.code == 1
+    assert "_policy.yaml: a symbolic link" in ran.err and "(the base branch's file: fix it there first)" in ran.err

@@ -52,3 +52,15 @@ def test_every_bad_file_is_reported_at_once(tmp_path: Path):
     with pytest.raises(ValidationErrors) as e:
         load_changed(models, ["models/a.yaml", "models/c.yaml"], "models")
     assert len(e.value.errors) == 2
+
+
+def test_a_link_anywhere_in_models_is_refused_whatever_the_change(tmp_path: Path):
+    """The merge's apply loads only the changed files: a link the pull request does not touch (its
+    target changed elsewhere) must stop it all the same."""
+    models = _repo(tmp_path, {"a.yaml": "name: a\n"})
+    (tmp_path / "config.yaml").write_text("name: b\n")
+    (models / "b.yaml").symlink_to("../config.yaml")
+    with pytest.raises(ValidationErrors, match=r"models/b\.yaml: a symbolic link"):
+        load_changed(models, ["models/a.yaml"], "models")
+    with pytest.raises(ValidationErrors, match=r"models/b\.yaml: a symbolic link"):
+        load_changed(models, ["config.yaml"], "models")

@@ -35,6 +35,21 @@ def test_the_hooks_are_well_formed_and_select_the_right_files():
     assert owners.search(".github/CODEOWNERS") and owners.search("models/churn.yaml")
 
 
+def test_the_hooks_run_when_a_commit_adds_a_symbolic_link_to_models():
+    """pre-commit's default `types: [file]` drops a link (identify tags it `symlink` only), so a
+    commit adding models/x.yaml -> elsewhere ran neither hook; `validate` refuses links."""
+    for hook in HOOKS.values():
+        assert hook.get("types") == [] and set(hook["types_or"]) == {"file", "symlink"}, hook["id"]
+
+
+def test_validate_refuses_a_link_in_models(tmp_path: Path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "churn.yaml").write_text("name: churn\n")
+    (tmp_path / "models" / "churn.yaml").symlink_to("../churn.yaml")
+    done = _run("reconciler-validate", tmp_path)
+    assert done.returncode == 1 and "models/churn.yaml: a symbolic link" in done.stderr
+
+
 def test_validate_fails_on_a_bad_file_and_codeowners_on_a_stale_file(tmp_path: Path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "churn.yaml").write_text("name: churn\nowners: [olivia]\n")

@@ -167,7 +167,7 @@ def test_permissions_on_a_database_are_one_line_and_nothing_is_written(registry)
     assert client(registry).get_registered_model("churn").description != "with grants"
 
 
-def test_import_of_a_name_too_long_for_a_file_is_a_user_error_and_all_skips_it(tmp_path):
+def test_import_of_a_name_too_long_for_a_file_is_a_user_error_and_all_reports_it(tmp_path):
     """MLflow takes names a file system cannot hold as `<name>.yaml`: import said "internal error",
     and `--all` imported nothing."""
     from mlflow import MlflowClient
@@ -181,9 +181,10 @@ def test_import_of_a_name_too_long_for_a_file_is_a_user_error_and_all_skips_it(t
     assert "would have a name of 257 bytes, over the 255 file systems allow" in done.stderr
     assert not (tmp_path / "cache" / "reconciler" / "crash.log").exists()
 
-    done = run(tmp_path, "import", "--all")
-    assert done.returncode == 0, done.stderr
-    assert "skipped: yyyy" in done.stderr and (tmp_path / "models" / "churn.yaml").is_file()
+    done = run(tmp_path, "import", "--all")  # what it can; the refused model one line, and exit 1
+    assert done.returncode == 1, done.stderr
+    assert f"error: model {long_name[:60]!r}…: its file would have a name of 257 bytes" in done.stderr
+    assert "1 registered model(s) not imported" in done.stderr and (tmp_path / "models" / "churn.yaml").is_file()
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["churn.yaml"]
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 
-from .gitrepo import GitRepo
+from .gitrepo import GitRepo, Link
 from .server import Call, Log, Violation, serve
 from .state import (
     ACTIONS_BOT,
@@ -105,7 +105,7 @@ class FakeGitHub:
     def commit(
         self,
         branch: str,
-        files: Mapping[str, str | None],
+        files: Mapping[str, str | Link | None],
         message: str = "Change files",
         author: str = "octocat",
         parent: str | None = None,
@@ -165,7 +165,11 @@ class FakeGitHub:
             return pr
 
     def push(
-        self, number: int, files: Mapping[str, str | None], message: str = "Address review", author: str | None = None
+        self,
+        number: int,
+        files: Mapping[str, str | Link | None],
+        message: str = "Address review",
+        author: str | None = None,
     ) -> str:
         """A new commit on the pull request's head branch (a `synchronize`); returns its sha."""
         with self._lock:

@@ -37,6 +37,13 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A symbolic link in a commit (git's mode 120000): its blob is the target's path."""
+
+    target: str
+
+
+@dataclass(frozen=True)
 class CommitInfo:
     sha: str
     tree: str
@@ -90,12 +97,12 @@ class GitRepo:
     def commit(
         self,
         branch: str,
-        files: Mapping[str, str | None],
+        files: Mapping[str, str | Link | None],
         message: str = "Change files",
         author: str = "octocat",
         parent: str | None = None,
     ) -> str:
-        """Commit `files` (path -> content, None deletes) on top of `parent` (default: the branch tip)."""
+        """Commit `files` (path -> content, a Link, None deletes) on top of `parent` (default: the branch tip)."""
         parent = parent or self.tip(branch)
         index = {"GIT_INDEX_FILE": str(self.path / f"index-{os.getpid()}-{self._clock}")}
         try:
@@ -107,6 +114,9 @@ class GitRepo:
             for name, content in files.items():
                 if content is None:
                     lines.append(f"0 {'0' * 40}\t{name}\n")
+                elif isinstance(content, Link):
+                    blob = self.git("hash-object", "-w", "--stdin", stdin=content.target).strip()
+                    lines.append(f"120000 {blob}\t{name}\n")
                 else:
                     blob = self.git("hash-object", "-w", "--stdin", stdin=content).strip()
                     lines.append(f"100644 {blob}\t{name}\n")

@@ -28,8 +28,8 @@ MODELS = [
     model("churn model.yaml", "@alice"),
     model("odd [v2].yml", "bob"),
     model("odd [v2]x.yaml", "carol"),
-    model("odd xv2yx.yaml", "dave"),  # the bracket file's wildcard also matches this one
-    model("nbsp\u00a0name.yaml", "erin"),
+    model("odd xv2yx.yaml", "dave"),  # a wildcard for the bracket file would match this one
+    model("nbsp\u00a0name.yaml", "erin"),  # no pattern names it exactly: the policy's owners own it
     model("ownerless.yaml"),
 ]
 
@@ -45,12 +45,13 @@ def test_each_file_gets_its_owners_and_new_files_the_policys():
     assert owners_of(text, "models/odd [v2].yml") == ["@bob"]
     assert owners_of(text, "models/odd [v2]x.yaml") == ["@carol"]
     assert owners_of(text, "models/odd xv2yx.yaml") == ["@dave"]
-    assert owners_of(text, "models/nbsp\u00a0name.yaml") == ["@erin"]
+    assert owners_of(text, "models/nbsp\u00a0name.yaml") == ["@acme/ml-platform", "@lead"]
     assert owners_of(text, "models/ownerless.yaml") == ["@acme/ml-platform", "@lead"]
     assert owners_of(text, "models/brand-new.yaml") == ["@acme/ml-platform", "@lead"]
     assert owners_of(text, "models/_policy.yaml") == ["@acme/ml-platform", "@lead"]
     assert owners_of(text, "README.md") == []
-    assert "[" not in text and "]" not in text  # GitHub rejects a line with a character range
+    assert "/models/odd\\ \\[v2\\].yml @bob" in text and "*" not in text
+    assert "# models/nbsp\\xa0name.yaml: no pattern names exactly this file" in text
 
 
 def test_the_block_is_stable_and_sorted():
@@ -59,9 +60,43 @@ def test_the_block_is_stable_and_sorted():
     assert lines[-2] == "/models/_policy.yaml @acme/ml-platform @lead"
     assert "/models/churn\\ model.yaml @alice" in lines
     assert block(list(reversed(MODELS)), POLICY) == lines
-    wildcards = [i for i, line in enumerate(lines) if "*" in line]
-    exact = [i for i, line in enumerate(lines) if line.startswith("/models/") and "*" not in line][1:]
-    assert max(wildcards) < min(exact)  # exact lines come later, so they win
+
+
+HOSTILE = [
+    "prod[1]-model[2].yaml",
+    "a[bc].yaml",
+    "x]y[z.yml",
+    "#hash.yaml",
+    "!bang.yaml",
+    "tail!#.yaml",
+    "two  spaces.yaml",
+    "**.yaml",  # not a valid model name, but a file name: the pattern must not be a wildcard
+    "q?.yaml",
+]
+DECOYS = [
+    "prod1-model2.yaml",
+    "prodX-modelY.yaml",
+    "prod-model.yaml",
+    "ab.yaml",
+    "ac.yaml",
+    "xzy.yml",
+    "hash.yaml",
+    "bang.yaml",
+    "tail.yaml",
+    "two spaces.yaml",
+    "anything.yaml",
+    "qq.yaml",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_line_matches_exactly_its_file_and_no_file_added_later(name):
+    """`[`, `]` became `*`: /models/prod*-model*.yaml also matched prodX-modelY.yaml, added later,
+    giving it prod[1]-model[2]'s owners instead of the policy's."""
+    text = render(None, block([model(name, "owner-of-it")], POLICY))
+    assert owners_of(text, f"models/{name}") == ["@owner-of-it"]
+    for other in [*DECOYS, *(h for h in HOSTILE if h != name)]:
+        assert owners_of(text, f"models/{other}") == ["@acme/ml-platform", "@lead"], other
 
 
 def test_without_policy_owners_there_is_no_default_line():

@@ -1,14 +1,20 @@
-"""Which files in models/ are desired state (suffix case, reserved names, case-insensitive clashes)."""
+"""Which files in models/ are desired state (suffix case, reserved names, case-insensitive clashes,
+links and other entries that are not regular files)."""
 
 from __future__ import annotations
 
+import os
 import unicodedata
 
 import pytest
 
-from reconciler.desired import load_models
+from reconciler.desired import load_file, load_models
 from reconciler.errors import DesiredStateError, ValidationErrors
-from reconciler.modelfiles import model_files, model_path
+from reconciler.github.files import model_paths
+from reconciler.governance.policy import load_policy, load_repository_policy
+from reconciler.governance.repository import load_checked
+from reconciler.governance.rules import model_file_paths
+from reconciler.modelfiles import LINK_FIX, model_files, model_path
 
 
 def write(directory, name, model=None):
@@ -28,9 +34,105 @@ def test_files_starting_with_underscore_are_reserved(tmp_path):
     assert [p.name for p in model_files(tmp_path)] == ["a.yaml"]
 
 
-def test_directories_are_not_files(tmp_path):
+def test_a_directory_named_like_a_model_file_is_refused_not_skipped(tmp_path):
     (tmp_path / "x.yaml").mkdir()
-    assert model_files(tmp_path) == []
+    with pytest.raises(ValidationErrors) as e:
+        model_files(tmp_path)
+    assert [str(x) for x in e.value.errors] == [
+        f"{tmp_path / 'x.yaml'}: a directory named like a model file; models are files: rename or remove it"
+    ]
+
+
+def refused(models_dir) -> list[str]:
+    with pytest.raises(ValidationErrors) as e:
+        load_checked(models_dir)
+    return [str(x) for x in e.value.errors]
+
+
+def test_a_symbolic_link_is_refused_and_its_target_never_read(tmp_path):
+    """models/churn.yaml -> ../config/churn.yaml let a pull request change churn through config/
+    alone; an absolute link made the check quote a runner's file (its keys) in a public comment."""
+    models, config = tmp_path / "models", tmp_path / "config"
+    models.mkdir()
+    config.mkdir()
+    (config / "churn.yaml").write_text("name: churn\n")
+    (config / "secret").write_text("AKIA_SECRET_KEY: x\n")
+    (models / "churn.yaml").symlink_to("../config/churn.yaml")
+    (models / "x.yaml").symlink_to(config / "secret")
+    assert refused(models) == [f"{models / name}: a symbolic link; {LINK_FIX}" for name in ("churn.yaml", "x.yaml")]
+    assert "AKIA" not in LINK_FIX
+
+
+@pytest.mark.parametrize("name", ["gone.yaml", "README.md", "sub"])
+def test_every_symbolic_link_is_refused_dangling_or_not_whatever_its_name(tmp_path, name):
+    write(tmp_path, "a.yaml")
+    (tmp_path / name).symlink_to(tmp_path / "nowhere")
+    assert refused(tmp_path) == [f"{tmp_path / name}: a symbolic link; {LINK_FIX}"]
+
+
+def test_a_linked_policy_file_is_refused_once(tmp_path):
+    write(tmp_path, "a.yaml")
+    (tmp_path.parent / "loose.yaml").write_text("owners: [anyone]\n")
+    (tmp_path / "_policy.yaml").symlink_to(tmp_path.parent / "loose.yaml")
+    assert refused(tmp_path) == [f"{tmp_path / '_policy.yaml'}: a symbolic link; {LINK_FIX}"]
+    with pytest.raises(DesiredStateError, match="a symbolic link"):
+        load_repository_policy(tmp_path)
+
+
+def test_a_linked_models_directory_is_refused(tmp_path):
+    (tmp_path / "config").mkdir()
+    write(tmp_path / "config", "a.yaml")
+    (tmp_path / "models").symlink_to("config")
+    assert refused(tmp_path / "models") == [f"{tmp_path / 'models'}: a symbolic link; {LINK_FIX}"]
+
+
+def test_a_fifo_named_like_a_model_file_is_refused_without_blocking(tmp_path):
+    write(tmp_path, "a.yaml")
+    os.mkfifo(tmp_path / "f.yaml")
+    assert refused(tmp_path) == [
+        f"{tmp_path / 'f.yaml'}: not a regular file (a FIFO, socket, device or git submodule); "
+        "model files are regular files: remove it"
+    ]
+
+
+def test_a_subdirectory_holding_yaml_files_is_refused_an_unrelated_one_left_alone(tmp_path):
+    write(tmp_path, "a.yaml")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md").write_text("hello\n")
+    (tmp_path / "team" / "deep").mkdir(parents=True)
+    write(tmp_path / "team" / "deep", "b.yml")
+    assert refused(tmp_path) == [
+        f"{tmp_path / 'team'}: a subdirectory holding YAML files (team/deep/b.yml), which are never read: models "
+        "are read from the files directly in models/; move them there or out of models/"
+    ]
+
+
+def test_a_file_swapped_for_a_link_after_the_listing_is_not_followed(tmp_path):
+    """Between listing models/ and reading a file, a link may take the file's place: reading opens
+    with O_NOFOLLOW, so the link is refused rather than followed."""
+    (tmp_path / "target.yaml").write_text("name: churn\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "churn.yaml").symlink_to(tmp_path / "target.yaml")
+    with pytest.raises(DesiredStateError, match=r"churn\.yaml: a symbolic link"):
+        load_file(tmp_path / "models" / "churn.yaml")
+    (tmp_path / "models" / "_policy.yaml").symlink_to(tmp_path / "target.yaml")
+    with pytest.raises(DesiredStateError, match=r"_policy\.yaml: a symbolic link"):
+        load_policy(tmp_path / "models" / "_policy.yaml")
+
+
+def test_pull_requests_and_loaders_select_changed_files_by_the_same_rule():
+    """The check (github/files.py), the approval rules (governance/rules.py) and the loader spelled
+    the rule three times: `.lower().endswith` took models/.yaml for a model file, the others did not."""
+    changed = [
+        "models/.yaml",
+        "models/a.YML",
+        "models/_policy.yaml",
+        "models/sub/x.yaml",
+        "x.yaml",
+        "models/b.yaml.bak",
+    ]
+    assert model_paths(changed, "models") == ["models/_policy.yaml", "models/a.YML"]
+    assert [str(p) for p in model_file_paths(changed, "models")] == model_paths(changed, "models")
 
 
 @pytest.mark.parametrize(("first", "second"), [("foo.yaml", "Foo.yaml"), ("foo.yaml", "foo.yml"), ("a.YML", "A.yaml")])

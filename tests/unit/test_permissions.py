@@ -246,3 +246,29 @@ def test_a_broken_connection_is_retried_then_reported_unconfirmed():
     rest = rest_double([requests.exceptions.ConnectionError("Connection aborted")] * 3)
     (result,) = Applier(Clients(None, rest), SERVER, 1).run([change(Action.CREATE, "READ")])
     assert result.outcome is Outcome.UNCONFIRMED and len(posted(rest)) == 3
+
+
+def test_an_nfc_and_an_nfd_user_name_are_told_apart_in_the_rendered_plan():
+    """MLflow keeps `josé` (NFC) and `jose\\u0301` (NFD) as two users; the plan showed both as
+    `permissions[josé]`, so granting one and reporting the other read as one user twice."""
+    import io
+    import unicodedata
+
+    from rich.console import Console
+
+    from reconciler import render
+    from reconciler.planner import build_plan
+
+    nfc, nfd = unicodedata.normalize("NFC", "jos\u00e9"), unicodedata.normalize("NFD", "jos\u00e9")
+    model = from_document({"name": "m", "permissions": {nfc: "READ"}}, Origin("models/m.yaml"))
+    live = LiveState(frozen_map({"m": LiveModel("m", {"permissions": frozen_map({nfd: "EDIT"})})}))
+    plan = build_plan([model], live)
+    assert {(c.address.key, c.action) for c in plan.changes} == {(nfc, Action.CREATE)}
+    assert [n.address.key for n in plan.notes] == [nfd]
+
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    render.to_text(plan, console)
+    text = console.file.getvalue()
+    assert f"permission[{nfc}] = 'READ'" in text and "m permission[jose\\u0301]: in the registry" in text
+    markdown = render.to_markdown(plan)
+    assert "jos\u00e9" in markdown and "jose&#92;u0301" in markdown and nfd not in markdown

@@ -67,3 +67,25 @@ def test_the_unmanaged_model_hint_is_a_command_that_works_or_says_why_there_is_n
     notes = {n.address.model: n.message for n in build_plan([], live).notes}
     assert notes["a b"].endswith("this writes one: reconciler import 'a b'")
     assert "a file name starting with '_' is a settings file" in notes["_under"] and "import" not in notes["_under"]
+
+
+def test_only_the_reconcilers_own_models_are_hidden_other_gitops_models_are_reported():
+    """Every `gitops.*` model was dropped from the live state, so plan and drift never showed one."""
+    from reconciler.live import assemble
+    from reconciler.planner import build_plan
+
+    live = assemble([{"name": "gitops.lock"}, {"name": "gitops.extra"}, {"name": "-rf"}], [])
+    assert sorted(live.models) == ["-rf", "gitops.extra"]
+    notes = {n.address.model: n.message for n in build_plan([], live).notes}
+    assert notes["-rf"].endswith("this writes one: reconciler import -- -rf")
+    assert (
+        "'gitops.' namespace is the reconciler's own" in notes["gitops.extra"] and "import" not in notes["gitops.extra"]
+    )
+
+
+def test_a_name_no_terminal_shows_as_it_is_gets_a_command_in_ansi_c_quoting():
+    from reconciler.modelnames import import_command
+
+    assert import_command("a\u00a0b") == "reconciler import $'a\\u00a0b'"
+    assert import_command("jose\u0301") == "reconciler import $'jose\\u0301'"
+    assert import_command("it's") == "reconciler import 'it'\"'\"'s'"

@@ -1,0 +1,92 @@
+"""`import --all` and the commands the plan suggests, on a registry holding names a file can and
+cannot hold: every model that can have a file gets one, the others are one line each (exit 1), and
+every command a plan suggests works when pasted into a shell."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+NFC, NFD = unicodedata.normalize("NFC", "caf\u00e9"), unicodedata.normalize("NFD", "caf\u00e9")
+IMPORTABLE = ["-rf", "prod[1]", "it's", "a\u00a0b", "jos\u0065\u0301"]  # the last: NFD, no twin
+REFUSED = ["a*b", "a\u200bb", "gitops.extra", "x" * 251, NFC, NFD, "_under"]
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *args], cwd=cwd, env=_env(cwd), capture_output=True, text=True, timeout=300
+    )
+
+
+def _env(cwd: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RECONCILER_"))}
+    env.update(MLFLOW_TRACKING_URI=f"sqlite:///{cwd / 'mlflow.db'}", XDG_CACHE_HOME=str(cwd / "cache"))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def registry(root: Path, names: list[str]) -> Path:
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    for name in names:
+        client.create_registered_model(name, description=f"about {name[:10]}")
+    (root / "models").mkdir()
+    return root
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory) -> Path:
+    return registry(tmp_path_factory.mktemp("names"), [*IMPORTABLE, *REFUSED])
+
+
+def test_import_all_writes_every_model_it_can_and_reports_the_rest_one_line_each(mixed: Path):
+    """One name the schema refuses (`a*b`, a zero-width space) made `import --all` write nothing at
+    all; NFC/NFD twins were both written, and then `validate` refused the pair."""
+    done = run(mixed, "import", "--all")
+
+    assert done.returncode == 1, done.stderr
+    written = sorted(p.stem for p in (mixed / "models").iterdir())
+    assert written == sorted(IMPORTABLE)
+    errors = done.stderr.splitlines()
+    assert len(errors) == len(REFUSED) + 1 and all(line.startswith("error: model ") for line in errors[:-1])
+    assert errors[-1].startswith(f"error: {len(REFUSED)} registered model(s) not imported (above), 5 file(s)")
+    for name, why in [("a*b", "a model file cannot hold this name"), ("gitops.extra", "'gitops.' namespace")]:
+        assert any(line.startswith(f"error: model {name!r}: ") and why in line for line in errors), name
+    assert sum("same file as that of" in line for line in errors) == 2  # the NFC and NFD twins, neither written
+    assert run(mixed, "validate", "--offline").returncode == 0
+
+
+def test_every_command_the_plan_suggests_works_and_the_others_say_why(tmp_path: Path):
+    """The plan said `reconciler import -rf` (an option to click), and suggested import for names
+    that import refuses (the schema's, files over 255 bytes, twins), and hid `gitops.*` models."""
+    root = registry(tmp_path, [*IMPORTABLE, *REFUSED])
+    plan = run(root, "plan", "--format", "json")
+    assert plan.returncode == 0, plan.stderr
+    notes = {n["address"]["model"]: n["message"] for n in json.loads(plan.stdout)["notes"]}
+    assert set(notes) == {*IMPORTABLE, *REFUSED}  # gitops.extra too: reported, not hidden
+
+    commands = {name: re.search(r"this writes one: (.*)$", notes[name]) for name in notes}
+    assert {n for n, c in commands.items() if c} == set(IMPORTABLE)
+    assert commands["-rf"].group(1) == "reconciler import -- -rf"
+    script = "set -e\n" + "\n".join(c.group(1) for c in commands.values() if c)
+    done = subprocess.run(["bash", "-c", script], cwd=root, env=_env(root), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.stem for p in (root / "models").iterdir()) == sorted(IMPORTABLE)
+
+    for name in REFUSED:
+        assert "rename" in notes[name] and "import" not in notes[name], name
+    alone = [n for n in REFUSED if n not in (NFC, NFD)]
+    refused = run(root, "import", "--", *alone)  # the names asked for: all or nothing, one line each
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == len(alone), refused.stderr
+    after = json.loads(run(root, "plan", "--format", "json").stdout)
+    assert {n["address"]["model"] for n in after["notes"]} == set(REFUSED)
+    assert sorted(p.stem for p in (root / "models").iterdir()) == sorted(IMPORTABLE)
