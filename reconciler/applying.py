@@ -20,6 +20,7 @@ from reconciler.errors import PlanFileError, RegistryError, StalePlanError, Vali
 from reconciler.journal import EXPERIMENT, Journal
 from reconciler.live import fingerprint
 from reconciler.lock import Lease, LockSettings, RegistryLock, default_owner, waiting_message
+from reconciler.masking import clip
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.recording import Recovered, by_entity, recover, unrecorded, write_records
@@ -102,9 +103,9 @@ def _finish_journal(
         with translate_errors(session.target):
             journal.finish(run_id, results, unrecorded(records))
     except MlflowException as e:
-        return e.message.split("\n", 1)[0][:300]
+        return clip(e.message.split("\n", 1)[0], 300)
     except RegistryError as e:
-        return str(e)[:300]
+        return clip(str(e), 300)
     return None
 
 
@@ -140,7 +141,7 @@ def _open_journal(journal: Journal, saved: Plan, audit: Audit, session: Session)
         with translate_errors(session.target):
             return journal.begin(saved, audit)
     except MlflowException as e:  # translate_errors re-raises what it does not recognise
-        raise RegistryError(f"cannot open the audit journal: {e.message[:300]}; nothing was written") from e
+        raise RegistryError(f"cannot open the audit journal: {clip(e.message, 300)}; nothing was written") from e
     except RegistryError as e:
         if "HTTP 403" not in str(e):
             raise

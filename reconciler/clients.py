@@ -80,6 +80,8 @@ def classify(e: BaseException, target: Target) -> RegistryError | None:
         )
     if isinstance(e, requests.exceptions.ConnectionError) or "Max retries exceeded" in text:
         return RegistryError(f"cannot reach the {where}; check MLFLOW_TRACKING_URI and that the server is up")
+    if isinstance(e, sqlalchemy.exc.ArgumentError):  # a database URI SQLAlchemy cannot read
+        return RegistryError(f"the {where} is no database URI SQLAlchemy can read: {first_line(text)}; correct it")
     if isinstance(e, sqlalchemy.exc.OperationalError):  # a database URI: the driver's reason, never the URI
         return RegistryError(
             f"cannot use the {where}: {first_line(str(e.orig))}; check MLFLOW_TRACKING_URI and that the database is up"

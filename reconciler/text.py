@@ -3,6 +3,8 @@ control characters, HTML-safe Markdown, long values shown where they differ, plu
 
 from __future__ import annotations
 
+from reconciler.masking import mask
+
 WINDOW_LEAD = 20  # characters shown before the first difference of two long values
 
 
@@ -16,10 +18,11 @@ def printable(text: str) -> str:
 def md_code(text: str) -> str:
     """A value as inline code in GitHub Markdown, whatever it holds: every ASCII punctuation
     character becomes an HTML entity, so nothing in it is markup, HTML or a table separator;
-    inside <code>, GitHub makes no @mention or link of it."""
+    inside <code>, GitHub makes no @mention or link of it. Masked first (reconciler/masking.py):
+    once escaped, a URI no longer looks like one to the GitHub client's masking."""
     if not text:
         return ""
-    safe = "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in printable(text))
+    safe = "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in printable(mask(text)))
     return f"<code>{safe}</code>"
 
 

@@ -411,3 +411,19 @@ def test_a_squash_merge_applies_with_an_approval_given_before_a_docs_only_push(
 
     assert ran.code == 0, ran.err
     assert registry.client.get_registered_model("churn").aliases["champion"] == 2
+
+
+def test_a_registry_error_that_quotes_the_uri_reaches_neither_the_status_nor_the_log_with_its_password(
+    fake_github: FakeGitHub, step: Step, churn
+):
+    """MLflow quotes a mistyped URI in its error; the status once carried it (cut at 140 characters,
+    which can also cut a URI before its `@`, where it no longer looks like one)."""
+    from tests import secrets_scan
+
+    secret = secrets_scan.token(16)
+    number = _open(fake_github, {"models/churn.yaml": CHURN.format(v=2)})
+    for uri in (f"http:/bob:{secret}@127.0.0.1:1/db", f"http://bob:{'x' * 80}{secret}@127.0.0.1:1/"):
+        ran = step.run(["github", "check"], events.pull_request(fake_github, number), {"MLFLOW_TRACKING_URI": uri})
+        state, description = _status(fake_github, number)
+        assert ran.code == 1 and state == "error" and "bob:***" in description, (ran.err, description)
+        assert secret not in description + ran.err + ran.out and secret[:4] not in description
