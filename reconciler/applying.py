@@ -54,6 +54,7 @@ class Report:
     already_applied: bool = False
     lock_lost: str | None = None  # the apply stopped writing: its journal entry stays open for the next one
     journal_open: str | None = None  # why the journal entry could not be closed: the next apply closes it
+    journal_run: tuple[str, str] | None = None  # (experiment id, run id) of this apply's journal entry
 
     def failed(self) -> tuple[Result, ...]:
         return tuple(r for r in self.results if not r.ok)
@@ -80,14 +81,15 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         _check_values(saved)
         lease.ensure()
         run_id = _open_journal(journal, saved, audit, session)
+        entry = (journal.experiment_id() or "", run_id)
         results = applier.apply(saved.changes)
         if applier.lock_lost is not None:  # another apply may hold it now: no more writes, not even records
-            return Report(saved, results, recovered=recovered, lock_lost=applier.lock_lost)
+            return Report(saved, results, recovered=recovered, lock_lost=applier.lock_lost, journal_run=entry)
         owed = by_entity(r.change for r in results if r.ok)
         records = write_records(applier, audit, run_id, owed, live)
         lease.ensure()
         reason = _finish_journal(journal, run_id, results, records, session)
-    return Report(saved, results, records, recovered, journal_open=reason)
+    return Report(saved, results, records, recovered, journal_open=reason, journal_run=entry)
 
 
 def _finish_journal(

@@ -37,6 +37,15 @@ class Target:
         host = parts.netloc.rsplit("@", 1)[-1].lower()
         return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/") or "", "", ""))
 
+    def web_link(self, fragment: str) -> str | None:
+        """A page of the tracking server's UI (`#/experiments/1/runs/…`), without credentials or
+        query; None when the tracking store is no server (a database has no UI)."""
+        if not self.tracking_uri.startswith(("http://", "https://")):
+            return None
+        parts = urlsplit(self.tracking_uri)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, host, parts.path.rstrip("/") + "/", "", "")) + fragment
+
     @property
     def is_http(self) -> bool:
         return self.registry_uri.startswith(("http://", "https://"))
