@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from reconciler import mlflow_rules
+from reconciler import interrupt, mlflow_rules
 from reconciler.api import check
 from reconciler.apply import Applier, Result
 from reconciler.audit import Audit
@@ -73,7 +73,7 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
     with _locked(session, audit, options) as lease:
         live = session.read(saved.desired)
         already = _check_fresh(session, saved, live)
-        applier = Applier(clients, session.target, options.concurrency, options.on_progress, lease.ensure)
+        applier = Applier(clients, session.target, options.concurrency, options.on_progress, _fenced(lease))
         journal = Journal(clients.registry)
         recovered = tuple(recover(journal, applier, live, session.target.identity))
         if already or not saved.has_changes():
@@ -81,6 +81,11 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         _check_values(saved)
         lease.ensure()
         run_id = _open_journal(journal, saved, audit, session)
+        interrupt.leaves(
+            interrupt.WRITES,
+            f"the journal entry {run_id} stays open: the next 'reconciler apply' finds which changes were applied "
+            "and finishes the job",
+        )
         entry = (journal.experiment_id() or "", run_id)
         results = applier.apply(saved.changes)
         if applier.lock_lost is not None:  # another apply may hold it now: no more writes, not even records
@@ -89,7 +94,19 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         records = write_records(applier, audit, run_id, owed, live)
         lease.ensure()
         reason = _finish_journal(journal, run_id, results, records, session)
+        interrupt.leaves(interrupt.WRITES, "the apply had finished writing")
     return Report(saved, results, records, recovered, journal_open=reason, journal_run=entry)
+
+
+def _fenced(lease: Lease) -> Callable[[], None]:
+    """What runs before every write: after SIGTERM or Ctrl-C nothing more is written (the other
+    workers too), nor once the lease is lost."""
+
+    def before_write() -> None:
+        interrupt.check()
+        lease.ensure()
+
+    return before_write
 
 
 def _finish_journal(
@@ -172,6 +189,8 @@ def _locked(session: Session, audit: Audit, options: ApplyOptions) -> Iterator[L
         waiting = (lambda t: options.on_wait(waiting_message(t))) if options.lock_timeout > 0 else (lambda t: None)
         lease = lock.acquire(options.lock_timeout, on_wait=waiting)
     with lease:
+        interrupt.leaves("lock", lambda: lease.release_warning or "the registry lock is released")
         yield lease
+    interrupt.leaves("lock", None)
     if lease.release_warning:
         options.on_warning(lease.release_warning)

@@ -55,14 +55,14 @@ def check() -> None:
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     _received.append(signum)
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise Interrupted(signum)
+    if len(_received) > 1:  # already stopping: a second signal must not cut the unwinding short (the lock's release)
+        return
+    raise Interrupted(signum)  # for SIGINT too: click turns a KeyboardInterrupt into "Aborted!"
 
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """SIGTERM and SIGINT raise in the main thread (Interrupted, KeyboardInterrupt) and stop writes."""
+    """SIGTERM and SIGINT raise Interrupted in the main thread, and stop writes in every thread."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
