@@ -152,3 +152,37 @@ def test_mlflow_alembic_and_urllib3_log_lines_and_warnings_are_masked_in_a_real_
     for line in ("MLflow: ", "alembic: ", "urllib3: Retrying after broken connection ", "a warning: "):
         assert f"{line}http://admin:***@127.0.0.1:5000" in done.stderr, done.stderr
     assert "printed: http://admin:***@127.0.0.1:5000" in done.stdout
+
+
+def test_a_deleted_audit_journal_is_refused_with_how_to_restore_it(checkout):
+    """MLflow keeps a deleted experiment (and its runs), so the journal could neither be written nor
+    made again; apply failed with MLflow's "must be in the 'active' state" and no hint."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{checkout / 'mlflow.db'}"
+    assert run(checkout, "apply", "--yes").returncode == 0
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    journal = client.get_experiment_by_name("gitops.audit").experiment_id
+    client.delete_experiment(journal)
+    (checkout / "models" / "churn.yaml").write_text("name: churn\ndescription: Churn model, v2\n")
+
+    done = run(checkout, "apply", "--yes")
+
+    assert done.returncode == 1, done.stderr
+    hint = f"mlflow experiments restore --experiment-id {journal}"
+    assert f"the audit journal (the experiment 'gitops.audit', id {journal}) is deleted" in done.stderr
+    assert f"nothing was written. Restore it: {hint}" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert client.get_registered_model("churn").description == "Churn model"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    restored = subprocess.run(
+        [sys.executable, "-m", "mlflow", *hint.split()[1:]],
+        env={**env, "MLFLOW_TRACKING_URI": uri},
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert restored.returncode == 0, restored.stderr
+    again = run(checkout, "apply", "--yes")
+    assert again.returncode == 0, again.stderr
+    assert client.get_registered_model("churn").description == "Churn model, v2"
