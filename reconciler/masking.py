@@ -22,14 +22,12 @@ from __future__ import annotations
 import re
 
 MASK = "***"
-_WORDS = r"password|passwd|pwd|secret|token|credential|signature|sig|key"
-_KEY_VALUE = re.compile(
-    rf"(?i)(?<![\w.-])([\w.-]*(?:{_WORDS})[\w.-]*=)(?:'[^']*'|\"[^\"]*\"|[^\s&#;'\"<>=][^\s&#;'\"<>]*)"
-)
-_QUOTED = re.compile(
-    r"""(?i)(["'])([^"'\s]*(?:password|passwd|pwd|secret|token|credential)[^"'\s]*)\1(\s*[:=]\s*)"""
-    r"""(["'])(?:\\.|(?!\4).)*\4"""
-)
+# The patterns are linear in the text: a word is matched whole, then its key is looked at.
+_SECRET_KEY = re.compile(r"(?i)password|passwd|pwd|secret|token|credential|signature|sig|key")
+_SECRET_QUOTED_KEY = re.compile(r"(?i)password|passwd|pwd|secret|token|credential")
+_KEY = re.compile(r"(?<![\w.-])[\w.-]+=")
+_VALUE = re.compile(r"""'[^'\n]*'|"[^"\n]*"|[^\s&#;'"<>=][^\s&#;'"<>]*""")
+_QUOTED = re.compile(r"""(["'])([^"'\s]+)\1(\s*[:=]\s*)(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
 _HEADER = re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|digest)\s+)?)[^\s\"',;]+")
 _BEARER = re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _GITHUB = re.compile(r"(?<![A-Za-z0-9_-])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})(?![A-Za-z0-9_-])")
@@ -46,9 +44,9 @@ def mask(text: str) -> str:
     if "//" in text:
         text = _SCHEME_WORD.sub(lambda m: _dangling(m.group()), text)
     if "=" in text:
-        text = _KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
+        text = _key_values(text)
     if ":" in text or "=" in text:
-        text = _QUOTED.sub(lambda m: f"{m[1]}{m[2]}{m[1]}{m[3]}{m[4]}{MASK}{m[4]}", text)
+        text = _QUOTED.sub(_quoted, text)
         text = _HEADER.sub(lambda m: m.group(1) + MASK, text)
     text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
     return _GITHUB.sub(MASK, text)
@@ -57,6 +55,28 @@ def mask(text: str) -> str:
 def clip(text: str, limit: int) -> str:
     """The masked text, cut to `limit` characters (masking first: a cut can hide a URI's `@`)."""
     return mask(text)[:limit]
+
+
+def _key_values(text: str) -> str:
+    """`key=value` whose key names a secret; a value may hold another `key=` (`uri=PASSWORD=…`)."""
+    out, done = [], 0
+    for key in _KEY.finditer(text):
+        if key.start() < done or not _SECRET_KEY.search(key[0]):
+            continue
+        value = _VALUE.match(text, key.end())
+        if value is None:
+            continue
+        out += [text[done : key.end()], MASK]
+        done = value.end()
+    return "".join(out) + text[done:] if out else text
+
+
+def _quoted(m: re.Match[str]) -> str:
+    """`"password": "…"` (JSON, a Python dict's repr): the value's quotes are kept."""
+    if not _SECRET_QUOTED_KEY.search(m[2]):
+        return m[0]
+    quote = m[0][-1]
+    return f"{m[1]}{m[2]}{m[1]}{m[3]}{quote}{MASK}{quote}"
 
 
 def _userinfo(word: str) -> str:

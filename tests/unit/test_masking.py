@@ -104,6 +104,8 @@ def test_a_clipped_message_holds_no_part_of_the_credential_it_cut(shape, limit):
         ("the URI http://bob:S3cr; check it", "the URI http://bob:***; check it"),  # cut before its @
         ("x-access-token:ghs_" + "b" * 36 + "@github.com", "x-access-token:***@github.com"),
         ("token ghp_" + "a" * 36 + ".", "token ***."),
+        ("uri=MLFLOW_TRACKING_PASSWORD=hunter22; x", "uri=MLFLOW_TRACKING_PASSWORD=***; x"),
+        ('{\'password\': \'a b\'} "token": "x\\"y"', "{'password': '***'} \"token\": \"***\""),
     ],
 )
 def test_the_shapes_a_hostile_review_found(text, masked):
@@ -128,6 +130,21 @@ def test_the_shapes_a_hostile_review_found(text, masked):
 )
 def test_what_is_no_credential_is_kept(text):
     assert mask(text) == text
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["key" * 300_000 + "=", "a=" * 500_000, "x" * 1_000_000 + "@" + "/" * 100_000, "a//" * 300_000 + "@x",
+     " ".join(["'password'"] * 100_000) + ": ", '"token": "' + "\\" * 100_001, "ghp_" + "a" * 1_000_000],
+)  # fmt: skip
+def test_masking_takes_linear_time_on_hostile_text(word):
+    """All of a command's output passes through mask: a pattern that backtracks would hang it
+    (the first key=value pattern took minutes on the first of these)."""
+    import time
+
+    start = time.perf_counter()
+    mask(word)
+    assert time.perf_counter() - start < 5
 
 
 def test_the_plan_comments_data_block_survives():
