@@ -71,6 +71,8 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         )
     clients = session.clients
     with _locked(session, audit, options) as lease:
+        # completing an earlier apply's records (recover) is not one of this plan's changes
+        interrupt.leaves(interrupt.WRITES, "none of the plan's changes was written")
         live = session.read(saved.desired)
         already = _check_fresh(session, saved, live)
         applier = Applier(clients, session.target, options.concurrency, options.on_progress, _fenced(lease))
