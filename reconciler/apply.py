@@ -17,7 +17,7 @@ from typing import Any
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from reconciler import writes
-from reconciler.errors import LockLost
+from reconciler.errors import WritesStopped
 from reconciler.plan import MODEL, Action, Change
 from reconciler.target import Target
 
@@ -156,7 +156,7 @@ class Applier:
 
         try:
             _retrying(attempt)()
-        except LockLost as e:  # the apply stops writing; what this change became depends on its attempts
+        except WritesStopped as e:  # lock lost or signal: what this change became depends on its attempts
             self.lock_lost = str(e)
             if attempts:
                 return Result(c, Outcome.UNCONFIRMED, f"{e} (an earlier attempt may have been applied)")

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from reconciler import mlflow_rules
+from reconciler import interrupt, mlflow_rules
 from reconciler.api import check
 from reconciler.apply import Applier, Result
 from reconciler.audit import Audit
@@ -21,6 +21,7 @@ from reconciler.errors import PlanFileError, ReconcilerError, RegistryError, Sta
 from reconciler.journal import EXPERIMENT, Journal
 from reconciler.live import fingerprint
 from reconciler.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
+from reconciler.masking import clip
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.recording import Recovered, by_entity, recover, unrecorded, write_records
@@ -66,6 +67,7 @@ class Report:
     already_applied: bool = False
     lock_lost: str | None = None  # the apply stopped writing: its journal entry stays open for the next one
     journal_open: str | None = None  # why the journal entry could not be closed: the next apply closes it
+    journal_run: tuple[str, str] | None = None  # (experiment id, run id) of this apply's journal entry
 
     def failed(self) -> tuple[Result, ...]:
         return tuple(r for r in self.results if not r.ok)
@@ -82,9 +84,11 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         )
     clients = session.clients
     with _locked(session, audit, options) as lease:
+        # completing an earlier apply's records (recover) is not one of this plan's changes
+        interrupt.leaves(interrupt.WRITES, "none of the plan's changes was written")
         live = session.read(saved.desired)
         already = _check_fresh(session, saved, live)
-        applier = Applier(clients, session.target, options.concurrency, options.on_progress, lease.ensure)
+        applier = Applier(clients, session.target, options.concurrency, options.on_progress, _fenced(lease))
         journal = Journal(clients.registry)
         recovered = tuple(recover(journal, applier, live, session.target.identity))
         if already or not saved.has_changes():
@@ -92,14 +96,32 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         _check_values(saved)
         lease.ensure()
         run_id = _open_journal(journal, saved, audit, session)
+        interrupt.leaves(
+            interrupt.WRITES,
+            f"the journal entry {run_id} stays open: the next 'reconciler apply' finds which changes were applied "
+            "and finishes the job",
+        )
+        entry = (journal.experiment_id() or "", run_id)
         results = applier.apply(saved.changes)
         if applier.lock_lost is not None:  # another apply may hold it now: no more writes, not even records
-            return Report(saved, results, recovered=recovered, lock_lost=applier.lock_lost)
+            return Report(saved, results, recovered=recovered, lock_lost=applier.lock_lost, journal_run=entry)
         owed = by_entity(r.change for r in results if r.ok)
         records = write_records(applier, audit, run_id, owed, live)
         lease.ensure()
         reason = _finish_journal(journal, run_id, results, records, session)
-    return Report(saved, results, records, recovered, journal_open=reason)
+        interrupt.leaves(interrupt.WRITES, "the apply had finished writing")
+    return Report(saved, results, records, recovered, journal_open=reason, journal_run=entry)
+
+
+def _fenced(lease: Lease) -> Callable[[], None]:
+    """What runs before every write: after SIGTERM or Ctrl-C nothing more is written (the other
+    workers too), nor once the lease is lost."""
+
+    def before_write() -> None:
+        interrupt.check()
+        lease.ensure()
+
+    return before_write
 
 
 def _finish_journal(
@@ -115,9 +137,9 @@ def _finish_journal(
         with translate_errors(session.target):
             journal.finish(run_id, results, unrecorded(records))
     except MlflowException as e:
-        return e.message.split("\n", 1)[0][:300]
+        return clip(e.message.split("\n", 1)[0], 300)
     except RegistryError as e:
-        return str(e)[:300]
+        return clip(str(e), 300)
     return None
 
 
@@ -153,7 +175,7 @@ def _open_journal(journal: Journal, saved: Plan, audit: Audit, session: Session)
         with translate_errors(session.target):
             return journal.begin(saved, audit)
     except MlflowException as e:  # translate_errors re-raises what it does not recognise
-        raise RegistryError(f"cannot open the audit journal: {e.message[:300]}; nothing was written") from e
+        raise RegistryError(f"cannot open the audit journal: {clip(e.message, 300)}; nothing was written") from e
     except RegistryError as e:
         if "HTTP 403" not in str(e):
             raise
@@ -182,6 +204,8 @@ def _locked(session: Session, audit: Audit, options: ApplyOptions) -> Iterator[L
         waiting = (lambda t: options.on_wait(waiting_message(t))) if options.lock_timeout > 0 else (lambda t: None)
         lease = lock.acquire(options.lock_timeout, on_wait=waiting)
     with lease:
+        interrupt.leaves("lock", lambda: lease.release_warning or "the registry lock is released")
         yield lease
+    interrupt.leaves("lock", None)
     if lease.release_warning:
         options.on_warning(lease.release_warning)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, interrupt
 from reconciler.error_handler import error_handler
 
 VERBS = {
@@ -20,6 +20,15 @@ VERBS = {
     "github": "github_cmd",
 }
 
+# What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;
+# apply says more as it goes: reconciler/applying.py). Files are written whole or not at all (reconciler/atomic.py).
+INTERRUPTED = {
+    "plan": "nothing was changed (a plan file is written whole or not at all)",
+    "import": "the registry was not changed; each model file is written whole or not at all",
+    "codeowners": "CODEOWNERS is written whole or not at all",
+    "github": "what GitHub shows (comment, status, issue) may be this run's or the last one's: run the job again",
+}
+
 
 class _Verbs(click.Group):
     """Imports a verb's module only when it runs: `validate --offline` loads no registry client."""
@@ -29,6 +38,7 @@ class _Verbs(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = VERBS.get(cmd_name)
+        interrupt.leaves(interrupt.WRITES, INTERRUPTED.get(cmd_name))
         return importlib.import_module(f"reconciler.commands.{module}").command if module else None
 
 

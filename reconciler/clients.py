@@ -6,6 +6,7 @@ come here; plans and validation against an HTTP registry read through reconciler
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,11 @@ class Clients:
 def mlflow_client(target: Target) -> Any:
     use_write_defaults()
     install_quickack()
+    # MLflow prints "View run … at: <tracking URI>/#/…" when a run ends (set_terminated ->
+    # TrackingServiceClient._log_url in mlflow/tracking/_tracking_service/client.py), the URI with
+    # its password; it skips that when MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT is true. apply links
+    # the journal's run itself, without credentials (reconciler/commands/apply_cmd.py).
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     # Stages are deprecated in MLflow but this tool supports them on purpose; the README says so.
     warnings.filterwarnings("ignore", message=".*transition_model_version_stage.*", category=FutureWarning)
     from mlflow import MlflowClient
@@ -80,6 +86,8 @@ def classify(e: BaseException, target: Target) -> RegistryError | None:
         )
     if isinstance(e, requests.exceptions.ConnectionError) or "Max retries exceeded" in text:
         return RegistryError(f"cannot reach the {where}; check MLFLOW_TRACKING_URI and that the server is up")
+    if isinstance(e, sqlalchemy.exc.ArgumentError):  # a database URI SQLAlchemy cannot read
+        return RegistryError(f"the {where} is no database URI SQLAlchemy can read: {first_line(text)}; correct it")
     if isinstance(e, sqlalchemy.exc.OperationalError):  # a database URI: the driver's reason, never the URI
         return RegistryError(
             f"cannot use the {where}: {first_line(str(e.orig))}; check MLFLOW_TRACKING_URI and that the database is up"

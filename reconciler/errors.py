@@ -48,5 +48,9 @@ class LockTimeout(LockError):
     """Another apply holds the registry lock and did not release it in time."""
 
 
-class LockLost(LockError):
+class WritesStopped(ReconcilerError):
+    """This apply must not write again: it lost the registry lock, or the process was interrupted."""
+
+
+class LockLost(LockError, WritesStopped):
     """This apply no longer holds the registry lock: it must not write again."""

@@ -21,6 +21,8 @@ from typing import Any
 
 from reconciler.apply import Outcome, Result
 from reconciler.audit import Audit
+from reconciler.errors import RegistryError
+from reconciler.masking import mask
 from reconciler.plan import Change, Plan, change_from_json
 
 EXPERIMENT = "gitops.audit"
@@ -69,13 +71,19 @@ class Journal:
     def __init__(self, client: Any):
         self.client = client  # mlflow.MlflowClient of the tracking store
         self._experiment: str | None = None
+        self._deleted = False
 
-    def experiment_id(self, create: bool = False) -> str | None:
+    def experiment_id(self, create: bool = False, write: bool = False) -> str | None:
+        """`create`: make the journal when there is none. `create` or `write`: refuse a deleted one
+        (MLflow keeps it, and its runs, until `mlflow gc`; none of them can be written)."""
         if self._experiment is None:
             found = self.client.get_experiment_by_name(EXPERIMENT)
             if found is None and create:
                 found = self._create_experiment()
             self._experiment = found.experiment_id if found is not None else None
+            self._deleted = found is not None and found.lifecycle_stage == "deleted"
+        if self._deleted and (create or write):
+            raise deleted_journal(self._experiment or "")
         return self._experiment
 
     def _create_experiment(self) -> Any:
@@ -109,7 +117,7 @@ class Journal:
         failed = any(not r.ok for r in results)
         body = {
             "outcomes": {str(i): r.outcome.value for i, r in enumerate(results)},
-            "errors": {str(i): r.error for i, r in enumerate(results) if r.error},
+            "errors": {str(i): mask(r.error) for i, r in enumerate(results) if r.error},
             "unrecorded": [list(e) for e in missing],
         }
         state = FAILED if failed else (INCOMPLETE if missing else APPLIED)
@@ -140,16 +148,17 @@ class Journal:
             self.client.log_batch(run_id, tags=items[i : i + MAX_TAGS_PER_BATCH])
 
     def open_entries(self) -> list[Entry]:
-        return self._search(f"tags.`{OPEN}` = '1'")
+        """The entries an apply completes: it writes them, so a deleted journal is refused here."""
+        return self._search(f"tags.`{OPEN}` = '1'", write=True)
 
     def history(self, model: str, limit: int = 50) -> list[Entry]:
         found = self._search(f"tags.`{model_tag(model)}` = '1'", limit)
         return [e for e in found if any(c.address.model == model for c in e.changes)]
 
-    def _search(self, filter_string: str, limit: int = 1000) -> list[Entry]:
+    def _search(self, filter_string: str, limit: int = 1000, write: bool = False) -> list[Entry]:
         from mlflow.entities import ViewType
 
-        experiment = self.experiment_id()
+        experiment = self.experiment_id(write=write)
         if experiment is None:
             return []
         out: list[Entry] = []
@@ -168,6 +177,17 @@ class Journal:
             if not token:
                 break
         return out
+
+
+def deleted_journal(experiment_id: str) -> RegistryError:
+    """Not restored here: deleting the audit trail is someone's decision (an admin's, or a mistake
+    only they can tell), and restoring it brings back every run they deleted with it; an apply
+    that writes nothing until a person restores it keeps that decision theirs."""
+    return RegistryError(
+        f"the audit journal (the experiment {EXPERIMENT!r}, id {experiment_id}) is deleted, so apply cannot record "
+        f"what it does; nothing was written. Restore it: mlflow experiments restore --experiment-id {experiment_id} "
+        f"(or MlflowClient().restore_experiment({experiment_id!r})), as a user with MANAGE on it, then apply again"
+    )
 
 
 def _flag(missing: Sequence[Entity]) -> str:

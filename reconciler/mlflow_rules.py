@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from reconciler.errors import DesiredStateError
+from reconciler.masking import clip
 from reconciler.schema_parts import DB_VARCHAR
 from reconciler.state import DesiredModel
 
@@ -49,6 +50,6 @@ def check(desired: Sequence[DesiredModel]) -> list[DesiredStateError]:
                 validator(*args)
             except MlflowException as e:
                 pointer = "/" + "/".join(str(p) for p in path)
-                message = e.message.splitlines()[0][:200] if e.message else "invalid"
+                message = clip(e.message.splitlines()[0], 200) if e.message else "invalid"
                 errors.append(DesiredStateError(f"{m.origin.at(*path)}: {pointer}: MLflow refuses it: {message}"))
     return errors

@@ -21,6 +21,7 @@ from urllib3.util.retry import Retry
 
 from reconciler.errors import RegistryError
 from reconciler.http import install_quickack
+from reconciler.masking import clip
 from reconciler.target import Target
 
 HTTP_DEFAULTS = {
@@ -153,5 +154,6 @@ def _error_fields(body: str) -> tuple[str, str]:
 
 
 def first_line(text: str) -> str:
+    """The first line of another library's message, masked (reconciler/masking.py) and then cut."""
     text = text.strip()
-    return text.splitlines()[0][:300] if text else "(no message)"
+    return clip(text.splitlines()[0], 300) if text else "(no message)"

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from reconciler.errors import RegistryError
+from reconciler.masking import mask
 
 DEFAULT_DB = "mlflow.db"
 DATABASE_SERVERS = ("postgresql", "mysql", "mssql")  # URI schemes MLflow reaches through SQLAlchemy
@@ -22,7 +23,7 @@ class Target:
 
     def describe(self) -> str:
         """The registry URI for messages and logs, with any password in it masked."""
-        uri = redact(self.registry_uri)
+        uri = mask(self.registry_uri)
         return f"{uri} (embedded default)" if self.embedded else uri
 
     @property
@@ -35,6 +36,15 @@ class Target:
         parts = urlsplit(self.registry_uri)
         host = parts.netloc.rsplit("@", 1)[-1].lower()
         return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/") or "", "", ""))
+
+    def web_link(self, fragment: str) -> str | None:
+        """A page of the tracking server's UI (`#/experiments/1/runs/…`), without credentials or
+        query; None when the tracking store is no server (a database has no UI)."""
+        if not self.tracking_uri.startswith(("http://", "https://")):
+            return None
+        parts = urlsplit(self.tracking_uri)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, host, parts.path.rstrip("/") + "/", "", "")) + fragment
 
     @property
     def is_http(self) -> bool:
@@ -78,39 +88,32 @@ class Target:
             )
 
 
-def redact(uri: str) -> str:
-    """`postgresql://user:secret@db/mlflow` -> `postgresql://user:***@db/mlflow` (CI logs and PR
-    comments show the registry; a database URI carries its password). A user without a password
-    may be a token (`https://tok3n@host`), and a query may carry the password
-    (`?password=...`, libpq's form): both are masked too; other query values are kept."""
-    parts = urlsplit(uri)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"***@{host}"
-    query = "&".join(
-        f"{k}=***" if _secret_key(k) else (f"{k}={v}" if sep else k)
-        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
-    )
-    if netloc == parts.netloc and query == parts.query:
-        return uri
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
-def _secret_key(key: str) -> bool:
-    k = key.lower()
-    return any(word in k for word in ("password", "passwd", "pwd", "secret", "token", "key", "credential"))
-
-
 def resolve_target(cwd: Path | None = None) -> Target:
     """MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI as MLflow users expect; else a local SQLite file."""
     tracking = os.environ.get("MLFLOW_TRACKING_URI")
     registry = os.environ.get("MLFLOW_REGISTRY_URI")
+    for variable, uri in (("MLFLOW_TRACKING_URI", tracking), ("MLFLOW_REGISTRY_URI", registry)):
+        if uri:
+            check_uri(variable, uri)
     if tracking or registry:
         return Target(tracking or registry or "", registry or tracking or "", embedded=False)
     uri = embedded_uri(cwd)
     return Target(uri, uri, embedded=True)
+
+
+def check_uri(variable: str, uri: str) -> None:
+    """A URI the reconciler and MLflow can parse, or a one-line error naming the variable (a bad
+    port or IPv6 host made Python's URL parser raise deep inside a command)."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 (raises ValueError for a port that is no number)
+    except ValueError as e:
+        raise RegistryError(f"{variable} is not a URI ({mask(uri)}: {e}); correct it") from None
+    if parts.scheme.lower() == "sqlite" and not uri.startswith("sqlite:///"):
+        raise RegistryError(
+            f"{variable} {mask(uri)} names no SQLite file: write sqlite:///relative/path.db or "
+            "sqlite:////absolute/path.db (no user, password or host)"
+        )
 
 
 def embedded_uri(cwd: Path | None = None) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from reconciler.masking import mask
+
 WINDOW_LEAD = 20  # characters shown before the first difference of two long values
 
 
@@ -27,10 +29,11 @@ def _code_point(ch: str) -> str:
 def md_code(text: str) -> str:
     """A value as inline code in GitHub Markdown, whatever it holds: every ASCII punctuation
     character becomes an HTML entity, so nothing in it is markup, HTML or a table separator;
-    inside <code>, GitHub makes no @mention or link of it."""
+    inside <code>, GitHub makes no @mention or link of it. Masked first (reconciler/masking.py):
+    once escaped, a URI no longer looks like one to the GitHub client's masking."""
     if not text:
         return ""
-    safe = "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in printable(text))
+    safe = "".join(ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};" for ch in printable(mask(text)))
     return f"<code>{safe}</code>"
 
 

@@ -13,7 +13,9 @@ from reconciler import api, applying, planfile, render
 from reconciler.audit import Audit
 from reconciler.commands import err, models_dir_option, out, progress, status
 from reconciler.errors import ApplyFailed, ReconcilerError
+from reconciler.journal import EXPERIMENT
 from reconciler.plan import Plan
+from reconciler.target import Target
 from reconciler.text import plural, printable
 
 
@@ -70,7 +72,7 @@ def command(
     with progress("Applying", len(the_plan.changes)) as advance:
         options = applying.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _warn, lock_settings)
         report = applying.apply(session, the_plan, audit, options)
-    return _report(report, plan_file)
+    return _report(report, plan_file, session.target)
 
 
 def _plan_now(session: api.Session, models_dir: Path, yes: bool) -> Plan:
@@ -96,7 +98,14 @@ def _warn(message: str) -> None:
     err.print(Text(f"warning: {printable(message)}", style="yellow"))
 
 
-def _report(report: applying.Report, plan_file: Path | None) -> int:
+def _journal_link(target: Target, experiment_id: str, run_id: str) -> str:
+    """The journal's run: a link to the server's UI (MLflow's own links, which carry the password
+    of the URI, are off: reconciler/clients.py), or the run's id in `gitops.audit`."""
+    link = target.web_link(f"#/experiments/{experiment_id}/runs/{run_id}")
+    return link or f"run {run_id} in the experiment {EXPERIMENT!r} of {target.describe()}"
+
+
+def _report(report: applying.Report, plan_file: Path | None, target: Target) -> int:
     for done in report.recovered:
         out.print(
             f"Completed {plural(done.written, 'audit record')} left open by an earlier apply "
@@ -113,6 +122,8 @@ def _report(report: applying.Report, plan_file: Path | None) -> int:
         f"\nApplied {plural(applied, 'change')}; audit record written on "
         f"{plural(len(report.records) - len(unrecorded), 'entity', 'entities')}."
     )
+    if report.journal_run is not None:
+        out.print(f"Journal: {_journal_link(target, *report.journal_run)}")
     for r in failed:
         err.print(
             Text(f"{r.outcome.value}: {printable(str(r.change.address))}: {printable(r.error or '')}", style="red")

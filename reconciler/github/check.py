@@ -132,7 +132,7 @@ def _planned(
         _invalid(ctx, mine, foot, e)
         raise
     except ReconcilerError as e:
-        ctx.status(ctx.pr.head_sha, "error", f"Could not plan: {e}"[:140])
+        ctx.status(ctx.pr.head_sha, "error", f"Could not plan: {e}")  # the client masks, then cuts to 140
         raise
     plan = scoped(plan)
     rules = judge.base_rules(ctx.git, base, ctx.options.prefix, changed)

@@ -1,5 +1,8 @@
 """GitHub's REST API through githubkit, as the few typed calls the commands make.
 
+Every text sent (comments, issues, commit statuses) is masked first (reconciler/masking.py), in
+the one method every call goes through (`request`), so no call can post a credential.
+
 Every call says, when GitHub refuses it, which request it was, what GitHub answered and what to
 do (usually: the permission the job's token needs). Lists are read 100 per page, so the number of
 calls grows with pages, not with items. githubkit's HTTP cache is off: a list read right after an
@@ -8,6 +11,7 @@ update must see the update.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,8 +19,10 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from reconciler.github.errors import GitHubError
+from reconciler.masking import clip, mask
 
 PER_PAGE = 100
+MAX_STATUS = 140  # characters of a commit status's description (GitHub's limit)
 StatusState = Literal["error", "failure", "pending", "success"]
 
 
@@ -60,11 +66,9 @@ class Client:
     """One repository's API. `members`: a second client whose token may read team membership."""
 
     def __init__(self, api_url: str, token: str, repository: str):
-        from githubkit import GitHub
-
         self.api_url = api_url.rstrip("/")
         self.owner, self.repo = repository.split("/", 1)
-        self.gh = GitHub(token, base_url=self.api_url + "/", http_cache=False, timeout=30)
+        self.gh = _masked_github()(token, base_url=self.api_url + "/", http_cache=False, timeout=30)
 
     # -- comments ---------------------------------------------------------------------------------
     def comments(self, number: int) -> list[Comment]:
@@ -133,7 +137,7 @@ class Client:
                 sha,
                 state=cast(StatusState, state),
                 context=context,
-                description=description[:140],
+                description=clip(description, MAX_STATUS),
                 target_url=target_url,
             )
 
@@ -198,6 +202,28 @@ class Client:
             raise _failed(e, "list the members of", f"@{org}/{team}", "members: read") from None
 
 
+@functools.cache
+def _masked_github() -> Any:
+    """githubkit's client whose `request` (every REST call's) masks the strings of the JSON body."""
+    from githubkit import GitHub
+
+    class MaskedGitHub(GitHub):
+        def request(self, method: str, url: Any, *, json: Any = None, **kwargs: Any) -> Any:
+            return super().request(method, url, json=_masked(json), **kwargs)
+
+    return MaskedGitHub
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(v) for v in value]
+    return value
+
+
 def _time(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
@@ -207,7 +233,7 @@ def _message(e: Any) -> str:
         message = e.response.json().get("message")
     except ValueError:
         message = None
-    return f": {str(message)[:200]}" if message else ""
+    return f": {clip(str(message), 200)}" if message else ""
 
 
 def _failed(e: Any, verb: str, what: str, permission: str) -> GitHubError:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.github.client import Client, Comment
+from reconciler.masking import mask
 from reconciler.plan import Change, change_from_json, digest
 
 MARKER = "<!-- reconciler-plan -->"
@@ -139,7 +140,7 @@ def upsert(client: Client, number: int, existing: Sequence[Comment], body: str) 
     if not existing:
         return client.create_comment(number, body)
     keep, *extra = existing
-    if keep.body != body:
+    if keep.body != mask(body):  # GitHub holds the masked body (reconciler/github/client.py)
         client.update_comment(keep.id, body)
     for c in extra:
         client.delete_comment(c.id)

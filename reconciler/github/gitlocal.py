@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from reconciler.github.errors import GitHubError
+from reconciler.masking import clip
 from reconciler.modelfiles import Entry, Kind
 
 MODELS_DIR = "models"
@@ -57,8 +58,8 @@ class Git:
             raise GitHubError("git is not installed; the GitHub commands read the checkout with git") from None
         if done.returncode not in ok:
             raise GitHubError(
-                f"git {' '.join(args[:3])} failed in {self.cwd}: {done.stderr.strip()[:300]}; run the command in the "
-                "repository's checkout (actions/checkout with fetch-depth: 2)"
+                f"git {' '.join(args[:3])} failed in {self.cwd}: {clip(done.stderr.strip(), 300)}; run the command in "
+                "the repository's checkout (actions/checkout with fetch-depth: 2)"
             )
         return done
 

@@ -7,12 +7,15 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler.masking import mask
+
 MAX_SUMMARY = 1024 * 1024  # GitHub's limit per step: 1 MiB
 
 
 def summary(path: Path | None, markdown: str) -> None:
     if path is None:
         return
+    markdown = mask(markdown)  # the job summary is as public as the log
     text = markdown if markdown.endswith("\n") else markdown + "\n"
     if len(text.encode()) > MAX_SUMMARY:
         cut = text.encode()[: MAX_SUMMARY - 200].decode(errors="ignore").rsplit("\n", 1)[0]
@@ -26,7 +29,7 @@ def set_outputs(path: Path | None, values: Mapping[str, str]) -> None:
     if path is None:
         return
     lines = []
-    for name, value in values.items():
+    for name, value in ((n, mask(v)) for n, v in values.items()):
         if "\n" in value or "\r" in value:
             delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
             lines.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")

@@ -10,6 +10,7 @@ from reconciler.apply import Result
 from reconciler.github.comment import APPLY_MARKER
 from reconciler.github.context import Actions
 from reconciler.github.markdown import join, link, short
+from reconciler.masking import clip
 from reconciler.text import md_code, plural
 
 
@@ -29,14 +30,14 @@ def applied_comment(
         _counts(report, approvers, reviewed),
     ]
     if report.lock_lost is not None:
-        lines.append(f"**The apply stopped:** {md_code(report.lock_lost[:300])}; nothing more was written.")
+        lines.append(f"**The apply stopped:** {md_code(clip(report.lock_lost, 300))}; nothing more was written.")
     if failed:
         lines += ["**Not applied:**", "\n".join(_result_line(r) for r in failed)]
     if unrecorded:
         lines += ["**Applied, but the audit record was not written:**", "\n".join(_result_line(r) for r in unrecorded)]
     if report.journal_open is not None:
         lines.append(
-            f"**The audit journal's entry of this apply was not closed:** {md_code(report.journal_open[:300])}; "
+            f"**The audit journal's entry of this apply was not closed:** {md_code(clip(report.journal_open, 300))}; "
             "the next apply closes it."
         )
     if failed or unrecorded or report.journal_open is not None:
@@ -61,7 +62,7 @@ def _counts(report: applying.Report, approvers: Sequence[str], reviewed: int) ->
 
 
 def _result_line(r: Result) -> str:
-    return f"- {r.outcome.value}: {md_code(str(r.change.address))}: {md_code((r.error or '')[:300])}"
+    return f"- {r.outcome.value}: {md_code(str(r.change.address))}: {md_code(clip(r.error or '', 300))}"
 
 
 def refusal_comment(actions: Actions, sha: str, why: str, todo: str, details: Sequence[str]) -> str:

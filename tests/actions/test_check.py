@@ -477,3 +477,19 @@ def test_a_linked_policy_on_the_base_branch_judges_nothing(fake_github: FakeGitH
 
     assert ran.code == 1
     assert "_policy.yaml: a symbolic link" in ran.err and "(the base branch's file: fix it there first)" in ran.err
+
+
+def test_a_registry_error_that_quotes_the_uri_reaches_neither_the_status_nor_the_log_with_its_password(
+    fake_github: FakeGitHub, step: Step, churn
+):
+    """MLflow quotes a mistyped URI in its error; the status once carried it (cut at 140 characters,
+    which can also cut a URI before its `@`, where it no longer looks like one)."""
+    from tests import secrets_scan
+
+    secret = secrets_scan.token(16)
+    number = _open(fake_github, {"models/churn.yaml": CHURN.format(v=2)})
+    for uri in (f"http:/bob:{secret}@127.0.0.1:1/db", f"http://bob:{'x' * 80}{secret}@127.0.0.1:1/"):
+        ran = step.run(["github", "check"], events.pull_request(fake_github, number), {"MLFLOW_TRACKING_URI": uri})
+        state, description = _status(fake_github, number)
+        assert ran.code == 1 and state == "error" and "bob:***" in description, (ran.err, description)
+        assert secret not in description + ran.err + ran.out and secret[:4] not in description

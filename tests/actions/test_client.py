@@ -90,3 +90,29 @@ def test_associated_pull_requests_and_drift_issues(fake_github: FakeGitHub):
     assert [i.number for i in client.open_issues("registry-drift")] == [issue.number]
     client.update_issue(issue.number, close=True)
     assert client.open_issues("registry-drift") == []
+
+
+def test_every_text_sent_to_github_is_masked_and_an_unchanged_comment_is_not_updated(fake_github: FakeGitHub):
+    """Masked in the one method every call goes through, so comments, statuses and issues alike."""
+    from reconciler.github import comment
+    from tests import secrets_scan
+
+    secret = secrets_scan.token(16)
+    uri = f"postgres://bob:{secret}@db/x"
+    number = _seed(fake_github)
+    token = fake_github.actions_token({"pull-requests": "write", "statuses": "write", "issues": "write"})
+    client = Client(fake_github.url, token, "acme/registry")
+    head = fake_github.state.pulls[number].head_sha
+
+    posted = comment.upsert(client, number, [], f"<!-- m -->\ncould not reach {uri}")
+    again = comment.upsert(client, number, client.comments(number), f"<!-- m -->\ncould not reach {uri}")
+    client.set_status(head, "error", "registry/policy", f"Could not plan: {'x' * 110} http:/bob:{secret}@db", None)
+    issue = client.create_issue(f"Drift at {uri}", f"see {uri}", "registry-drift")
+    client.update_issue(issue.number, body=f"still {uri}")
+
+    (status,) = fake_github.statuses_for(head)
+    texts = [c.body for c in fake_github.comments_on(number)] + [status.description or ""]
+    texts += [f"{i.title} {i.body}" for i in fake_github.issues()]
+    assert all(secret not in t and secret[:4] not in t for t in texts), texts
+    assert "could not reach postgres://bob:***@db/x" in texts[0] and "still postgres://bob:***@db/x" in texts[-1]
+    assert again.id == posted.id and fake_github.call_counts()["issues/update-comment"] == 0

@@ -22,8 +22,9 @@ from reconciler.apply import Applier, Outcome
 from reconciler.audit import MAX_RECORD_CHARS, Audit, entity_record
 from reconciler.clients import Clients
 from reconciler.errors import LockLost
+from reconciler.masking import mask
 from reconciler.plan import MODEL, Action, Address, Change, sorted_changes
-from reconciler.target import Target, redact
+from reconciler.target import Target
 
 TARGET = Target("http://registry", "http://registry", embedded=False)
 
@@ -166,11 +167,10 @@ def test_servers_and_database_servers_take_parallel_writes_sqlite_does_not():
 
 def test_messages_show_a_registry_uri_without_its_password():
     assert (
-        redact("postgresql+psycopg://mlflow:s3cr%40t@db:5432/mlflow")
-        == "postgresql+psycopg://mlflow:***@db:5432/mlflow"
+        mask("postgresql+psycopg://mlflow:s3cr%40t@db:5432/mlflow") == "postgresql+psycopg://mlflow:***@db:5432/mlflow"
     )
-    assert redact("https://user:tok@mlflow.example.com/") == "https://user:***@mlflow.example.com/"
-    assert redact("https://mlflow.example.com") == "https://mlflow.example.com"
+    assert mask("https://user:tok@mlflow.example.com/") == "https://user:***@mlflow.example.com/"
+    assert mask("https://mlflow.example.com") == "https://mlflow.example.com"
     uri = "postgresql://u:pw@db/mlflow"
     assert Target(uri, uri, embedded=False).describe() == "postgresql://u:***@db/mlflow"
     assert Target(uri, uri, embedded=False).identity == "postgresql://db/mlflow"
@@ -178,9 +178,9 @@ def test_messages_show_a_registry_uri_without_its_password():
 
 def test_a_token_as_user_and_a_password_in_the_query_are_masked_too():
     """Found by a hostile review: both were printed, and the pull-request check put them in a commit status."""
-    assert redact("https://tok3n@mlflow.example.com") == "https://***@mlflow.example.com"
+    assert mask("https://tok3n@mlflow.example.com") == "https://***@mlflow.example.com"
     assert (
-        redact("postgresql://db/mlflow?sslmode=require&password=s3cret&sslpassword=k")
+        mask("postgresql://db/mlflow?sslmode=require&password=s3cret&sslpassword=k")
         == "postgresql://db/mlflow?sslmode=require&password=***&sslpassword=***"
     )
     uri = "postgresql://u@db:5432/mlflow?password=s3cret"
