@@ -43,6 +43,7 @@ from typing import Any
 
 from reconciler.errors import LockError, LockLost, LockTimeout
 from reconciler.lock_tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tickets, iso, now
+from reconciler.masking import clip
 
 LOCK_MODEL = "gitops.lock"
 RESERVED_MODELS = frozenset({LOCK_MODEL})
@@ -374,7 +375,7 @@ def _backoff(settings: LockSettings) -> Iterator[float]:
 
 def _first_line(e: BaseException) -> str:
     text = str(e).strip()
-    return (text.splitlines()[0][:300] if text else type(e).__name__) or type(e).__name__
+    return (clip(text.splitlines()[0], 300) if text else type(e).__name__) or type(e).__name__
 
 
 def default_owner(

@@ -146,3 +146,15 @@ def test_transient_errors_are_retried_and_others_are_not():
     with pytest.raises(MlflowException):
         tickets._call(denied)
     assert tickets.calls == 4  # not retried
+
+
+def test_a_lock_message_quoting_a_uri_is_masked_before_it_is_cut():
+    """A heartbeat or release error is cut to 300 characters: masking first, so a cut that falls
+    inside the password (before the `@` that marks it) cannot leave its start in the message."""
+    from reconciler.lock import _first_line
+
+    secret = "S3cretPassw0rdThatIsLong"
+    for pad in range(260, 300):
+        text = _first_line(RuntimeError("x" * pad + f" http://admin:{secret}@registry.example/api\nmore"))
+        assert secret[:4] not in text, (pad, text)
+        assert len(text) <= 300
