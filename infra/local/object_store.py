@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from infra import secrets
 from infra.local.common import RESTART, envs, health, one_shot, succeeded
-from infra.minio_setup import BUCKET_SCRIPT
+from infra.minio_setup import ARTIFACTS, BUCKET_SCRIPT, MINIO_ROOT_PASSWORD, MINIO_ROOT_USER
 
 MINIO_DIR = Path(__file__).resolve().parents[1] / "minio"
 BUCKET_CONTAINER = "mlflow-minio-bucket"
@@ -35,7 +35,7 @@ class ObjectStore(pulumi.ComponentResource):
             build={"context": str(MINIO_DIR), "dockerfile": str(MINIO_DIR / "Dockerfile")},
             opts=child,
         )
-        root = {"MINIO_ROOT_USER": "minio-admin", "MINIO_ROOT_PASSWORD": root_password}
+        root = {MINIO_ROOT_USER: "minio-admin", MINIO_ROOT_PASSWORD: root_password}
         self.container = docker.Container(
             f"{name}-container",
             name="mlflow-minio",
@@ -58,7 +58,12 @@ class ObjectStore(pulumi.ComponentResource):
             command=[BUCKET_SCRIPT],
             networks_advanced=[{"name": network.name}],
             envs=envs(
-                {**root, "MLFLOW_ACCESS_KEY": self.access_key, "MLFLOW_SECRET_KEY": self.secret_key, "BUCKET": bucket}
+                {
+                    **root,
+                    ARTIFACTS.bucket: bucket,
+                    ARTIFACTS.access_key: self.access_key,
+                    ARTIFACTS.secret_key: self.secret_key,
+                }
             ),
         )
         self.ready = succeeded(self.bucket_setup, BUCKET_CONTAINER, "creating the bucket and the MLflow MinIO user")
