@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.auth_bootstrap import auth_config_ini
+
+__all__ = ["auth_config_ini"]  # its home is infra/auth_bootstrap.py, which writes it on Docker
+
 MLFLOW_VERSION = "3.17.2"
 # One uvicorn worker per container: with more, uvicorn's multi-process listener loses
 # TCP_NODELAY and every kept-alive request stalls ~40 ms (uvicorn issue 3149). Scale by replicas.
@@ -130,15 +134,24 @@ def migrate_command(auth_bootstrap: str | None = None) -> tuple[str, ...]:
     return ("sh", "-c", f'{script} && exec python -P "{auth_bootstrap}"')
 
 
-def migrate_env(s: ServerSettings, auth_database_uri: SecretRef) -> dict[str, EnvValue]:
-    """Environment of migrate_command(auth_bootstrap=...): every value a SecretRef but the user name."""
-    return {
+def migrate_env(
+    s: ServerSettings, auth_database_uri: SecretRef, write_auth_config: bool = False
+) -> dict[str, EnvValue]:
+    """Environment of migrate_command(auth_bootstrap=...): every value a SecretRef but the user name.
+
+    `write_auth_config`: the bootstrap also writes basic_auth.ini at the server's
+    MLFLOW_AUTH_CONFIG_PATH (Docker: into the volume the server mounts read-only; Kubernetes mounts
+    it from the mlflow-auth Secret instead)."""
+    env: dict[str, EnvValue] = {
         "MLFLOW_BACKEND_STORE_URI": s.backend_store_uri,
         "MLFLOW_AUTH_DATABASE_URI": auth_database_uri,
         "MLFLOW_AUTH_ADMIN_USERNAME": "admin",
         "MLFLOW_AUTH_ADMIN_PASSWORD": s.admin_password,
         "PYTHONUNBUFFERED": "1",
     }
+    if write_auth_config:
+        env["MLFLOW_AUTH_CONFIG_PATH"] = s.auth_config_path
+    return env
 
 
 @dataclass(frozen=True)
@@ -164,22 +177,3 @@ def metrics_exporter_env(s: ServerSettings, account: MetricsAccount, port: int =
         "METRICS_PASSWORD": account.password,
         "PYTHONUNBUFFERED": "1",
     }
-
-
-def auth_config_ini(database_uri: str, default_permission: str = "READ", cache_ttl_seconds: int = 30) -> str:
-    """basic_auth.ini: the auth app's users and permissions live in `database_uri` (PostgreSQL in
-    production). The admin password is not here: it comes from MLFLOW_AUTH_ADMIN_PASSWORD.
-
-    `auth_cache_ttl_seconds`: MLflow checks the PBKDF2 password hash on every request unless this
-    is set; measured here that costs ~0.5 s per request (bench/registry_bench.py). With the cache,
-    a changed or revoked password can keep working on other replicas for up to this many seconds.
-    """
-    return (
-        "[mlflow]\n"
-        f"default_permission = {default_permission}\n"
-        f"database_uri = {database_uri}\n"
-        "admin_username = admin\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-        f"auth_cache_ttl_seconds = {cache_ttl_seconds}\n"
-        "auth_cache_max_size = 10000\n"
-    )

@@ -148,6 +148,8 @@ class Container:
             "volumes": [{"path": v.path, "source": str(v.source), "read_only": v.read_only} for v in self.volumes],
             "hosts": self.hosts,
             "scratch": str(scratch),
+            # the interpreter the image's python stands in for, wherever this machine keeps it
+            "expose": [os.path.realpath(sys.base_prefix)],
         }
         path = scratch / "spec.json"
         path.write_text(json.dumps(spec))

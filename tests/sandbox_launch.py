@@ -40,9 +40,15 @@ def overlay_bases(paths: list[str]) -> list[str]:
 
 
 def lay_image(spec: dict, scratch: Path) -> list[str]:
-    files, dirs = spec["image_files"], spec["image_dirs"]
-    volumes = [v["path"] for v in spec["volumes"] if not Path(v["path"]).exists()]
+    mounted = {v["path"] for v in spec["volumes"]}
+    # A directory under a volume's mount point is covered by the volume (its owner and mode went
+    # into the volume when it was populated): only the others are laid over the root.
+    files = [f for f in spec["image_files"] if not any(f["path"].startswith(m + "/") for m in mounted)]
+    dirs = [d for d in spec["image_dirs"] if d["path"] not in mounted]
+    volumes = [p for p in mounted if not Path(p).exists()]
     bases = overlay_bases([f["path"] for f in files] + [d["path"] for d in dirs] + volumes)
+    if "/" in bases:
+        raise SystemExit(f"sandbox: would overlay the whole root for {sorted(mounted)}")
     for i, base in enumerate(bases):
         upper, work = scratch / f"upper{i}", scratch / f"work{i}"
         upper.mkdir(parents=True)
@@ -62,10 +68,28 @@ def lay_image(spec: dict, scratch: Path) -> list[str]:
     return bases
 
 
+def expose(paths: list[str], scratch: Path) -> None:
+    """Make `paths` reachable for any user: the host's interpreter lives under /root (0700), where
+    an image's would be under /usr/local. The closed ancestor is covered with an empty tmpfs and
+    the path bind-mounted back into it."""
+    for i, path in enumerate(paths):
+        closed = next((str(p) for p in reversed(Path(path).parents) if not os.stat(p).st_mode & 0o001), None)
+        if closed is None:
+            continue
+        keep = scratch / f"expose{i}"
+        keep.mkdir()
+        mount("--bind", path, str(keep))
+        mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", closed)
+        os.makedirs(path, exist_ok=True)
+        mount("--bind", str(keep), path)
+
+
 def mount_volumes(spec: dict) -> list[str]:
+    """Parents first; each source held open first, since a volume on /tmp hides the host's /tmp."""
     points = []
-    for v in spec["volumes"]:
-        mount("--bind", v["source"], v["path"])
+    held = {v["path"]: os.open(v["source"], os.O_PATH) for v in spec["volumes"]}
+    for v in sorted(spec["volumes"], key=lambda v: v["path"].count("/")):
+        mount("--bind", f"/proc/{os.getpid()}/fd/{held[v['path']]}", v["path"])
         if v["read_only"]:
             mount("-o", "remount,bind,ro", v["path"])
         points.append(v["path"])
@@ -78,8 +102,8 @@ def read_only_root(keep: set[str]) -> None:
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
         fields = line.split()
         target, fstype = fields[4], fields[fields.index("-") + 1]
-        if target in keep or fstype in PSEUDO or "ro" in fields[5].split(","):
-            continue
+        if target in keep or fstype in PSEUDO or "ro" in fields[5].split(",") or not os.path.exists(target):
+            continue  # (a mount that a volume now hides does not exist any more in this view)
         mount("-o", "remount,bind,ro", target)
 
 
@@ -87,6 +111,7 @@ def main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     scratch = Path(spec["scratch"])
     mount("--make-rprivate", "/")
+    expose(spec.get("expose", []), scratch)
     lay_image(spec, scratch)
     hosts = scratch / "hosts"
     hosts.write_text("127.0.0.1 localhost\n" + "".join(f"{ip} {name}\n" for name, ip in spec["hosts"].items()))

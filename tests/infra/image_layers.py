@@ -37,16 +37,16 @@ MLFLOW = Image(
         "PYTHONDONTWRITEBYTECODE": "1",
     },
     files=_copied("auth_bootstrap.py", "metrics_exporter.py"),
-    dirs=(ImageDir("/etc/mlflow/auth", 0o750, 10001, 10001),),
+    dirs=(ImageDir("/etc/mlflow/auth", 0o750, 10001, 10001), ImageDir("/tmp", 0o1777)),
     user=(10001, 10001),
 )
 MLFLOW_UID = 10001
 
-# infra/minio/Dockerfile: `mc` is the recording stub (tests/infra/stubs/mc); ENTRYPOINT ["minio"].
+# infra/minio/Dockerfile: `mc` is the recording stub (tests/infra/stubs/mc); ENTRYPOINT ["minio"]. (Its
+# /data is left out: the sandbox lays directories over existing ones only, and no script here uses it.)
 MINIO = Image(
     env={"PATH": STANDARD_PATH, "HOME": "/tmp", "MC_CONFIG_DIR": "/tmp/.mc"},
     files=(ImageFile("/usr/local/bin/mc", (STUBS / "mc").read_bytes(), 0o755),),
-    dirs=(ImageDir("/data", 0o750, 1000, 1000),),
     user=(1000, 1000),
 )
 MINIO_ENTRYPOINT = ["minio"]
