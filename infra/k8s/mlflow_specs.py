@@ -14,6 +14,7 @@ from infra.k8s.common import (
     container_security,
     env,
     labels,
+    mebibytes,
     one_shot_job,
     pod_security,
     resources,
@@ -23,6 +24,7 @@ from infra.k8s.common import (
 from infra.k8s.server_settings import POD_IP_ENV, PORT, SERVICE
 from infra.server_command import (
     AUTH_BOOTSTRAP_PATH,
+    METRICS_DIR,
     METRICS_PORT,
     EnvValue,
     ServerCommand,
@@ -70,10 +72,18 @@ def migration_job(image: str, job_env: dict[str, EnvValue], secrets_checksum: pu
     return one_shot_job("mlflow-db-migrate", (DB_CLIENT,), UID, container, 3, secrets_checksum)
 
 
+# The server's Prometheus files (--expose-prometheus): a volume of their own, shared read-only with
+# the sidecar, so the directory exists before either container starts (the sidecar's root and
+# mounts are read-only: it cannot create it, and MLflow creates it only once it runs).
+METRICS_VOLUME = "metrics"
+METRICS_SIZE = "64Mi"
+
+
 def server_resources(i: ServerInputs) -> dict[str, Any]:
     """The operator's requests and limits (mlflowResources), with ephemeral-storage sized to /tmp
-    unless they set it."""
-    sized = resources("500m", "1Gi", "2", "2Gi", scratch=i.tmp_size)
+    and the metric files unless they set it."""
+    scratch = f"{mebibytes(i.tmp_size) + mebibytes(METRICS_SIZE)}Mi"
+    sized = resources("500m", "1Gi", "2", "2Gi", scratch=scratch)
     given = i.resources or {}
     out = {}
     for kind in ("requests", "limits"):
@@ -99,6 +109,7 @@ def _container(i: ServerInputs, command: ServerCommand, auth_dir: str) -> dict[s
         "security_context": container_security(),
         "volume_mounts": [
             {"name": "tmp", "mount_path": "/tmp"},
+            {"name": METRICS_VOLUME, "mount_path": METRICS_DIR},
             {"name": "auth-config", "mount_path": auth_dir, "read_only": True},
         ],
     }
@@ -116,7 +127,7 @@ def _metrics_sidecar(i: ServerInputs, exporter_env: dict[str, EnvValue]) -> dict
         "liveness_probe": {"tcp_socket": {"port": "metrics"}, "period_seconds": 20, "failure_threshold": 3},
         "resources": resources("20m", "64Mi", "200m", "256Mi", scratch="0Mi"),
         "security_context": container_security(),
-        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp", "read_only": True}],
+        "volume_mounts": [{"name": METRICS_VOLUME, "mount_path": METRICS_DIR, "read_only": True}],
     }
 
 
@@ -187,7 +198,7 @@ def deployment_spec(
                 "termination_grace_period_seconds": 30,
                 **_scheduling(i),
                 "containers": [_container(i, command, auth_dir), _metrics_sidecar(i, exporter_env)],
-                "volumes": [tmp_volume(size=i.tmp_size), auth_volume],
+                "volumes": [tmp_volume(size=i.tmp_size), tmp_volume(METRICS_VOLUME, METRICS_SIZE), auth_volume],
             },
         },
     }

@@ -78,9 +78,12 @@ def _field(path: str, pod: dict[str, str]) -> str:
     return pod[path]
 
 
-def container_env(run: Run, container: dict[str, Any], pod: dict[str, str]) -> dict[str, str]:
-    """The container's environment as the kubelet builds it. `pod`: fieldRef values (status.podIP...)."""
-    secrets = secret_data(run)
+def container_env(
+    run: Run, container: dict[str, Any], pod: dict[str, str], secrets: dict[tuple[str, str], str] | None = None
+) -> dict[str, str]:
+    """The container's environment as the kubelet builds it. `pod`: fieldRef values (status.podIP...);
+    `secrets`: the Secrets' data (default: as the program writes them)."""
+    secrets = secret_data(run) if secrets is None else secrets
     env: dict[str, str] = {}
     for entry in container.get("env", []):
         name = entry["name"]
@@ -125,16 +128,34 @@ def _secret_volume(run: Run, volume: dict[str, Any], root: Path, fs_group: int |
     return path
 
 
-def pod_volumes(run: Run, pod_spec: dict[str, Any], root: Path) -> dict[str, Path]:
-    """Host directories for the pod's volumes, as the kubelet lays them out."""
+def _config_map_volume(run: Run, volume: dict[str, Any], root: Path, fs_group: int | None) -> Path:
+    spec = volume["configMap"]
+    (config_map,) = [m for m in run.k8s("ConfigMap") if m["metadata"]["name"] == spec["name"]]
+    path = volume_dir(root, volume["name"], 0o755 | (SETGID if fs_group is not None else 0), 0, fs_group or 0)
+    for key, value in (config_map.get("data") or {}).items():
+        target = path / key
+        target.write_text(value)
+        mode = spec.get("defaultMode", 0o644)
+        if fs_group is not None:
+            os.chown(target, 0, fs_group)
+            mode |= 0o440
+        target.chmod(mode)
+    return path
+
+
+def pod_volumes(run: Run, pod_spec: dict[str, Any], root: Path, claims: tuple[str, ...] = ()) -> dict[str, Path]:
+    """Host directories for the pod's volumes, as the kubelet lays them out. `claims`: the
+    StatefulSet's volumeClaimTemplates (a new volume: its root 0755, then the fsGroup's ownership)."""
     fs_group = (pod_spec.get("securityContext") or {}).get("fsGroup")
-    out = {}
+    group_mode = SETGID | 0o660 if fs_group is not None else 0
+    out = {name: volume_dir(root, name, 0o755 | group_mode, 0, fs_group or 0) for name in claims}
     for volume in pod_spec.get("volumes", []):
         if "emptyDir" in volume:
-            mode = EMPTY_DIR_MODE | (SETGID if fs_group is not None else 0)
-            out[volume["name"]] = volume_dir(root, volume["name"], mode, 0, fs_group or 0)
+            out[volume["name"]] = volume_dir(root, volume["name"], EMPTY_DIR_MODE | group_mode, 0, fs_group or 0)
         elif "secret" in volume:
             out[volume["name"]] = _secret_volume(run, volume, root, fs_group)
+        elif "configMap" in volume:
+            out[volume["name"]] = _config_map_volume(run, volume, root, fs_group)
         else:
             raise ContainerConfigError(f"volume {volume['name']}: kind not emulated")
     return out
@@ -159,10 +180,11 @@ def sandboxed(
     hosts: dict[str, str] | None = None,
     pod: dict[str, str] | None = None,
     entrypoint: list[str] | None = None,
+    secrets: dict[tuple[str, str], str] | None = None,
 ) -> Container:
     """The container of `pod_spec`, ready to run in a sandbox: exactly its command, env, user,
-    read-only root and volume mounts."""
-    env = container_env(run, container, pod or {})
+    read-only root and volume mounts. `secrets`: other values for the Secrets it reads."""
+    env = container_env(run, container, pod or {}, secrets)
     mounts = [
         Volume(m["mountPath"], volumes[m["name"]], bool(m.get("readOnly"))) for m in container.get("volumeMounts", [])
     ]

@@ -156,7 +156,7 @@ def test_prometheus_scrapes_the_sidecar_with_the_scrape_account(prod_minio):
     env = {e["name"]: e for e in sidecar["env"]}
     assert env["METRICS_PASSWORD"]["valueFrom"]["secretKeyRef"] == endpoint["basicAuth"]["password"]
     assert env["METRICS_DIR"]["value"] == "/tmp/mlflow-metrics"
-    assert {"name": "tmp", "mountPath": "/tmp", "readOnly": True} in sidecar["volumeMounts"]
+    assert sidecar["volumeMounts"] == [{"name": "metrics", "mountPath": "/tmp/mlflow-metrics", "readOnly": True}]
     args = server_container(prod_minio)["command"]
     assert args[args.index("--expose-prometheus") + 1] == env["METRICS_DIR"]["value"]
 
@@ -211,4 +211,4 @@ def test_server_tmp_is_the_configured_size():
     deployment = named(run, "Deployment", "mlflow-server")
     (tmp,) = [v for v in deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "tmp"]
     assert tmp["emptyDir"]["sizeLimit"] == "64Gi"
-    assert containers(deployment)[0]["resources"]["requests"]["ephemeral-storage"] == f"{64 * 1024 + 512}Mi"
+    assert containers(deployment)[0]["resources"]["requests"]["ephemeral-storage"] == f"{64 * 1024 + 64 + 512}Mi"

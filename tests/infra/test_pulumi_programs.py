@@ -259,7 +259,7 @@ def test_workload_identity_and_scheduling_options():
     )
     c = server_container(run)
     assert c["resources"]["limits"]["cpu"] == "4" and c["resources"]["limits"]["memory"] == "4Gi"
-    assert c["resources"]["limits"]["ephemeral-storage"] == "16896Mi"  # kept: sized to /tmp
+    assert c["resources"]["limits"]["ephemeral-storage"] == "16960Mi"  # kept: sized to /tmp and the metric files
     names = {e["name"] for e in c["env"]}
     assert "AWS_ACCESS_KEY_ID" not in names and "AWS_SECRET_ACCESS_KEY" not in names  # the pod's identity instead
     assert "mlflow-s3" not in {s["metadata"]["name"] for s in run.k8s("Secret")}

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.sandbox import Network, published
@@ -25,6 +26,29 @@ def _in(net: Network, run_as: dict, argv: list[str]) -> list[str]:
     return [*net.enter(), *(step_down if run_as else []), *argv]
 
 
+@dataclass(frozen=True)
+class Psql:
+    net: Network
+    run_as: dict
+    socket_dir: Path
+    port: int
+    superuser: str
+
+    def __call__(self, sql: str, **variables: str) -> None:
+        argv = [_pg_bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.socket_dir)]
+        argv += ["-p", str(self.port), "-U", self.superuser, "-d", "postgres"]
+        for name, value in variables.items():
+            argv += ["-v", f"{name}={value}"]
+        done = subprocess.run(_in(self.net, self.run_as, [*argv, "-f", "-"]), input=sql, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"psql failed: {done.stderr.strip()[-1000:]}")
+
+    def set_password(self, role: str, password: str, create: bool = False) -> None:
+        """What CloudNativePG does for a managed role: its password is its Secret's."""
+        verb = "CREATE ROLE" if create else "ALTER ROLE"
+        self(f"{verb} \"{role}\" WITH LOGIN PASSWORD :'pw';", pw=password)
+
+
 @contextlib.contextmanager
 def postgres(
     net: Network,
@@ -35,12 +59,14 @@ def postgres(
     databases: dict[str, str],
     init_sql: str = "",
     port: int = 5432,
-) -> Iterator[int]:
+    roles: dict[str, str] | None = None,
+) -> Iterator[Psql]:
     """Initialised as the official image's entrypoint does (docker-entrypoint.sh: initdb with
     POSTGRES_USER and POSTGRES_PASSWORD, trust on the local socket and scram-sha-256 over TCP,
     POSTGRES_DB created, then /docker-entrypoint-initdb.d/*.sql run), or as CloudNativePG's
     bootstrap.initdb does (the owner role with the password of its Secret, the databases it owns).
-    `databases`: name -> owner. Yields the port inside `net`."""
+    `databases`: name -> owner; `roles`: login roles to create first, name -> password. Yields a
+    psql runner (as the superuser, over the socket) inside `net`."""
     run_as = _as_postgres_user()
     work = Path(tempfile.mkdtemp(prefix="mlflow-gitops-emulated-pg-"))
     pwfile = work / "pwfile"
@@ -54,13 +80,14 @@ def postgres(
     log = str(work / "pg.log")
     _run(_in(net, run_as, [_pg_bin("pg_ctl"), "-D", str(data / "pgdata"), "-o", opts, "-l", log, "-w", "start"]), {})
     try:
-        psql = [_pg_bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(socket_dir)]
-        psql += ["-p", str(port), "-U", superuser, "-d", "postgres"]
+        psql = Psql(net, run_as, socket_dir, port, superuser)
+        for role, role_password in (roles or {}).items():
+            psql.set_password(role, role_password, create=True)
         for database, owner in databases.items():
-            _run(_in(net, run_as, [*psql, "-c", f'CREATE DATABASE "{database}" OWNER "{owner}"']), {})
+            psql(f'CREATE DATABASE "{database}" OWNER "{owner}"')
         if init_sql:
-            _run(_in(net, run_as, [*psql, "-c", init_sql]), {})
-        yield port
+            psql(init_sql)
+        yield psql
     finally:
         stop = [_pg_bin("pg_ctl"), "-D", str(data / "pgdata"), "-m", "immediate", "stop"]
         subprocess.run(_in(net, run_as, stop), capture_output=True)
