@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from infra import secrets
-from infra.local.common import RESTART, envs, health, one_shot, succeeded
+from infra.local.common import RESTART, built, envs, health, one_shot, succeeded
 from infra.minio_setup import ARTIFACTS, BUCKET_SCRIPT, MINIO_ROOT_PASSWORD, MINIO_ROOT_USER
 
 MINIO_DIR = Path(__file__).resolve().parents[1] / "minio"
@@ -39,7 +39,7 @@ class ObjectStore(pulumi.ComponentResource):
         self.container = docker.Container(
             f"{name}-container",
             name="mlflow-minio",
-            image=self.image.image_name,
+            image=built(self.image),
             restart=RESTART,
             command=["server", "/data", "--address", ":9000"],
             envs=envs(root),
@@ -53,7 +53,7 @@ class ObjectStore(pulumi.ComponentResource):
             f"{name}-bucket",
             BUCKET_CONTAINER,
             pulumi.ResourceOptions(parent=self, depends_on=[self.container], delete_before_replace=True),
-            image=self.image.image_name,
+            image=built(self.image),
             entrypoints=["sh", "-c"],
             command=[BUCKET_SCRIPT],
             networks_advanced=[{"name": network.name}],

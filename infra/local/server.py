@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from infra import secrets
 from infra.config import StackConfig
-from infra.local.common import RESTART, envs, health, one_shot, succeeded
+from infra.local.common import RESTART, built, envs, health, one_shot, succeeded
 from infra.local.database import Postgres
 from infra.local.object_store import ObjectStore
 from infra.server_command import (
@@ -85,7 +85,7 @@ class MlflowServer(pulumi.ComponentResource):
 
     def _common(self, network: docker.Network, auth_read_only: bool, aliases: list[str] | None = None) -> dict:
         return {
-            "image": self.image.image_name,
+            "image": built(self.image),
             "networks_advanced": [{"name": network.name, "aliases": aliases or []}],
             "user": "10001:10001",
             "read_only": True,

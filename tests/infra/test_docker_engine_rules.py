@@ -122,3 +122,15 @@ def test_password_is_applied_over_the_shared_socket(local: Run):
     setter = containers["mlflow-postgres-password"]
     assert socket and {v["volumeName"] for v in setter["volumes"]} == socket
     assert any(e.startswith("POSTGRES_PASSWORD=") for e in setter["envs"])
+
+
+def test_containers_run_the_built_image_not_its_tag(local):
+    """A rebuild under the same tag must replace the containers that run it: they name the image's
+    ID (pulumi-docker's repoDigest of a local image), and `image` is ForceNew in the provider."""
+    digests = {i["inputs"]["imageName"]: i for i in local.of_type("docker:index/image:Image")}
+    rebuilt = run_stack("local", image_build="2").containers()
+    for name, container in local.containers().items():
+        if container["image"].startswith("sha256:0000"):  # the pulled postgres image (RemoteImage)
+            continue
+        assert container["image"].startswith("sha256:") and not any(container["image"] == t for t in digests), name
+        assert rebuilt[name]["image"] != container["image"], name
