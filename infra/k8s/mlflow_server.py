@@ -19,6 +19,7 @@ from infra.k8s.common import checksum, content_name, ingress_only_from, job_meta
 from infra.k8s.mlflow_specs import (
     NAME,
     ServerInputs,
+    acme_solver_policy_spec,
     deployment_spec,
     ingress_annotations,
     ingress_spec,
@@ -193,6 +194,14 @@ class MlflowServer(pulumi.ComponentResource):
         spec["ingress"].append({"from": [monitoring], "ports": [{"protocol": "TCP", "port": METRICS_PORT}]})
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress-policy", metadata={"name": "mlflow-server-clients", **meta}, spec=spec, opts=child
+        )
+        # cert-manager's HTTP-01 solver pods, created in this namespace for the Ingress's host: the
+        # ingress controller must reach them, or the default-deny policy blocks the challenge.
+        self.acme_solver_policy = k8s.networking.v1.NetworkPolicy(
+            f"{name}-acme-solver-policy",
+            metadata={"name": "acme-http01-solver", **meta},
+            spec=acme_solver_policy_spec(i.ingress_namespace),
+            opts=child,
         )
         self.service_monitor = self._service_monitor(name, meta) if i.service_monitor else None
 

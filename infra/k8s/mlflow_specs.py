@@ -221,3 +221,19 @@ def ingress_spec(i: ServerInputs) -> dict[str, Any]:
         "rules": [{"host": i.hostname, "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}],
         "tls": [{"hosts": [i.hostname], "secret_name": i.tls_secret}],
     }
+
+
+# cert-manager (pkg/issuer/acme/http/pod.go podLabels, http.go acmeSolverListenPort): the label every
+# HTTP-01 solver pod carries, and the port its acmesolver listens on.
+ACME_SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
+ACME_SOLVER_PORT = 8089
+
+
+def acme_solver_policy_spec(ingress_namespace: str) -> dict[str, Any]:
+    """The solver pods accept the ingress controller (or gateway) on the solver's port."""
+    source = {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": ingress_namespace}}}
+    return {
+        "pod_selector": {"match_labels": {ACME_SOLVER_LABEL: "true"}},
+        "policy_types": ["Ingress"],
+        "ingress": [{"from": [source], "ports": [{"protocol": "TCP", "port": ACME_SOLVER_PORT}]}],
+    }

@@ -7,6 +7,7 @@ some it must refuse."""
 from __future__ import annotations
 
 import copy
+import zlib
 
 import pytest
 
@@ -95,3 +96,26 @@ def test_minio_takes_the_server_the_bucket_job_and_the_backups_only(prod_minio, 
         for source in (STRANGER, NEIGHBOUR, PROMETHEUS):
             assert not allowed(policies(run), source, minio, 9000)
     assert allowed(policies(prod_minio), instance(prod_minio), statefulset(prod_minio, "minio", "s3", 9000), 9000)
+
+
+def acme_solver(namespace: str, domain: str, token: str) -> Pod:
+    """An HTTP-01 solver pod as cert-manager builds it (cert-manager/cert-manager 2d0d7f7f,
+    pkg/issuer/acme/http/pod.go buildDefaultPod and podLabels: adler32 of the domain and of the
+    token, the solver label "true"; the container port "http" is acmeSolverListenPort, 8089, in
+    http.go), in the namespace of the Challenge (the Ingress's)."""
+    labels = {
+        "acme.cert-manager.io/http-domain": str(zlib.adler32(domain.encode())),
+        "acme.cert-manager.io/http-token": str(zlib.adler32(token.encode())),
+        "acme.cert-manager.io/http01-solver": "true",
+    }
+    return Pod(namespace, labels, {"http": 8089})
+
+
+@pytest.mark.parametrize(("domain", "token"), [("example.com", "token"), ("mlflow.example.com", "Zq3-9xT")])
+def test_the_ingress_controller_reaches_cert_managers_http01_solver(prod, domain, token):
+    """The first case is cert-manager's own (pod_test.go: DNSName example.com, token "token")."""
+    solver = acme_solver("mlflow", domain, token)
+    assert allowed(policies(prod), INGRESS, solver, 8089)
+    for source in (STRANGER, NEIGHBOUR, PROMETHEUS):
+        assert not allowed(policies(prod), source, solver, 8089), source
+    assert not allowed(policies(prod), INGRESS, solver, 5000)
