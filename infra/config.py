@@ -47,6 +47,7 @@ class PostgresConfig:
     recovery_time: str | None
     operator_namespace: str
     service_account_annotations: dict[str, str]
+    backup_timeout_minutes: int = 60  # the pre-migration backup: migrationTimeoutMinutes
 
     @classmethod
     def load(cls, c: pulumi.Config) -> PostgresConfig:
@@ -62,6 +63,7 @@ class PostgresConfig:
             recovery_time=c.get("postgresRecoveryTime") or None,
             operator_namespace=_text(c, "cnpgNamespace", "cnpg-system"),
             service_account_annotations=c.get_object("postgresServiceAccountAnnotations") or {},
+            backup_timeout_minutes=c.get_int("migrationTimeoutMinutes") or 60,
         )
 
     def check(self) -> None:
@@ -117,6 +119,7 @@ class StackConfig:
     replicas: int
     max_replicas: int
     tmp_size: str
+    migration_timeout_minutes: int
     storage_class: str | None
     postgres: PostgresConfig
     minio_storage: str
@@ -156,6 +159,7 @@ class StackConfig:
             replicas=c.get_int("replicas") or 2,
             max_replicas=c.get_int("maxReplicas") or 6,
             tmp_size=_text(c, "mlflowTmpSize", "16Gi"),
+            migration_timeout_minutes=c.get_int("migrationTimeoutMinutes") or 60,
             storage_class=c.get("storageClass") or None,
             postgres=PostgresConfig.load(c),
             minio_storage=_text(c, "minioStorage", "100Gi"),

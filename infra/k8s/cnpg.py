@@ -97,7 +97,33 @@ class CloudNativePg(pulumi.ComponentResource):
         self.uri = _uri(self.password, host, "mlflow")
         self.auth_uri = _uri(self.password, host, "mlflow_auth")
         self.ready = [self.cluster, self.auth_database]
+        self.namespace = namespace
+        self.backup_timeout_minutes = p.backup_timeout_minutes
         self.register_outputs({"cluster": CLUSTER})
+
+    def backup_before(self, job_name: pulumi.Output[str], parent: pulumi.Resource) -> list[pulumi.Resource]:
+        """An on-demand base backup named after the migration Job (a new Job, a new backup), which
+        Pulumi waits for until CloudNativePG reports it completed: the Job starts after it. To roll
+        back a failed upgrade: recover from it (the README's recovery steps, postgresRecoveryTime =
+        the backup's .status.stoppedAt) and deploy the previous image."""
+        backup = k8s.apiextensions.CustomResource(
+            "postgres-pre-migration-backup",
+            api_version=CNPG_API,
+            kind="Backup",
+            metadata={
+                "name": job_name.apply(lambda n: n.replace("mlflow-db-migrate-", f"{CLUSTER}-pre-migration-")),
+                "namespace": self.namespace,
+                "labels": labels(CLUSTER),
+                "annotations": {WAIT_READY: BACKUP_COMPLETED},
+            },
+            spec=on_demand_backup_spec(),
+            opts=pulumi.ResourceOptions(
+                parent=parent,
+                depends_on=self.ready,
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{self.backup_timeout_minutes}m"),
+            ),
+        )
+        return [backup]
 
     def _custom(
         self,
@@ -115,6 +141,13 @@ class CloudNativePg(pulumi.ComponentResource):
         return k8s.apiextensions.CustomResource(
             resource_name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
         )
+
+
+BACKUP_COMPLETED = "jsonpath={.status.phase}=completed"  # CloudNativePG api/v1 BackupPhaseCompleted
+
+
+def on_demand_backup_spec() -> dict[str, Any]:
+    return {"cluster": {"name": CLUSTER}, "method": "plugin", "pluginConfiguration": {"name": PLUGIN}}
 
 
 def scheduled_backup_spec(schedule: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ rolls. Basic auth with users in PostgreSQL; artifacts proxied to the bucket; Pro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
@@ -24,6 +25,7 @@ from infra.k8s.mlflow_specs import (
     ingress_annotations,
     ingress_spec,
     migration_job,
+    migration_timeouts,
 )
 from infra.k8s.server_settings import PORT, SERVICE, k8s_server_settings
 from infra.server_command import (
@@ -38,6 +40,7 @@ from infra.server_command import (
 )
 
 __all__ = ["NAME", "SERVICE", "MlflowServer", "ServerInputs"]
+BeforeMigration = Callable[[pulumi.Output[str], pulumi.Resource], list[pulumi.Resource]]
 AUTH_DB = SecretRef("mlflow-auth", "database-uri")
 
 
@@ -51,8 +54,12 @@ class MlflowServer(pulumi.ComponentResource):
         s3_access_key: pulumi.Input[str] | None,
         s3_secret_key: pulumi.Input[str] | None,
         opts: pulumi.ResourceOptions | None = None,
+        before_migration: BeforeMigration | None = None,
     ):
+        """`before_migration`: called with the migration Job's name, returns what the Job waits for
+        (CloudNativePG: an on-demand backup, so a failed upgrade can be rolled back)."""
         super().__init__("mlflow-registry:k8s:MlflowServer", name, None, opts)
+        self.before_migration = before_migration
         self.settings = k8s_server_settings(
             i.namespace, i.hostname, i.bucket, i.s3_endpoint_url, static_s3_keys=s3_access_key is not None
         )
@@ -112,12 +119,18 @@ class MlflowServer(pulumi.ComponentResource):
 
     def _workloads(self, name: str, i: ServerInputs, meta: dict, values: dict[str, pulumi.Input[str]]) -> None:
         job_checksum = checksum(values["db"], values["auth-db"], values["admin"])
+        # A new name for every new template (image, secrets): a Job's template is immutable.
+        job_name = content_name("mlflow-db-migrate", i.image, job_checksum)
+        self.pre_migration = self.before_migration(job_name, self) if self.before_migration else []
         self.migration = k8s.batch.v1.Job(
             f"{name}-migrate",
-            # A new name for every new template (image, secrets): a Job's template is immutable.
-            metadata=job_metadata(content_name("mlflow-db-migrate", i.image, job_checksum), i.namespace, NAME),
-            spec=migration_job(i.image, migrate_env(self.settings, AUTH_DB), job_checksum),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.db_secret, self.auth_secret]),
+            metadata=job_metadata(job_name, i.namespace, NAME),
+            spec=migration_job(i.image, migrate_env(self.settings, AUTH_DB), job_checksum, i.migration_timeout_minutes),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[self.db_secret, self.auth_secret, *self.pre_migration],
+                custom_timeouts=migration_timeouts(i.migration_timeout_minutes),
+            ),
         )
         pod_checksum = checksum(*(values[k] for k in sorted(values)))
         self.deployment = k8s.apps.v1.Deployment(

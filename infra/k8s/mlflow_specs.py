@@ -52,6 +52,7 @@ class ServerInputs:
     s3_endpoint_url: str | None
     service_monitor: bool
     tmp_size: str = "16Gi"
+    migration_timeout_minutes: int = 60
     service_account_annotations: dict = field(default_factory=dict)  # e.g. IRSA / workload identity
     pod_annotations: dict = field(default_factory=dict)
     service_annotations: dict = field(default_factory=dict)
@@ -60,8 +61,22 @@ class ServerInputs:
     resources: dict = field(default_factory=dict)  # overrides the default requests and limits
 
 
-def migration_job(image: str, job_env: dict[str, EnvValue], secrets_checksum: pulumi.Input[str]) -> dict[str, Any]:
-    """`mlflow db upgrade`, then the auth database's migrations and accounts (infra/auth_bootstrap.py)."""
+# pulumi-kubernetes waits this much longer for the Job than the Job may run: when Pulumi stops
+# waiting, the Job has finished (Complete, or Failed with DeadlineExceeded), so `replaceUnready`
+# never replaces a migration that is still running (tests/infra/pulumi_rules.py).
+AWAIT_MARGIN_MINUTES = 10
+
+
+def migration_timeouts(minutes: int) -> pulumi.CustomTimeouts:
+    wait = f"{minutes + AWAIT_MARGIN_MINUTES}m"
+    return pulumi.CustomTimeouts(create=wait, update=wait)
+
+
+def migration_job(
+    image: str, job_env: dict[str, EnvValue], secrets_checksum: pulumi.Input[str], timeout_minutes: int = 60
+) -> dict[str, Any]:
+    """`mlflow db upgrade`, then the auth database's migrations and accounts (infra/auth_bootstrap.py),
+    within `timeout_minutes` (all attempts together)."""
     container = {
         "name": "migrate",
         "image": image,
@@ -69,7 +84,8 @@ def migration_job(image: str, job_env: dict[str, EnvValue], secrets_checksum: pu
         "env": env({**job_env, "HOME": "/tmp"}),
         "resources": resources("100m", "256Mi", "1", "1Gi"),
     }
-    return one_shot_job("mlflow-db-migrate", (DB_CLIENT,), UID, container, 3, secrets_checksum)
+    job = one_shot_job("mlflow-db-migrate", (DB_CLIENT,), UID, container, 3, secrets_checksum)
+    return {**job, "active_deadline_seconds": timeout_minutes * 60}
 
 
 # The server's Prometheus files (--expose-prometheus): a volume of their own, shared read-only with

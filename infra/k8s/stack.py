@@ -103,6 +103,7 @@ def _server_inputs(c: StackConfig, endpoint: str | None) -> ServerInputs:
         s3_endpoint_url=endpoint,
         service_monitor=c.service_monitor,
         tmp_size=c.tmp_size,
+        migration_timeout_minutes=c.migration_timeout_minutes,
         service_account_annotations=c.service_account_annotations,
         pod_annotations=c.pod_annotations,
         service_annotations=c.service_annotations,
@@ -150,6 +151,7 @@ def build(c: StackConfig) -> KubernetesStack:
         access,
         secret,
         pulumi.ResourceOptions(depends_on=depends),
+        before_migration=database.backup_before if isinstance(database, CloudNativePg) else None,
     )
     outputs = {
         "target": "kubernetes",

@@ -9,8 +9,9 @@ import pytest
 from mlflow.server.security_utils import is_allowed_host_header
 
 from infra.k8s.common import CHECKSUM_ANNOTATION, mebibytes
+from tests.infra import pulumi_rules
 from tests.infra.conftest import containers, migration_job, named, server_container, workloads
-from tests.infra.harness import SECRET_MARKER, Run, run_stack
+from tests.infra.harness import REPO, SECRET_MARKER, Run, load_yaml, run_stack
 
 pytestmark = pytest.mark.infra
 
@@ -212,3 +213,104 @@ def test_server_tmp_is_the_configured_size():
     (tmp,) = [v for v in deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "tmp"]
     assert tmp["emptyDir"]["sizeLimit"] == "64Gi"
     assert containers(deployment)[0]["resources"]["requests"]["ephemeral-storage"] == f"{64 * 1024 + 64 + 512}Mi"
+
+
+# --- pulumi-kubernetes' await logic (tests/infra/pulumi_rules.py) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("custom", "annotations", "expected"),
+    [  # provider/pkg/metadata/overrides_test.go TestTimeoutSeconds
+        (0, {}, None),
+        (0, {"pulumi.com/timeoutSeconds": "15"}, 15),
+        (0, {"pulumi.com/timeoutSeconds": "0"}, 0),
+        (0, {"pulumi.com/timeoutSeconds": "foo"}, None),
+        (600, {"pulumi.com/timeoutSeconds": "15"}, 600),
+    ],
+)
+def test_the_timeout_mirror_answers_as_upstreams_tests(custom, annotations, expected):
+    assert pulumi_rules.timeout_duration(custom, annotations) == expected
+
+
+@pytest.mark.parametrize(
+    ("expr", "error"),
+    [  # provider/pkg/jsonpath/jsonpath_test.go TestParse
+        ("", "non-empty"),
+        ("{.foo}", "jsonpath="),
+        ("jsonpath='{.status.phase}'=Running", "omit shell quotes"),
+        ("jsonpath={.metadata.name}=", "{.metadata.name}= requires a value"),
+        ("jsonpath={.metadata.name}='test=wrong'", "format should be {.path}=value or {.path}"),
+        ("jsonpath={.foo}", None),
+        ("jsonpath={.foo}=bar", None),
+        ("jsonpath={$.foo}=bar", None),
+        ("jsonpath={ .webhooks[*].clientConfig.caBundle }", None),
+    ],
+)
+def test_the_wait_for_mirror_parses_as_upstreams_tests(expr, error):
+    if error is None:
+        pulumi_rules.parse_jsonpath(expr)
+    else:
+        with pytest.raises(pulumi_rules.WaitForError, match=re.escape(error)):
+            pulumi_rules.parse_jsonpath(expr)
+
+
+def _resource(run: Run, typ: str, prefix: str = "") -> dict:
+    (found,) = [
+        r for r in run.resources if r["type"] == typ and str(r["inputs"]["metadata"]["name"]).startswith(prefix)
+    ]
+    return found
+
+
+def test_pulumi_waits_for_the_migration_longer_than_it_may_run(prod, small):
+    """When Pulumi stops waiting, the Job has finished (its activeDeadlineSeconds has passed), so the
+    next `up`'s replaceUnready replaces a failed Job, never a running one."""
+    for run in (prod, small):
+        resource = _resource(run, "kubernetes:batch/v1:Job", "mlflow-db-migrate-")
+        job = migration_job(run)
+        wait = pulumi_rules.await_seconds("Job", resource["options"]["customTimeouts"]["create"], {})
+        assert wait > job["spec"]["activeDeadlineSeconds"] >= 60 * 60
+    running = {"startTime": "2026-12-01T00:00:00Z", "active": 1}
+    annotations = migration_job(prod)["metadata"]["annotations"]
+    assert pulumi_rules.replace_unready_replaces(annotations, running)  # why the order matters
+    done = {**running, "conditions": [{"type": "Complete", "status": "True"}]}
+    assert not pulumi_rules.replace_unready_replaces(annotations, done)
+
+
+def test_the_migration_starts_after_a_completed_backup(prod):
+    """CloudNativePG: an on-demand Backup named after the Job, which Pulumi waits for until its
+    phase is `completed` (api/v1/backup_types.go BackupPhaseCompleted); the Job depends on it."""
+    backup_resource = _resource(prod, "kubernetes:postgresql.cnpg.io/v1:Backup")
+    (backup,) = prod.k8s("Backup")
+    job = migration_job(prod)
+    assert backup["metadata"]["name"].removeprefix("mlflow-pg-pre-migration-") == job["metadata"]["name"].removeprefix(
+        "mlflow-db-migrate-"
+    )
+    wait_for = backup["metadata"]["annotations"]["pulumi.com/waitFor"]
+    assert pulumi_rules.wait_for_satisfied(wait_for, {"status": {"phase": "completed"}})
+    for phase in ("pending", "running", "failed", "walArchivingFailing"):
+        assert not pulumi_rules.wait_for_satisfied(wait_for, {"status": {"phase": phase}})
+    job_resource = _resource(prod, "kubernetes:batch/v1:Job", "mlflow-db-migrate-")
+    backup_urn = next(
+        d for d in job_resource["options"]["dependencies"] if d.endswith("::postgres-pre-migration-backup")
+    )
+    assert backup_urn
+    backup_wait = pulumi_rules.await_seconds("Backup", backup_resource["options"]["customTimeouts"]["create"],
+                                             backup["metadata"]["annotations"])  # fmt: skip
+    assert backup_wait >= 60 * 60
+    assert backup["spec"] == {"cluster": {"name": "mlflow-pg"}, "method": "plugin",
+                              "pluginConfiguration": {"name": "barman-cloud.cloudnative-pg.io"}}  # fmt: skip
+
+
+def test_the_workflow_outlasts_every_wait_of_an_up(prod):
+    """.github/workflows/infra.yml's `up` job is killed at timeout-minutes: it must outlast the
+    backup's wait, the migration's wait and the Deployment's rollout (10 minutes by default)."""
+    workflow = load_yaml(REPO / ".github" / "workflows" / "infra.yml")
+    limit = workflow["jobs"]["up"]["timeout-minutes"] * 60
+    job = _resource(prod, "kubernetes:batch/v1:Job", "mlflow-db-migrate-")["options"]["customTimeouts"]["create"]
+    backup = _resource(prod, "kubernetes:postgresql.cnpg.io/v1:Backup")["options"]["customTimeouts"]["create"]
+    waits = [
+        pulumi_rules.await_seconds("Backup", backup, {"pulumi.com/waitFor": "x"}),
+        pulumi_rules.await_seconds("Job", job, {}),
+        pulumi_rules.await_seconds("Deployment", "", {}),
+    ]
+    assert limit > sum(waits)
