@@ -14,7 +14,8 @@ from typing import Any
 import pulumi
 
 from infra.images import MINIO_IMAGE_TAG
-from infra.server_command import MLFLOW_VERSION
+from infra.k8s.server_settings import MAX_SURGE
+from infra.server_command import MLFLOW_VERSION, DatabasePools
 
 LOCAL_MLFLOW_IMAGE = f"mlflow-registry-server:{MLFLOW_VERSION}"
 LOCAL_MINIO_IMAGE = f"mlflow-registry-minio:{MINIO_IMAGE_TAG}"
@@ -48,6 +49,7 @@ class PostgresConfig:
     operator_namespace: str
     service_account_annotations: dict[str, str]
     backup_timeout_minutes: int = 60  # the pre-migration backup: migrationTimeoutMinutes
+    max_connections: int = 200
 
     @classmethod
     def load(cls, c: pulumi.Config) -> PostgresConfig:
@@ -64,6 +66,7 @@ class PostgresConfig:
             operator_namespace=_text(c, "cnpgNamespace", "cnpg-system"),
             service_account_annotations=c.get_object("postgresServiceAccountAnnotations") or {},
             backup_timeout_minutes=c.get_int("migrationTimeoutMinutes") or 60,
+            max_connections=c.get_int("postgresMaxConnections") or 200,
         )
 
     def check(self) -> None:
@@ -195,6 +198,10 @@ class StackConfig:
             raise ConfigError("config replicas: at least 2 for a highly available registry")
         if not self.hostname:
             raise ConfigError("config hostname: set the public host name of the Ingress")
+        try:
+            DatabasePools.within(self.postgres.max_connections, max(self.max_replicas, self.replicas) + MAX_SURGE)
+        except ValueError as error:
+            raise ConfigError(f"config postgresMaxConnections: {error}") from None
         if not _QUANTITY.match(self.tmp_size):
             raise ConfigError(f"config mlflowTmpSize: {self.tmp_size!r} is not a size such as 16Gi")
         if not self.external_database:

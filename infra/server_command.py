@@ -65,6 +65,49 @@ class ServerSettings:
     admin_password: SecretRef = SecretRef("mlflow-auth", "admin-password")
     flask_secret_key: SecretRef = SecretRef("mlflow-auth", "flask-secret-key")
     extra_env: dict[str, EnvValue] = field(default_factory=dict)
+    # Each SQLAlchemy engine's pool (MLflow's MLFLOW_SQLALCHEMYSTORE_POOL_SIZE / _MAX_OVERFLOW);
+    # None: SQLAlchemy's 5 + 10. See DatabasePools.
+    pools: DatabasePools | None = None
+
+
+# MLflow 3.17.2's server with --app-name basic-auth opens three engines on PostgreSQL, each with its
+# own pool: the tracking store's and the model registry's (store/tracking/sqlalchemy_store.py and
+# store/model_registry/sqlalchemy_store.py each keep a class-level _engine_map) and the auth store's
+# (server/auth/sqlalchemy_store.py init_db), in the uvicorn worker that serves requests. The
+# `mlflow server` process that starts it opened the same three at start-up and keeps them, idle,
+# holding the connection each used then. tests/integration/test_server_flags.py counts both.
+ENGINES_PER_SERVER = 3
+STARTUP_CONNECTIONS = 3
+# Besides the servers: PostgreSQL's superuser_reserved_connections (3), the migration Job's two
+# engines (one connection each), and the operator's and exporter's sessions.
+RESERVED_CONNECTIONS = 3 + 2 + 10
+
+
+@dataclass(frozen=True)
+class DatabasePools:
+    """Per-engine pool sizes that keep every server pod's connections within max_connections."""
+
+    size: int
+    max_overflow: int
+
+    @property
+    def per_server(self) -> int:
+        return ENGINES_PER_SERVER * (self.size + self.max_overflow) + STARTUP_CONNECTIONS
+
+    @classmethod
+    def within(cls, max_connections: int, servers: int) -> DatabasePools:
+        """`servers`: the most server processes at once (replicas at their maximum plus a surge pod).
+        MLflow ignores an overflow of 0 (store/db/utils.py create_sqlalchemy_engine passes it only
+        when truthy, so SQLAlchemy's 10 applies): each engine needs at least 1 + 1."""
+        per_server = (max_connections - RESERVED_CONNECTIONS) // servers
+        per_engine = (per_server - STARTUP_CONNECTIONS) // ENGINES_PER_SERVER
+        if per_engine < 2:
+            raise ValueError(
+                f"max_connections {max_connections} leaves under 2 connections per engine for {servers} server "
+                f"pods ({ENGINES_PER_SERVER} engines each): raise postgresMaxConnections or lower maxReplicas"
+            )
+        overflow = per_engine // 2
+        return cls(per_engine - overflow, overflow)
 
 
 @dataclass(frozen=True)
@@ -101,6 +144,9 @@ def _server_env(s: ServerSettings) -> dict[str, EnvValue]:
         env["AWS_SECRET_ACCESS_KEY"] = s.s3_secret_key
     if s.s3_endpoint_url:
         env["MLFLOW_S3_ENDPOINT_URL"] = s.s3_endpoint_url
+    if s.pools:
+        env["MLFLOW_SQLALCHEMYSTORE_POOL_SIZE"] = str(s.pools.size)
+        env["MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW"] = str(s.pools.max_overflow)
     if s.auth:
         env["MLFLOW_AUTH_CONFIG_PATH"] = s.auth_config_path
         env["MLFLOW_AUTH_ADMIN_USERNAME"] = "admin"

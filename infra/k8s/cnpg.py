@@ -221,6 +221,7 @@ def cluster_spec(p: PostgresConfig, storage_class: str | None) -> dict[str, Any]
                 {"name": "mlflow", "ensure": "present", "login": True, "passwordSecret": {"name": APP_CREDENTIALS}}
             ]
         },
+        "postgresql": {"parameters": {"max_connections": str(p.max_connections)}},
         "plugins": [_plugin(p.server_name, archiver=True)],
         # The instances reach the in-cluster MinIO through its NetworkPolicy (S3 clients only).
         "inheritedMetadata": {"labels": {S3_CLIENT: "true"}},

@@ -61,7 +61,13 @@ class MlflowServer(pulumi.ComponentResource):
         super().__init__("mlflow-registry:k8s:MlflowServer", name, None, opts)
         self.before_migration = before_migration
         self.settings = k8s_server_settings(
-            i.namespace, i.hostname, i.bucket, i.s3_endpoint_url, static_s3_keys=s3_access_key is not None
+            i.namespace,
+            i.hostname,
+            i.bucket,
+            i.s3_endpoint_url,
+            static_s3_keys=s3_access_key is not None,
+            max_connections=i.max_connections,
+            max_replicas=max(i.max_replicas, i.replicas),
         )
         self.command = server_command(self.settings)
         self.metrics = MetricsAccount()

@@ -53,6 +53,7 @@ class ServerInputs:
     service_monitor: bool
     tmp_size: str = "16Gi"
     migration_timeout_minutes: int = 60
+    max_connections: int = 200  # PostgreSQL's: the pools are sized within it
     service_account_annotations: dict = field(default_factory=dict)  # e.g. IRSA / workload identity
     pod_annotations: dict = field(default_factory=dict)
     service_annotations: dict = field(default_factory=dict)

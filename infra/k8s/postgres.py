@@ -39,6 +39,7 @@ class Postgres(pulumi.ComponentResource):
         storage: str,
         storage_class: str | None,
         opts: pulumi.ResourceOptions | None = None,
+        max_connections: int = 200,
     ):
         super().__init__("mlflow-registry:k8s:Postgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -65,7 +66,7 @@ class Postgres(pulumi.ComponentResource):
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata={"name": NAME, **meta},
-            spec=_spec(storage, storage_class, checksum(self.password)),
+            spec=_spec(storage, storage_class, checksum(self.password), max_connections),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret, self.init_scripts]),
         )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
@@ -84,7 +85,7 @@ def _uri(password: pulumi.Output[str], host: str, database: str) -> pulumi.Outpu
     return pulumi.Output.secret(pulumi.Output.concat(f"{PG_SCHEME}://mlflow:", password, f"@{host}/{database}"))
 
 
-def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Input[str]) -> dict:
+def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Input[str], max_connections: int) -> dict:
     probe = {
         "exec": {"command": ["pg_isready", "-U", "mlflow", "-d", "mlflow", "-h", "127.0.0.1"]},
         "period_seconds": 10,
@@ -94,6 +95,8 @@ def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Inpu
     container = {
         "name": "postgres",
         "image": images.POSTGRES,
+        # The image's entrypoint passes options to postgres (docker-entrypoint.sh: "$1" starts with -).
+        "args": ["-c", f"max_connections={max_connections}"],
         "ports": [{"name": "postgres", "container_port": PORT}],
         "env": [
             {"name": "POSTGRES_USER", "value": "mlflow"},

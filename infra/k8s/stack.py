@@ -84,7 +84,7 @@ def _database(c: StackConfig, store: ObjectStore | None, opts: pulumi.ResourceOp
             c.monitoring_namespace,
             pulumi.ResourceOptions(depends_on=deps),
         )
-    return Postgres("postgres", c.namespace, c.postgres.storage, c.storage_class, opts)
+    return Postgres("postgres", c.namespace, c.postgres.storage, c.storage_class, opts, c.postgres.max_connections)
 
 
 def _server_inputs(c: StackConfig, endpoint: str | None) -> ServerInputs:
@@ -104,6 +104,7 @@ def _server_inputs(c: StackConfig, endpoint: str | None) -> ServerInputs:
         service_monitor=c.service_monitor,
         tmp_size=c.tmp_size,
         migration_timeout_minutes=c.migration_timeout_minutes,
+        max_connections=c.postgres.max_connections,
         service_account_annotations=c.service_account_annotations,
         pod_annotations=c.pod_annotations,
         service_annotations=c.service_annotations,

@@ -9,6 +9,7 @@ import pytest
 from mlflow.server.security_utils import is_allowed_host_header
 
 from infra.k8s.common import CHECKSUM_ANNOTATION, mebibytes
+from infra.server_command import ENGINES_PER_SERVER, STARTUP_CONNECTIONS
 from tests.infra import pulumi_rules
 from tests.infra.conftest import containers, migration_job, named, server_container, workloads
 from tests.infra.harness import REPO, SECRET_MARKER, Run, load_yaml, run_stack
@@ -314,3 +315,61 @@ def test_the_workflow_outlasts_every_wait_of_an_up(prod):
         pulumi_rules.await_seconds("Deployment", "", {}),
     ]
     assert limit > sum(waits)
+
+
+# --- PostgreSQL connections ---------------------------------------------------------------------
+
+SUPERUSER_RESERVED = 3  # PostgreSQL's superuser_reserved_connections default (guc_tables.c)
+
+
+def _max_connections(run: Run) -> int:
+    clusters = run.k8s("Cluster")
+    if clusters:
+        return int(clusters[0]["spec"]["postgresql"]["parameters"]["max_connections"])
+    (c,) = containers(named(run, "StatefulSet", "postgres"))
+    return int(c["args"][c["args"].index("-c") + 1].split("=")[1])
+
+
+def mlflow_pool(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """The pool MLflow itself builds under `env` (store/db/utils.py create_sqlalchemy_engine)."""
+    from mlflow.store.db.utils import create_sqlalchemy_engine
+
+    for key in ("MLFLOW_SQLALCHEMYSTORE_POOL_SIZE", "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW"):
+        monkeypatch.delenv(key, raising=False)
+        if key in env:
+            monkeypatch.setenv(key, env[key])
+    engine = create_sqlalchemy_engine("postgresql+psycopg://u:p@db.invalid/mlflow")
+    try:
+        return engine.pool.size(), engine.pool._max_overflow
+    finally:
+        engine.dispose()
+
+
+def _connections(run: Run, env: dict[str, str], monkeypatch) -> int:
+    (hpa,) = run.k8s("HorizontalPodAutoscaler")
+    surge = named(run, "Deployment", "mlflow-server")["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+    size, overflow = mlflow_pool(env, monkeypatch)
+    per_pod = ENGINES_PER_SERVER * (size + overflow) + STARTUP_CONNECTIONS
+    return (hpa["spec"]["maxReplicas"] + surge) * per_pod + 2  # + the migration Job's two engines
+
+
+@pytest.mark.parametrize("variant", ["prod", "small"])
+def test_every_server_pods_connections_fit_in_max_connections(request, variant, monkeypatch):
+    """At the autoscaler's maximum plus the rollout's surge pod, every pool full, the servers and
+    the migration Job stay within max_connections minus the superusers' reserve."""
+    run: Run = request.getfixturevalue(variant)
+    env = {e["name"]: e["value"] for e in server_container(run)["env"] if "value" in e}
+    assert _connections(run, env, monkeypatch) <= _max_connections(run) - SUPERUSER_RESERVED
+    # The previous deployment, with MLflow's defaults (5 + 10 per engine), did not fit.
+    assert _connections(run, {}, monkeypatch) > _max_connections(run) - SUPERUSER_RESERVED
+
+
+def test_mlflow_ignores_an_overflow_of_zero(monkeypatch):
+    """Why each engine gets at least 1 + 1: MLflow passes the overflow only when it is truthy."""
+    assert mlflow_pool({"MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "2", "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "0"},
+                       monkeypatch) == (2, 10)  # fmt: skip
+
+
+def test_too_many_replicas_for_the_connections_are_refused():
+    failed = run_stack("prod", extra={"maxReplicas": "40"}, expect_failure=True)
+    assert "config postgresMaxConnections: max_connections 200 leaves under 2 connections per engine" in failed.error

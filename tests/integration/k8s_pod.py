@@ -8,8 +8,12 @@ moto serving MinIO's S3 API."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import re
 import shutil
+import subprocess
+import sysconfig
 import tempfile
 import time
 import urllib.request
@@ -21,9 +25,11 @@ from typing import Any
 from tests.infra import image_layers, kubelet
 from tests.infra.harness import Run
 from tests.integration import emulated
-from tests.sandbox import Network, network, published
+from tests.sandbox import ImageFile, Network, network, published
 
-POD_IP = "10.244.3.17"  # status.podIP, as the downward API gives it (no traffic goes there)
+POD_IP = "10.244.3.17"
+RECORDER = Path(__file__).resolve().parent / "engine_recorder.py"
+SITE_PACKAGES = sysconfig.get_paths()["purelib"]  # status.podIP, as the downward API gives it (no traffic goes there)
 
 
 def service_hosts(run: Run, namespace: str = "mlflow") -> dict[str, str]:
@@ -76,6 +82,23 @@ class Pod:
     root: Path
     migration_output: str
 
+    net: Network | None = None
+
+    def connections_by_pid(self, port: int) -> dict[int, int]:
+        """Established TCP connections to `port` in the pod's network, by the process holding them."""
+        done = subprocess.run([*self.net.enter(), "ss", "-Htnp", "state", "established", f"dport = :{port}"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        counts: dict[int, int] = {}
+        for pid in re.findall(r"pid=(\d+)", done.stdout):
+            counts[int(pid)] = counts.get(int(pid), 0) + 1
+        return counts
+
+    def engines(self) -> list[dict]:
+        """The server process's SQLAlchemy engines still open (tests/integration/engine_recorder.py)."""
+        records = [json.loads(line) for line in (self.root / "server-pod" / "tmp" / "sqlalchemy-engines.jsonl").open()]
+        disposed = {r["engine"] for r in records if r["event"] == "disposed"}
+        return [r for r in records if r["event"] == "created" and r["engine"] not in disposed]
+
 
 @contextlib.contextmanager
 def database_and_store(run: Run, root: Path) -> Iterator[tuple[Network, emulated.Psql, int]]:
@@ -102,10 +125,11 @@ def server_pod(run: Run, net: Network, root: Path, migration_output: str) -> Ite
     spec = pod_spec(deployment)
     volumes = kubelet.pod_volumes(run, spec, root / "server-pod")
     hosts, pod = service_hosts(run), {"status.podIP": POD_IP}
-    mlflow, sidecar = (
-        kubelet.sandboxed(run, spec, container(deployment, name), image_layers.MLFLOW, volumes, net, hosts, pod)
-        for name in ("mlflow", "metrics")
-    )
+    recorder = ImageFile(f"{SITE_PACKAGES}/sitecustomize.py", RECORDER.read_bytes())
+    instrumented = dataclasses.replace(image_layers.MLFLOW, files=(*image_layers.MLFLOW.files, recorder))
+    mlflow = kubelet.sandboxed(run, spec, container(deployment, "mlflow"), instrumented, volumes, net, hosts, pod)
+    sidecar = kubelet.sandboxed(run, spec, container(deployment, "metrics"), image_layers.MLFLOW, volumes, net, hosts,
+                                pod)  # fmt: skip
     secrets = kubelet.secret_data(run)
     with contextlib.ExitStack() as ctx:
         # The kubelet starts the containers in order, without waiting for the first to be ready.
@@ -124,7 +148,7 @@ def server_pod(run: Run, net: Network, root: Path, migration_output: str) -> Ite
             assert time.monotonic() < deadline, (root / "mlflow.log").read_text()[-3000:]
             time.sleep(1)
         yield Pod(uri, f"http://127.0.0.1:{metrics_port}", secrets[("mlflow-auth", "admin-password")],
-                  secrets[("mlflow-auth", "metrics-password")], root, migration_output)  # fmt: skip
+                  secrets[("mlflow-auth", "metrics-password")], root, migration_output, net)  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from infra.k8s.server_settings import expand_pod_ip, k8s_server_settings, scrape_hosts
-from infra.server_command import ServerSettings, server_command
+from infra.server_command import ENGINES_PER_SERVER, STARTUP_CONNECTIONS, ServerSettings, server_command
 from tests import secrets_scan
 from tests.infra.harness import run_stack
 from tests.integration.k8s_pod import POD_IP, Pod, deployed
@@ -146,3 +146,32 @@ def test_the_sidecar_refuses_anyone_else(exporter, auth):
 def test_the_sidecar_serves_nothing_else(exporter):
     url, password = exporter
     assert requests.get(url + "/", auth=("metrics", password), timeout=10).status_code == 404
+
+
+def test_the_server_opens_the_engines_the_pool_budget_counts(server):
+    """infra/server_command.py sizes the pools for ENGINES_PER_SERVER engines in the worker, with the
+    pool the manifest's env gives (MLFLOW_SQLALCHEMYSTORE_POOL_SIZE / _MAX_OVERFLOW), plus the
+    connections the starting `mlflow server` process keeps (STARTUP_CONNECTIONS): counted here after
+    tracking, registry and auth requests, the engines by process and the connections by `ss`."""
+    auth = ("admin", server.admin_password)
+    for path in (
+        "/api/2.0/mlflow/experiments/search?max_results=1",
+        "/api/2.0/mlflow/registered-models/search?max_results=1",
+        "/api/2.0/mlflow/users/get?username=admin",
+    ):
+        assert get(server, path, HOSTNAME, auth).status_code == 200, path
+    by_pid: dict[int, list[dict]] = {}
+    for engine in server.engines():
+        by_pid.setdefault(engine["pid"], []).append(engine)
+    assert len(by_pid) == 2  # `mlflow server` and its one uvicorn worker
+    pools = DEPLOYED.pools
+    for engines in by_pid.values():
+        assert sorted(e["database"] for e in engines) == ["mlflow", "mlflow", "mlflow_auth"]
+        assert len(engines) == ENGINES_PER_SERVER
+        assert {(e["pool"], e["size"], e["max_overflow"]) for e in engines} == {
+            ("QueuePool", pools.size, pools.max_overflow)
+        }
+    connections = server.connections_by_pid(5432)
+    starter = min(by_pid)  # the parent starts first
+    assert connections.get(starter, 0) <= STARTUP_CONNECTIONS, connections
+    assert sum(connections.values()) <= pools.per_server
