@@ -20,6 +20,7 @@ from infra.server_command import MLFLOW_VERSION, DatabasePools
 LOCAL_MLFLOW_IMAGE = f"mlflow-registry-server:{MLFLOW_VERSION}"
 LOCAL_MINIO_IMAGE = f"mlflow-registry-minio:{MINIO_IMAGE_TAG}"
 POSTGRES_ENGINES = ("cloudnative-pg", "statefulset")
+ROUTES = ("ingress", "httproute")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 _RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")  # the Barman Cloud plugin's retentionPolicy pattern
 _QUANTITY = re.compile(r"^[1-9][0-9]*(Mi|Gi|Ti)$")
@@ -116,6 +117,9 @@ class StackConfig:
     mlflow_port: int
     namespace: str
     hostname: str | None
+    route: str
+    gateway: str | None
+    gateway_namespace: str | None
     ingress_class: str
     tls_secret: str
     cluster_issuer: str | None
@@ -156,6 +160,9 @@ class StackConfig:
             mlflow_port=c.get_int("mlflowPort") or 5000,
             namespace=_text(c, "namespace", "mlflow"),
             hostname=c.get("hostname") or None,
+            route=_text(c, "route", "ingress"),
+            gateway=c.get("gatewayName") or None,
+            gateway_namespace=c.get("gatewayNamespace") or None,
             ingress_class=_text(c, "ingressClassName", "nginx"),
             tls_secret=_text(c, "tlsSecretName", "mlflow-tls"),
             cluster_issuer=c.get("clusterIssuer") or None,
@@ -198,6 +205,10 @@ class StackConfig:
             raise ConfigError("config replicas: at least 2 for a highly available registry")
         if not self.hostname:
             raise ConfigError("config hostname: set the public host name of the Ingress")
+        if self.route not in ROUTES:
+            raise ConfigError(f"config route: {self.route!r} is not one of {', '.join(ROUTES)}")
+        if self.route == "httproute" and not self.gateway:
+            raise ConfigError("config gatewayName: set the Gateway the HTTPRoute attaches to (route httproute)")
         try:
             DatabasePools.within(self.postgres.max_connections, max(self.max_replicas, self.replicas) + MAX_SURGE)
         except ValueError as error:

@@ -18,10 +18,12 @@ import pulumi_kubernetes as k8s
 from infra import secrets
 from infra.k8s.common import checksum, content_name, ingress_only_from, job_metadata, labels, selector
 from infra.k8s.mlflow_specs import (
+    GATEWAY_API,
     NAME,
     ServerInputs,
     acme_solver_policy_spec,
     deployment_spec,
+    http_route_spec,
     ingress_annotations,
     ingress_spec,
     migration_job,
@@ -191,12 +193,23 @@ class MlflowServer(pulumi.ComponentResource):
             },
             opts=child,
         )
-        self.ingress = k8s.networking.v1.Ingress(
-            f"{name}-ingress",
-            metadata={"name": SERVICE, **meta, "annotations": ingress_annotations(i)},
-            spec=ingress_spec(i),
-            opts=child,
-        )
+        self.ingress: pulumi.Resource
+        if i.route == "httproute":
+            self.ingress = k8s.apiextensions.CustomResource(
+                f"{name}-httproute",
+                api_version=GATEWAY_API,
+                kind="HTTPRoute",
+                metadata={"name": SERVICE, **meta},
+                spec=http_route_spec(i),
+                opts=child,
+            )
+        else:
+            self.ingress = k8s.networking.v1.Ingress(
+                f"{name}-ingress",
+                metadata={"name": SERVICE, **meta, "annotations": ingress_annotations(i)},
+                spec=ingress_spec(i),
+                opts=child,
+            )
         namespace = "kubernetes.io/metadata.name"  # the label every namespace carries
         monitoring = {"namespace_selector": {"match_labels": {namespace: i.monitoring_namespace}}}
         spec = ingress_only_from(

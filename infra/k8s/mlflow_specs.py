@@ -52,6 +52,9 @@ class ServerInputs:
     s3_endpoint_url: str | None
     service_monitor: bool
     tmp_size: str = "16Gi"
+    route: str = "ingress"  # or "httproute" (Gateway API)
+    gateway: str | None = None
+    gateway_namespace: str | None = None
     migration_timeout_minutes: int = 60
     max_connections: int = 200  # PostgreSQL's: the pools are sized within it
     service_account_annotations: dict = field(default_factory=dict)  # e.g. IRSA / workload identity
@@ -226,8 +229,13 @@ def ingress_annotations(i: ServerInputs) -> dict[str, str]:
     if i.cluster_issuer:
         annotations["cert-manager.io/cluster-issuer"] = i.cluster_issuer
     if i.ingress_class == "nginx":
-        annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = "0"  # artifact uploads go through MLflow
+        # Artifacts of any size go through MLflow: no body limit, and streamed both ways instead of
+        # spooled to the controller's disk first (request and response buffering off).
+        annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = "0"
+        annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] = "off"
+        annotations["nginx.ingress.kubernetes.io/proxy-buffering"] = "off"
         annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] = "300"
+        annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"] = "300"
     return annotations
 
 
@@ -253,4 +261,28 @@ def acme_solver_policy_spec(ingress_namespace: str) -> dict[str, Any]:
         "pod_selector": {"match_labels": {ACME_SOLVER_LABEL: "true"}},
         "policy_types": ["Ingress"],
         "ingress": [{"from": [source], "ports": [{"protocol": "TCP", "port": ACME_SOLVER_PORT}]}],
+    }
+
+
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+
+
+def http_route_spec(i: ServerInputs) -> dict[str, Any]:
+    """The Gateway API route: the Gateway's listener terminates TLS (and takes cert-manager's
+    annotations); the route sends the host's every path to the Service. `timeouts.request: 0s`
+    disables the route's request timeout (GEP-1742), so a long upload or download is not cut; the
+    body size is the data plane's business (Envoy-based gateways stream bodies)."""
+    parent: dict[str, Any] = {"name": i.gateway}
+    if i.gateway_namespace:
+        parent["namespace"] = i.gateway_namespace
+    return {
+        "parentRefs": [parent],
+        "hostnames": [i.hostname],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                "backendRefs": [{"name": SERVICE, "port": 80}],
+                "timeouts": {"request": "0s"},
+            }
+        ],
     }

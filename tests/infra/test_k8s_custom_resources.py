@@ -191,3 +191,40 @@ def test_bad_recovery_config_is_refused(extra, message):
 def test_statefulset_engine_has_no_operator_resources():
     run = run_stack("prod", extra={**IN_CLUSTER_MINIO, "postgresEngine": "statefulset"})
     assert custom(run) == [] and run.k8s("ObjectStore") == []
+
+
+GATEWAY = {"route": "httproute", "gatewayName": "public", "gatewayNamespace": "gateways"}
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Run:
+    return run_stack("prod", extra=GATEWAY)
+
+
+def test_the_gateway_api_route_matches_its_schema_and_reaches_the_service(gateway):
+    (route,) = gateway.k8s("HTTPRoute")
+    assert crds.validate([route]) == [[]]
+    assert gateway.k8s("Ingress") == []
+    (rule,) = route["spec"]["rules"]
+    (backend,) = rule["backendRefs"]
+    service = named(gateway, "Service", backend["name"])
+    assert backend["port"] in {p["port"] for p in service["spec"]["ports"]}
+    assert route["spec"]["hostnames"] == ["mlflow.example.com"]
+    assert route["spec"]["parentRefs"] == [{"name": "public", "namespace": "gateways"}]
+    assert rule["timeouts"] == {"request": "0s"}  # no request timeout on long uploads and downloads
+    bad = copy.deepcopy(route)
+    bad["spec"]["rules"][0]["timeouts"]["request"] = "forever"
+    bad["spec"]["rules"][0]["backendRefs"][0]["prot"] = 80
+    (errors,) = crds.validate([bad])
+    assert any("timeouts/request: pattern" in e for e in errors) and any("prot" in e for e in errors), errors
+
+
+def test_the_ingress_streams_uploads_through_ingress_nginx(prod):
+    annotations = named(prod, "Ingress", "mlflow")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "0"
+
+
+def test_an_httproute_needs_its_gateway():
+    failed = run_stack("prod", extra={"route": "httproute"}, expect_failure=True)
+    assert "config gatewayName: set the Gateway the HTTPRoute attaches to" in failed.error
