@@ -1,6 +1,14 @@
 """Kubernetes NetworkPolicy ingress semantics, mirrored (networking.k8s.io/v1, as CNIs enforce it),
 to ask "may this pod reach that pod on this port?" of the policies a program declares.
 
+Source: kubernetes/kubernetes staging/src/k8s.io/api/networking/v1/types.go (45d0fdda), the API's
+definition of these semantics in the doc comments of NetworkPolicySpec (podSelector, policyTypes,
+ingress: "traffic is allowed if it matches at least one rule across all of the NetworkPolicy objects
+whose podSelector matches the pod"), NetworkPolicyIngressRule (empty `from`/`ports`: all sources /
+ports), NetworkPolicyPeer (podSelector and namespaceSelector alone or together) and
+NetworkPolicyPort (a named port matches the pod's container port of that name). Its examples are
+the cases of tests/infra/test_network_policies.py::test_the_evaluator_follows_the_api_definition.
+
 - A pod selected by no policy with policyType Ingress accepts everything; one selected by any
   accepts only what some rule of some selecting policy allows (policies are additive).
 - A rule allows when one of its `from` peers matches (no `from`: any source) and one of its ports

@@ -2,8 +2,10 @@
 the project's declared config, and pulumi-kubernetes' await logic (below).
 
 Before the program runs, `pulumi up` merges the stack file with Pulumi.yaml's `config:` and refuses
-the stack when (pulumi/pulumi sdk/go/common/workspace, mergeConfig and validateStackConfigValues;
-its test expects "Stack 'dev' is missing configuration value ..."):
+the stack when (pulumi/pulumi, sdk/go/common/workspace/config.go: ValidateStackConfigAndApplyProjectConfig
+-> mergeConfig -> validateStackConfigValues and missingStackConfigurationKeysError, read in the
+stored copy of project.go's tree at 73a66f48; the cases of project_test.go at fd2f0554 are in
+tests/infra/test_pulumi_config_check.py):
 - a key of the project's namespace declared without `default` (or `value`) is not in the stack:
   "Stack '<stack>' is missing configuration value(s) 'a', 'b' and 'c'" (all of them, sorted);
 - a key declared `secret: true` holds a plain value: "... must be encrypted as it's secret";
@@ -57,9 +59,10 @@ def config_errors(stack: str, project: dict[str, Any], stack_config: dict[str, A
         if key not in values or "type" not in decl:
             continue
         value = values[key]
-        if decl.get("secret") and not (isinstance(value, dict) and "secure" in value):
+        encrypted = isinstance(value, dict) and "secure" in value
+        if decl.get("secret") and not encrypted:
             errors.append(f"Stack '{stack}' with configuration key '{key}' must be encrypted as it's secret")
-        elif not _valid(decl, value):
+        elif not encrypted and not _valid(decl, value):  # (the CLI type-checks a secret once decrypted)
             errors.append(f"Stack '{stack}' with configuration key '{key}' must be of type '{decl['type']}'")
     return errors
 

@@ -72,13 +72,17 @@ def test_the_mirror_refuses_the_old_server_container():
 
 
 def test_named_containers_are_deleted_before_they_are_replaced(local: Run):
-    """Docker refuses a second container with a name in use, and Pulumi creates a replacement
-    before deleting the old resource unless told otherwise."""
+    """Docker refuses a second container with a name in use (moby b985e231 daemon/errors.go:
+    "Conflict. The container name ... is already in use"), and Pulumi creates a replacement
+    before deleting the old resource unless told otherwise (deleteBeforeReplace)."""
     for name, container in local.containers().items():
         assert container["_options"]["deleteBeforeReplace"], name
 
 
 def test_one_shot_containers_run_once_and_are_waited_for(local: Run):
+    """terraform-provider-docker resourceDockerContainerCreate (83c00e0b): with `attach` it waits
+    (ContainerWait, WaitConditionNotRunning) and then only records `exit_code`
+    (resourceDockerContainerRead): the program fails the `up` on it (infra/local/common.py)."""
     containers = local.containers()
     for name in ONE_SHOTS:
         c = containers[name]

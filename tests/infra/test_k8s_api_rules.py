@@ -10,7 +10,7 @@ from mlflow.server.security_utils import is_allowed_host_header
 
 from infra.k8s.common import CHECKSUM_ANNOTATION, mebibytes
 from infra.server_command import ENGINES_PER_SERVER, STARTUP_CONNECTIONS
-from tests.infra import pulumi_rules
+from tests.infra import kubelet, pulumi_rules
 from tests.infra.conftest import containers, migration_job, named, server_container, workloads
 from tests.infra.harness import REPO, SECRET_MARKER, Run, load_yaml, run_stack
 
@@ -49,7 +49,8 @@ def test_every_job_is_replaced_when_unready(request, variant):
 
 
 def test_a_job_gets_a_new_name_whenever_its_template_changes(prod):
-    """A Job's pod template is immutable: an update that changes it is refused by the API server,
+    """A Job's pod template is immutable (kubernetes pkg/apis/batch/validation/validation.go
+    ValidateJobSpecUpdate, 3989b185: "field is immutable"): an update that changes it is refused,
     so the template's content names the Job (a new name: Pulumi creates it, then deletes the old)."""
     same = migration_job(run_stack("prod"))
     assert same["metadata"]["name"] == migration_job(prod)["metadata"]["name"]  # no change, no new Job
@@ -106,16 +107,55 @@ def test_cloudnative_pg_keeps_the_role_password_equal_to_its_secret(prod):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_variable_in_a_command_is_defined_in_the_container(request, variant):
     """The kubelet expands $(NAME) in command and args from the container's env; an undefined
-    name stays literally `$(NAME)` (MLflow would then allow a host called "$(POD_IP):5000")."""
+    name stays literally `$(NAME)` (MLflow would then allow a host called "$(POD_IP):5000"), and
+    `$$` becomes `$` (a script's `$$` would lose its meaning). tests/infra/kubelet.py expand."""
     for obj in workloads(request.getfixturevalue(variant)):
         for c in containers(obj):
-            defined = {e["name"] for e in c.get("env", [])}
+            defined = {e["name"]: f"<{e['name']}>" for e in c.get("env", [])}
             for arg in [*c.get("command", []), *c.get("args", [])]:
-                for name in re.findall(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)", arg):
-                    assert name in defined, f"{obj['metadata']['name']}/{c['name']}: $({name})"
+                expanded = kubelet.expand(arg, defined)
+                assert "$(" not in expanded.replace("$((", ""), f"{obj['metadata']['name']}/{c['name']}: {arg[:80]}"
+                assert "$$" not in arg, f"{obj['metadata']['name']}/{c['name']}: $$ is an escaped $"
     c = server_container(request.getfixturevalue(variant))
     (pod_ip,) = [e for e in c["env"] if e["name"] == "POD_IP"]
     assert pod_ip["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+
+
+EXPANSION = {"VAR_A": "A", "VAR_B": "B", "VAR_C": "C", "VAR_REF": "$(VAR_A)", "VAR_EMPTY": ""}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # kubernetes third_party/forked/golang/expansion/expand_test.go (490ffa43) doExpansionTest
+        ("$(VAR_A)", "A"),
+        ("$(VAR_A)-$(VAR_A)", "A-A"),
+        ("___$(VAR_B)___", "___B___"),
+        ("$(VAR_A)_$(VAR_B)_$(VAR_C)", "A_B_C"),
+        ("$$(VAR_B)_$(VAR_A)", "$(VAR_B)_A"),
+        ("$$(VAR_A)_$$(VAR_B)", "$(VAR_A)_$(VAR_B)"),
+        ("f000-$$VAR_A", "f000-$VAR_A"),
+        ("foo\\$(VAR_C)bar", "foo\\Cbar"),
+        ("$(VAR_A$(VAR_B))", "$(VAR_A$(VAR_B))"),
+        ("$(VAR_A$(VAR_B)", "$(VAR_A$(VAR_B)"),
+        ("$(VAR_REF)", "$(VAR_A)"),
+        ("foo$(VAR_EMPTY)bar", "foobar"),
+        ("foo$(VAR_Awhoops!", "foo$(VAR_Awhoops!"),
+        ("$?_boo_$!", "$?_boo_$!"),
+        ("$VAR_A", "$VAR_A"),
+        ("$(VAR_DNE)", "$(VAR_DNE)"),
+        ("$$$$$$(BIG_MONEY)", "$$$(BIG_MONEY)"),
+        ("$$$$$$$(GOOD_ODDS)", "$$$$(GOOD_ODDS)"),
+        ("$$$$$$$(VAR_A)", "$$$A"),
+        ("${VAR_A}", "${VAR_A}"),
+        ("$(VAR_B)_______$(A", "B_______$(A"),
+        ("$(VAR_C)_______$(", "C_______$("),
+        ("$(VAR_A)foobarzab$", "Afoobarzab$"),
+        ("--$($($($($--", "--$($($($($--"),
+        ("$(foo$$var)", "$(foo$$var)"),
+    ],
+)
+def test_the_expansion_mirror_answers_as_upstreams_tests(text, expected):
+    assert kubelet.expand(text, EXPANSION) == expected
 
 
 def _expanded_hosts(run: Run, pod_ip: str) -> list[str]:
@@ -164,7 +204,9 @@ def test_prometheus_scrapes_the_sidecar_with_the_scrape_account(prod_minio):
 
 
 def ephemeral_problems(obj: dict) -> list[str]:
-    """Kubelet eviction: a disk-backed emptyDir past its sizeLimit evicts the pod, and so does the
+    """Kubelet eviction (kubernetes pkg/kubelet/eviction/eviction_manager.go, 5ff739ee:
+    localStorageEviction -> emptyDirLimitEviction and podEphemeralStorageLimitEviction): a
+    disk-backed emptyDir past its sizeLimit evicts the pod, and so does the
     pod's ephemeral use (emptyDirs + container logs + writable layers) past the sum of its
     containers' ephemeral-storage limits. The scheduler places pods by their requests. So: every
     disk emptyDir has a sizeLimit, and every container requests and limits ephemeral-storage with

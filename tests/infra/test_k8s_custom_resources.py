@@ -48,13 +48,16 @@ def object_store_as_cluster(store: dict) -> dict:
 
 
 def object_store_rule_errors(store: dict) -> list[str]:
-    """The rest of the plugin's ObjectStore CRD (plugin-barman-cloud api/v1/objectstore_types.go):
+    """The rest of the plugin's ObjectStore CRD (cloudnative-pg/plugin-barman-cloud at 9967e2ca,
+    api/v1/objectstore_types.go ObjectStoreSpec, its kubebuilder markers):
     `retentionPolicy` matches ^[1-9][0-9]*[dwm]$; CEL `!has(self.serverName)` on the configuration
     ("use the 'serverName' plugin parameter in the Cluster resource"); only known fields."""
     spec = store["spec"]
     errors = []
     if set(spec) - {"configuration", "retentionPolicy", "instanceSidecarConfiguration"}:
-        errors.append(f"unknown fields {sorted(set(spec) - {'configuration', 'retentionPolicy'})}")
+        errors.append(
+            f"unknown fields {sorted(set(spec) - {'configuration', 'retentionPolicy', 'instanceSidecarConfiguration'})}"
+        )
     if "retentionPolicy" in spec and not re.fullmatch(r"[1-9][0-9]*[dwm]", spec["retentionPolicy"]):
         errors.append("retentionPolicy")
     if "serverName" in spec.get("configuration", {}):

@@ -119,3 +119,33 @@ def test_the_ingress_controller_reaches_cert_managers_http01_solver(prod, domain
     for source in (STRANGER, NEIGHBOUR, PROMETHEUS):
         assert not allowed(policies(prod), source, solver, 8089), source
     assert not allowed(policies(prod), INGRESS, solver, 5000)
+
+
+def _policy(ingress: list | None, selector: dict | None = None) -> dict:
+    spec = {"podSelector": selector or {}, "policyTypes": ["Ingress"]}
+    if ingress is not None:
+        spec["ingress"] = ingress
+    return {"metadata": {"namespace": "mlflow"}, "spec": spec}
+
+
+def test_the_evaluator_follows_the_api_definition():
+    """The definitions in k8s.io/api networking/v1 types.go (tests/infra/netpol.py)."""
+    target = Pod("mlflow", {"app": "db"}, {"pg": 5432})
+    frontend = Pod("mlflow", {"role": "frontend"})
+    other_ns = Pod("team", {"role": "frontend"}, namespace_labels={"project": "a"})
+    # A pod no policy selects accepts all traffic; an empty ingress list denies all.
+    assert allowed([], STRANGER, target, 5432)
+    assert not allowed([_policy([])], frontend, target, 5432)
+    # An empty rule (no from, no ports) allows everything; policies are additive.
+    assert allowed([_policy([]), _policy([{}])], STRANGER, target, 1)
+    # podSelector alone: pods of the policy's namespace only.
+    pods_only = _policy([{"from": [{"podSelector": {"matchLabels": {"role": "frontend"}}}]}])
+    assert allowed([pods_only], frontend, target, 5432) and not allowed([pods_only], other_ns, target, 5432)
+    # Both selectors in one peer: those pods in those namespaces; in two peers: either.
+    both = {"namespaceSelector": {"matchLabels": {"project": "a"}}, "podSelector": {"matchLabels": {"role": "x"}}}
+    assert not allowed([_policy([{"from": [both]}])], other_ns, target, 5432)
+    either = [{"namespaceSelector": both["namespaceSelector"]}, {"podSelector": both["podSelector"]}]
+    assert allowed([_policy([{"from": either}])], other_ns, target, 5432)
+    # A named port is the destination's container port of that name.
+    named_port = _policy([{"ports": [{"protocol": "TCP", "port": "pg"}]}])
+    assert allowed([named_port], STRANGER, target, 5432) and not allowed([named_port], STRANGER, target, 5433)
