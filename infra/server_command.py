@@ -156,6 +156,33 @@ def _server_env(s: ServerSettings) -> dict[str, EnvValue]:
     return env
 
 
+# libpq options on every database URI deployed: fail a connection attempt after 10 s instead of
+# the kernel's minutes, and probe idle connections, so a lost node (or a failover) breaks the
+# connections to it within about a minute instead of hanging the requests on them.
+CONNECTION_OPTIONS = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+}
+
+
+def with_connection_options(uri: str) -> str:
+    """`uri` with CONNECTION_OPTIONS added to its query, where it does not set them itself."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    merged = {**CONNECTION_OPTIONS, **query}
+    return urlunsplit(parts._replace(query=urlencode(merged)))
+
+
+def database_uri(user: str, password: str, host: str, database: str) -> str:
+    """The URI of a database the programs create (host with its port)."""
+    return with_connection_options(f"{PG_SCHEME}://{user}:{password}@{host}/{database}")
+
+
 def with_psycopg_driver(uri: str) -> str:
     """`postgresql://...` (or `postgres://`) as `postgresql+psycopg://...`; other schemes are refused."""
     for alias in _PG_ALIASES:

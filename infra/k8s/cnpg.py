@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from infra import images, secrets
 from infra.config import PostgresConfig
 from infra.k8s.common import DB_CLIENT, S3_CLIENT, labels
-from infra.server_command import PG_SCHEME
+from infra.server_command import database_uri
 
 CNPG_API = "postgresql.cnpg.io/v1"
 BARMAN_API = "barmancloud.cnpg.io/v1"
@@ -162,7 +162,7 @@ def scheduled_backup_spec(schedule: str) -> dict[str, Any]:
 
 
 def _uri(password: pulumi.Output[str], host: str, database: str) -> pulumi.Output[str]:
-    return pulumi.Output.secret(pulumi.Output.concat(f"{PG_SCHEME}://mlflow:", password, f"@{host}/{database}"))
+    return pulumi.Output.secret(password.apply(lambda pw: database_uri("mlflow", pw, host, database)))
 
 
 def object_store_spec(b: BackupTarget, retention: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from infra.k8s.common import (
     tmp_volume,
 )
 from infra.postgres_password import SOCKET_DIR, set_password_command
-from infra.server_command import PG_SCHEME
+from infra.server_command import database_uri
 
 NAME = "postgres"
 PORT = 5432
@@ -82,7 +82,7 @@ class Postgres(pulumi.ComponentResource):
 
 
 def _uri(password: pulumi.Output[str], host: str, database: str) -> pulumi.Output[str]:
-    return pulumi.Output.secret(pulumi.Output.concat(f"{PG_SCHEME}://mlflow:", password, f"@{host}/{database}"))
+    return pulumi.Output.secret(password.apply(lambda pw: database_uri("mlflow", pw, host, database)))
 
 
 def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Input[str], max_connections: int) -> dict:

@@ -15,9 +15,13 @@ from infra.k8s.common import labels
 from infra.k8s.mlflow_server import SERVICE, MlflowServer, ServerInputs
 from infra.k8s.object_store import BACKUP_CREDENTIALS, ObjectStore, StoreInputs
 from infra.k8s.postgres import Postgres
-from infra.server_command import with_psycopg_driver
+from infra.server_command import with_connection_options, with_psycopg_driver
 
 EXTERNAL_BACKUP_CREDENTIALS = "postgres-backup-s3"
+
+
+def external_database_uri(uri: str) -> str:
+    return with_connection_options(with_psycopg_driver(uri))
 
 
 @dataclass
@@ -129,8 +133,8 @@ def build(c: StackConfig) -> KubernetesStack:
     store = _object_store(c, in_ns)
     database = _database(c, store, in_ns)
     if database is None:
-        db_uri = secrets.from_secret_config("databaseUri").apply(with_psycopg_driver)
-        auth_uri = secrets.from_secret_config("authDatabaseUri").apply(with_psycopg_driver)
+        db_uri = secrets.from_secret_config("databaseUri").apply(external_database_uri)
+        auth_uri = secrets.from_secret_config("authDatabaseUri").apply(external_database_uri)
     else:
         db_uri, auth_uri = database.uri, database.auth_uri
     if store is not None:

@@ -8,7 +8,7 @@ import pulumi_docker as docker
 from infra import images, secrets
 from infra.local.common import RESTART, envs, health, one_shot, succeeded
 from infra.postgres_password import SOCKET_DIR, set_password_command
-from infra.server_command import PG_SCHEME
+from infra.server_command import database_uri
 
 INIT_SQL = "CREATE DATABASE mlflow_auth;\n"
 ROLE_SETUP_CONTAINER = "mlflow-postgres-password"
@@ -60,4 +60,4 @@ class Postgres(pulumi.ComponentResource):
 
 
 def _uri(password: pulumi.Output[str], database: str) -> pulumi.Output[str]:
-    return pulumi.Output.secret(pulumi.Output.concat(f"{PG_SCHEME}://mlflow:", password, f"@postgres:5432/{database}"))
+    return pulumi.Output.secret(password.apply(lambda pw: database_uri("mlflow", pw, "postgres:5432", database)))

@@ -10,12 +10,19 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import kubernetes_validate
 import pytest
 
 from infra.k8s.server_settings import k8s_server_settings
-from infra.server_command import AUTH_BOOTSTRAP_PATH, ServerSettings, migrate_command, server_command
+from infra.server_command import (
+    AUTH_BOOTSTRAP_PATH,
+    CONNECTION_OPTIONS,
+    ServerSettings,
+    migrate_command,
+    server_command,
+)
 from tests.infra import crds
 from tests.infra.conftest import containers, migration_job, named, server_container, workloads
 from tests.infra.harness import REPO, SECRET_MARKER, run_stack, secret_wrapped
@@ -181,12 +188,28 @@ def test_auth_database_is_postgres_and_admin_password_from_secret(prod):
     assert not any(name.startswith("MLFLOW_METRICS") for name in job_env)  # the scrape account is no MLflow user
 
 
-def test_every_database_uri_names_the_psycopg_driver(prod, small):
-    for run in (prod, small):
-        for obj in run.k8s("Secret"):
-            for key, value in obj.get("stringData", {}).items():
-                if "postgres" in value and "://" in value and key != "basic_auth.ini":
-                    assert value.startswith("postgresql+psycopg://"), (obj["metadata"]["name"], key)
+def test_every_database_uri_names_the_psycopg_driver_and_gives_up_on_a_lost_server(prod, small, local):
+    """connect_timeout and TCP keepalives (libpq options): a lost node or a failover breaks the
+    connections to it instead of hanging the requests on them."""
+    uris = [
+        (f"{o['metadata']['name']}/{k}", v)
+        for run in (prod, small)
+        for o in run.k8s("Secret")
+        for k, v in o.get("stringData", {}).items()
+        if "postgres" in v and "://" in v and k != "basic_auth.ini"
+    ]
+    docker = local.containers()
+    uris += [
+        (n, e.split("=", 1)[1])
+        for n, c in docker.items()
+        for e in c["envs"]
+        if e.split("=", 1)[1].startswith("postgres")
+    ]
+    assert len(uris) >= 6
+    for where, uri in uris:
+        assert uri.startswith("postgresql+psycopg://"), where
+        query = dict(parse_qsl(urlsplit(uri).query))
+        assert query.items() >= CONNECTION_OPTIONS.items(), where
 
 
 def test_ingress_has_tls(prod):
@@ -214,7 +237,7 @@ def test_external_database_and_bucket_come_from_secret_config():
     kinds = {o["kind"] for o in run.k8s_objects()}
     assert not kinds & {"StatefulSet", "Cluster", "ScheduledBackup"}
     db = named(run, "Secret", "mlflow-db")
-    assert db["stringData"]["uri"] == f"postgresql+psycopg://u:{SECRET_MARKER}db@db.internal/mlflow"
+    assert db["stringData"]["uri"].startswith(f"postgresql+psycopg://u:{SECRET_MARKER}db@db.internal/mlflow?")
     assert named(run, "Secret", "mlflow-s3")["stringData"]["access-key"] == "AKIAEXAMPLE"
     for obj in run.k8s_objects():
         if obj["kind"] != "Secret":
