@@ -138,6 +138,8 @@ class StackConfig:
     ingress_namespace: str
     monitoring_namespace: str
     service_monitor: bool
+    service_monitor_labels: dict[str, str]
+    protect: bool
     service_account_annotations: dict[str, str]
     pod_annotations: dict[str, str]
     service_annotations: dict[str, str]
@@ -181,6 +183,8 @@ class StackConfig:
             ingress_namespace=_text(c, "ingressNamespace", "ingress-nginx"),
             monitoring_namespace=_text(c, "monitoringNamespace", "monitoring"),
             service_monitor=c.get_bool("serviceMonitor") or False,
+            service_monitor_labels=c.get_object("serviceMonitorLabels") or {},
+            protect=c.get_bool("protect") is not False,
             service_account_annotations=c.get_object("serviceAccountAnnotations") or {},
             pod_annotations=c.get_object("podAnnotations") or {},
             service_annotations=c.get_object("serviceAnnotations") or {},

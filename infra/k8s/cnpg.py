@@ -53,8 +53,10 @@ class CloudNativePg(pulumi.ComponentResource):
         backup: BackupTarget,
         monitoring_namespace: str,
         opts: pulumi.ResourceOptions | None = None,
+        protect: bool = True,
     ):
         super().__init__("mlflow-registry:k8s:CloudNativePg", name, None, opts)
+        self.protect = protect
         child = pulumi.ResourceOptions(parent=self)
         meta = {"namespace": namespace, "labels": labels(CLUSTER)}
         self.password = secrets.generated(f"{name}-password", self)
@@ -77,6 +79,7 @@ class CloudNativePg(pulumi.ComponentResource):
         self.cluster = self._custom(
             f"{name}-cluster", CNPG_API, "Cluster", {"name": CLUSTER, **meta, "annotations": ready},
             cluster_spec(p, storage_class), [self.app_secret, self.object_store], delete_before_replace=True,
+            protect=protect,
         )  # fmt: skip
         self.auth_database = self._custom(
             f"{name}-auth-database", CNPG_API, "Database", {"name": "mlflow-auth", **meta, "annotations": applied},
@@ -134,9 +137,10 @@ class CloudNativePg(pulumi.ComponentResource):
         spec: dict,
         depends_on: list[pulumi.Resource] | None = None,
         delete_before_replace: bool = False,
+        protect: bool = False,
     ) -> k8s.apiextensions.CustomResource:
         opts = pulumi.ResourceOptions(
-            parent=self, depends_on=depends_on or [], delete_before_replace=delete_before_replace
+            parent=self, depends_on=depends_on or [], delete_before_replace=delete_before_replace, protect=protect
         )
         return k8s.apiextensions.CustomResource(
             resource_name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts

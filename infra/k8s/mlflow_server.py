@@ -235,16 +235,18 @@ class MlflowServer(pulumi.ComponentResource):
             spec=acme_solver_policy_spec(i.ingress_namespace),
             opts=child,
         )
-        self.service_monitor = self._service_monitor(name, meta) if i.service_monitor else None
+        self.service_monitor = (
+            self._service_monitor(name, meta, i.service_monitor_labels) if i.service_monitor else None
+        )
 
-    def _service_monitor(self, name: str, meta: dict) -> k8s.apiextensions.CustomResource:
+    def _service_monitor(self, name: str, meta: dict, extra_labels: dict) -> k8s.apiextensions.CustomResource:
         """Prometheus Operator scrape of the metrics sidecar, with the scrape account (not an MLflow user)."""
         auth = {"name": self.settings.admin_password.secret}
         return k8s.apiextensions.CustomResource(
             f"{name}-servicemonitor",
             api_version="monitoring.coreos.com/v1",
             kind="ServiceMonitor",
-            metadata={"name": NAME, **meta},
+            metadata={"name": NAME, **meta, "labels": {**meta["labels"], **extra_labels}},
             spec={
                 "selector": {"matchLabels": labels(NAME)},
                 "endpoints": [

@@ -51,6 +51,7 @@ class ServerInputs:
     bucket: str
     s3_endpoint_url: str | None
     service_monitor: bool
+    service_monitor_labels: dict = field(default_factory=dict)
     tmp_size: str = "16Gi"
     route: str = "ingress"  # or "httproute" (Gateway API)
     gateway: str | None = None
@@ -190,13 +191,9 @@ def deployment_spec(
     """No `replicas`: the HorizontalPodAutoscaler owns the count. Setting it here too makes the next
     update fail with a field-ownership conflict on .spec.replicas once the HPA has scaled
     (pulumi-kubernetes issues 2491 and 2569)."""
-    annotations = {
-        "prometheus.io/scrape": "true",
-        "prometheus.io/port": str(METRICS_PORT),
-        "prometheus.io/path": "/metrics",
-        **i.pod_annotations,
-        CHECKSUM_ANNOTATION: secrets_checksum,
-    }
+    # No prometheus.io/scrape annotations: a scraper that follows them has no credentials, and the
+    # metrics port answers 401 without the scrape account (the ServiceMonitor carries it).
+    annotations = {**i.pod_annotations, CHECKSUM_ANNOTATION: secrets_checksum}
     auth_volume = {
         "name": "auth-config",
         "secret": {

@@ -50,6 +50,7 @@ class StoreInputs:
     storage: str
     storage_class: str | None
     backup_bucket: str | None  # PostgreSQL backups (CloudNativePG); None: no backup user
+    protect: bool = True  # the StatefulSet (its claim holds the artifacts)
 
 
 class ObjectStore(pulumi.ComponentResource):
@@ -71,7 +72,7 @@ class ObjectStore(pulumi.ComponentResource):
             f"{name}-statefulset",
             metadata={"name": NAME, **meta},
             spec=_spec(i, checksum(root_password)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.root_secret]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.root_secret], protect=i.protect),
         )
         job_checksum = checksum(*job_secrets)
         self.bucket_job = k8s.batch.v1.Job(

@@ -40,6 +40,7 @@ class Postgres(pulumi.ComponentResource):
         storage_class: str | None,
         opts: pulumi.ResourceOptions | None = None,
         max_connections: int = 200,
+        protect: bool = True,
     ):
         super().__init__("mlflow-registry:k8s:Postgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -67,7 +68,7 @@ class Postgres(pulumi.ComponentResource):
             f"{name}-statefulset",
             metadata={"name": NAME, **meta},
             spec=_spec(storage, storage_class, checksum(self.password), max_connections),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret, self.init_scripts]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret, self.init_scripts], protect=protect),
         )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",

@@ -35,8 +35,10 @@ class KubernetesStack:
 
 
 def _namespace(c: StackConfig) -> k8s.core.v1.Namespace:
+    # Deleting the namespace deletes every claim in it (the database's and MinIO's volumes).
     return k8s.core.v1.Namespace(
         "namespace",
+        opts=pulumi.ResourceOptions(protect=c.protect),
         metadata={
             "name": c.namespace,
             "labels": {
@@ -52,7 +54,9 @@ def _object_store(c: StackConfig, opts: pulumi.ResourceOptions) -> ObjectStore |
     if c.external_s3:
         return None
     backup_bucket = c.postgres.backup_bucket if c.cloudnative_pg else None
-    inputs = StoreInputs(c.namespace, c.minio_image, c.bucket, c.minio_storage, c.storage_class, backup_bucket)
+    inputs = StoreInputs(
+        c.namespace, c.minio_image, c.bucket, c.minio_storage, c.storage_class, backup_bucket, c.protect
+    )
     return ObjectStore("minio", inputs, opts)
 
 
@@ -87,8 +91,11 @@ def _database(c: StackConfig, store: ObjectStore | None, opts: pulumi.ResourceOp
             backup,
             c.monitoring_namespace,
             pulumi.ResourceOptions(depends_on=deps),
+            protect=c.protect,
         )
-    return Postgres("postgres", c.namespace, c.postgres.storage, c.storage_class, opts, c.postgres.max_connections)
+    return Postgres(
+        "postgres", c.namespace, c.postgres.storage, c.storage_class, opts, c.postgres.max_connections, c.protect
+    )
 
 
 def _server_inputs(c: StackConfig, endpoint: str | None) -> ServerInputs:
@@ -109,6 +116,7 @@ def _server_inputs(c: StackConfig, endpoint: str | None) -> ServerInputs:
         bucket=c.bucket,
         s3_endpoint_url=endpoint,
         service_monitor=c.service_monitor,
+        service_monitor_labels=c.service_monitor_labels,
         tmp_size=c.tmp_size,
         migration_timeout_minutes=c.migration_timeout_minutes,
         max_connections=c.postgres.max_connections,

@@ -17,11 +17,15 @@ ROLE_SETUP_CONTAINER = "mlflow-postgres-password"
 class Postgres(pulumi.ComponentResource):
     """`uri`, `auth_uri`: secret outputs; `ready`: resolves once the password is applied."""
 
-    def __init__(self, name: str, network: docker.Network, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, network: docker.Network, opts: pulumi.ResourceOptions | None = None, protect: bool = True
+    ):
         super().__init__("mlflow-registry:docker:Postgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.password = secrets.generated(f"{name}-password", self)
-        self.volume = docker.Volume(f"{name}-data", name="mlflow-postgres-data", opts=child)
+        self.volume = docker.Volume(
+            f"{name}-data", name="mlflow-postgres-data", opts=pulumi.ResourceOptions(parent=self, protect=protect)
+        )
         # The server's Unix socket, shared with the one-shot container that sets the password.
         self.socket_volume = docker.Volume(f"{name}-socket", name="mlflow-postgres-socket", opts=child)
         self.image = docker.RemoteImage(f"{name}-image", name=images.POSTGRES, keep_locally=True, opts=child)

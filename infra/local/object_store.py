@@ -20,14 +20,22 @@ class ObjectStore(pulumi.ComponentResource):
     """`endpoint`, `access_key`, `secret_key`: what MLflow uses; `ready`: resolves once the bucket exists."""
 
     def __init__(
-        self, name: str, network: docker.Network, bucket: str, image: str, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        network: docker.Network,
+        bucket: str,
+        image: str,
+        opts: pulumi.ResourceOptions | None = None,
+        protect: bool = True,
     ):
         super().__init__("mlflow-registry:docker:ObjectStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         root_password = secrets.generated(f"{name}-root-password", self)
         self.access_key = pulumi.Output.from_input("mlflow")
         self.secret_key = secrets.generated(f"{name}-mlflow-secret-key", self)
-        self.volume = docker.Volume(f"{name}-data", name="mlflow-minio-data", opts=child)
+        self.volume = docker.Volume(
+            f"{name}-data", name="mlflow-minio-data", opts=pulumi.ResourceOptions(parent=self, protect=protect)
+        )
         self.image = docker.Image(
             f"{name}-image",
             image_name=image,

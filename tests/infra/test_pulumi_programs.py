@@ -405,3 +405,31 @@ def test_no_hard_coded_credentials_in_the_repository():
             assert default not in text, f"{name} contains the guide's default credential {default!r}"
         if name.startswith(("infra/", "Pulumi", ".github/", "reconciler/", "examples/")):
             assert not assignment.search(text), f"{name}: {assignment.search(text).group(0)}"
+
+
+STATEFUL = {
+    "prod": {"namespace", "postgres-cluster"},
+    "small": {"namespace", "postgres-statefulset", "minio-statefulset"},
+    "local": {"postgres-data", "minio-data"},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(STATEFUL))
+def test_what_holds_data_is_protected(request, variant):
+    """`pulumi destroy` (or a replacement) of these deletes data: the namespace takes every claim in
+    it, the Cluster and the StatefulSets their volumes. Protected unless `protect: false`."""
+    run = request.getfixturevalue(variant)
+    assert {r["name"] for r in run.resources if r["options"]["protect"]} == STATEFUL[variant]
+
+
+def test_protection_can_be_lifted_for_a_deliberate_destroy():
+    run = run_stack("prod", extra={"protect": "false"})
+    assert not [r["name"] for r in run.resources if r["options"]["protect"]]
+
+
+def test_the_service_monitor_takes_the_labels_prometheus_selects():
+    labels = json.dumps({"release": "kube-prometheus-stack"})
+    run = run_stack("prod", extra={"serviceMonitor": "true", "serviceMonitorLabels": labels})
+    (monitor,) = run.k8s("ServiceMonitor")
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert crds.validate([monitor]) == [[]]
