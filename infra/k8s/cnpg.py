@@ -229,7 +229,17 @@ def cluster_spec(p: PostgresConfig, storage_class: str | None) -> dict[str, Any]
         "plugins": [_plugin(p.server_name, archiver=True)],
         # The instances reach the in-cluster MinIO through its NetworkPolicy (S3 clients only).
         "inheritedMetadata": {"labels": {S3_CLIENT: "true"}},
+        # One instance per node, and spread over zones: hostname anti-affinity alone lets all three
+        # share a zone that can go down as one.
         "affinity": {"enablePodAntiAffinity": True, "topologyKey": "kubernetes.io/hostname"},
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"cnpg.io/cluster": CLUSTER}},
+            }
+        ],
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
     }
     if p.recover_from:

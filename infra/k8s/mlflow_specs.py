@@ -33,6 +33,8 @@ from infra.server_command import (
 )
 
 NAME = "mlflow-server"
+PRE_STOP_SECONDS = 10
+TERMINATION_GRACE_SECONDS = 300
 UID = 10001  # the mlflow user of infra/Dockerfile
 
 
@@ -128,6 +130,9 @@ def _container(i: ServerInputs, command: ServerCommand, auth_dir: str) -> dict[s
         "liveness_probe": {"http_get": health, "period_seconds": 20, "timeout_seconds": 5, "failure_threshold": 3},
         "resources": server_resources(i),
         "security_context": container_security(),
+        # Endpoints are removed asynchronously: keep serving a few seconds after the pod is marked
+        # terminating, so the Service and the ingress stop sending before the server stops (502s).
+        "lifecycle": {"pre_stop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
         "volume_mounts": [
             {"name": "tmp", "mount_path": "/tmp"},
             {"name": METRICS_VOLUME, "mount_path": METRICS_DIR},
@@ -212,7 +217,8 @@ def deployment_spec(
                 "service_account_name": NAME,
                 "automount_service_account_token": False,
                 "security_context": pod_security(UID),
-                "termination_grace_period_seconds": 30,
+                # Time for transfers in flight to finish after SIGTERM (large artifacts go through MLflow).
+                "termination_grace_period_seconds": TERMINATION_GRACE_SECONDS,
                 **_scheduling(i),
                 "containers": [_container(i, command, auth_dir), _metrics_sidecar(i, exporter_env)],
                 "volumes": [tmp_volume(size=i.tmp_size), tmp_volume(METRICS_VOLUME, METRICS_SIZE), auth_volume],

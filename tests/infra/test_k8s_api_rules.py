@@ -417,3 +417,17 @@ def test_mlflow_ignores_an_overflow_of_zero(monkeypatch):
 def test_too_many_replicas_for_the_connections_are_refused():
     failed = run_stack("prod", extra={"maxReplicas": "40"}, expect_failure=True)
     assert "config postgresMaxConnections: max_connections 200 leaves under 2 connections per engine" in failed.error
+
+
+def test_a_draining_pod_keeps_serving_while_endpoints_go(prod):
+    """preStop: the kubelet runs it before SIGTERM, while endpoints controllers and ingress
+    controllers drop the pod; the grace period then leaves transfers in flight time to finish."""
+    pod = named(prod, "Deployment", "mlflow-server")["spec"]["template"]["spec"]
+    assert server_container(prod)["lifecycle"]["preStop"] == {"sleep": {"seconds": 10}}
+    assert pod["terminationGracePeriodSeconds"] >= 300
+
+
+def test_database_instances_spread_over_zones(prod):
+    (spread,) = named(prod, "Cluster", "mlflow-pg")["spec"]["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "topology.kubernetes.io/zone" and spread["maxSkew"] == 1
+    assert spread["labelSelector"] == {"matchLabels": {"cnpg.io/cluster": "mlflow-pg"}}
