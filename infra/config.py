@@ -44,7 +44,7 @@ class PostgresConfig:
     backup_bucket: str
     backup_schedule: str
     backup_retention: str
-    server_name: str
+    server_name: str | None  # None: generated once per stack (infra/k8s/cnpg.py)
     recover_from: str | None
     recovery_time: str | None
     operator_namespace: str
@@ -61,7 +61,7 @@ class PostgresConfig:
             backup_bucket=_text(c, "postgresBackupBucket", "postgres-backups"),
             backup_schedule=_text(c, "postgresBackupSchedule", "0 0 3 * * *"),
             backup_retention=_text(c, "postgresBackupRetention", "30d"),
-            server_name=_text(c, "postgresServerName", "mlflow-pg"),
+            server_name=c.get("postgresServerName") or None,
             recover_from=c.get("postgresRecoverFrom") or None,
             recovery_time=c.get("postgresRecoveryTime") or None,
             operator_namespace=_text(c, "cnpgNamespace", "cnpg-system"),
@@ -104,7 +104,8 @@ class PostgresConfig:
         if self.recover_from and self.recover_from == self.server_name:
             raise ConfigError(
                 f"config postgresServerName: the recovered cluster must archive under a new name, not "
-                f"{self.server_name!r} (CloudNativePG refuses a non-empty archive): e.g. {self.server_name}-2"
+                f"{self.server_name!r} (CloudNativePG refuses a non-empty archive): e.g. {self.server_name}-2, "
+                "or unset it for a generated one"
             )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from infra import images, secrets
 from infra.config import PostgresConfig
@@ -69,6 +70,16 @@ class CloudNativePg(pulumi.ComponentResource):
             string_data={"username": "mlflow", "password": self.password},
             opts=child,
         )
+        # The archive's folder: generated once per stack unless set, so a stack created again (or a
+        # second stack on the same bucket) never finds a non-empty archive, which CloudNativePG
+        # refuses to archive into (the WAL archiver's empty-archive check).
+        self.server_name: pulumi.Output[str] = (
+            pulumi.Output.from_input(p.server_name)
+            if p.server_name
+            else random.RandomString(
+                f"{name}-server-suffix", length=6, special=False, upper=False, opts=child
+            ).result.apply(lambda suffix: f"{CLUSTER}-{suffix}")
+        )
         ready = {WAIT_READY: "condition=Ready"}
         applied = {WAIT_READY: "jsonpath={.status.applied}=true"}
         self.object_store = self._custom(
@@ -78,7 +89,8 @@ class CloudNativePg(pulumi.ComponentResource):
         # Recovery (PITR) is a replacement of the Cluster under the same name: delete it first.
         self.cluster = self._custom(
             f"{name}-cluster", CNPG_API, "Cluster", {"name": CLUSTER, **meta, "annotations": ready},
-            cluster_spec(p, storage_class), [self.app_secret, self.object_store], delete_before_replace=True,
+            cluster_spec(p, storage_class, self.server_name), [self.app_secret, self.object_store],
+            delete_before_replace=True,
             protect=protect,
         )  # fmt: skip
         self.auth_database = self._custom(
@@ -200,7 +212,7 @@ def _bootstrap(p: PostgresConfig) -> dict[str, Any]:
     return {"recovery": recovery}
 
 
-def _plugin(server_name: str, archiver: bool) -> dict[str, Any]:
+def _plugin(server_name: pulumi.Input[str], archiver: bool) -> dict[str, Any]:
     plugin: dict[str, Any] = {
         "name": PLUGIN,
         "parameters": {"barmanObjectName": OBJECT_STORE, "serverName": server_name},
@@ -210,7 +222,7 @@ def _plugin(server_name: str, archiver: bool) -> dict[str, Any]:
     return plugin
 
 
-def cluster_spec(p: PostgresConfig, storage_class: str | None) -> dict[str, Any]:
+def cluster_spec(p: PostgresConfig, storage_class: str | None, server_name: pulumi.Input[str]) -> dict[str, Any]:
     storage: dict[str, Any] = {"size": p.storage}
     if storage_class:
         storage["storageClass"] = storage_class
@@ -226,7 +238,7 @@ def cluster_spec(p: PostgresConfig, storage_class: str | None) -> dict[str, Any]
             ]
         },
         "postgresql": {"parameters": {"max_connections": str(p.max_connections)}},
-        "plugins": [_plugin(p.server_name, archiver=True)],
+        "plugins": [_plugin(server_name, archiver=True)],
         # The instances reach the in-cluster MinIO through its NetworkPolicy (S3 clients only).
         "inheritedMetadata": {"labels": {S3_CLIENT: "true"}},
         # One instance per node, and spread over zones: hostname anti-affinity alone lets all three

@@ -176,4 +176,6 @@ def build(c: StackConfig) -> KubernetesStack:
         "admin_username": "admin",
         "admin_password": server.admin_password,
     }
+    if isinstance(database, CloudNativePg):
+        outputs["postgres_server_name"] = database.server_name  # what postgresRecoverFrom names
     return KubernetesStack(namespace, default_deny, database, store, server, outputs)

@@ -43,6 +43,8 @@ class Mocks(pulumi.runtime.Mocks):
         outputs = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = f"{MARKER}{args.name.replace('-', '')}{SALT}{MARKER}"
+        if args.typ == "random:index/randomString:RandomString":
+            outputs["result"] = hashlib.sha256((args.name + SALT).encode()).hexdigest()[: int(args.inputs["length"])]
         if args.typ == "docker:index/image:Image":
             outputs["imageName"] = args.inputs.get("imageName")
             # A local (unpushed) image's repoDigest is its image ID (pulumi_docker Image.repo_digest):

@@ -118,8 +118,9 @@ def test_wal_is_archived_and_base_backups_taken_to_the_object_store(prod, prod_m
         assert plugin == {
             "name": PLUGIN,
             "isWALArchiver": True,
-            "parameters": {"barmanObjectName": "mlflow-pg-backups", "serverName": "mlflow-pg"},
+            "parameters": {"barmanObjectName": "mlflow-pg-backups", "serverName": run.outputs["postgres_server_name"]},
         }
+        assert re.fullmatch(r"mlflow-pg-[a-z0-9]{6}", run.outputs["postgres_server_name"])
         backup = named(run, "ScheduledBackup", "mlflow-pg-base-backup")["spec"]
         assert backup["method"] == "plugin" and backup["pluginConfiguration"] == {"name": PLUGIN}
         assert backup["cluster"] == {"name": "mlflow-pg"} and backup["immediate"] is True
@@ -182,7 +183,10 @@ def test_point_in_time_recovery_from_the_archive(recovered):
     ("extra", "message"),
     [
         ({"postgresRecoveryTime": "2026-11-30T12:00:00Z"}, "set postgresRecoverFrom too"),
-        ({"postgresRecoverFrom": "mlflow-pg"}, "must archive under a new name, not 'mlflow-pg'"),
+        (
+            {"postgresRecoverFrom": "mlflow-pg-abc123", "postgresServerName": "mlflow-pg-abc123"},
+            "must archive under a new name, not 'mlflow-pg-abc123'",
+        ),
         ({**RECOVERY, "postgresRecoveryTime": "yesterday"}, "'yesterday' is not an RFC 3339 time"),
         ({**RECOVERY, "postgresRecoveryTime": "2026-11-30T12:00:00"}, "is not an RFC 3339 time with a zone"),
     ],
@@ -231,3 +235,11 @@ def test_the_ingress_streams_uploads_through_ingress_nginx(prod):
 def test_an_httproute_needs_its_gateway():
     failed = run_stack("prod", extra={"route": "httproute"}, expect_failure=True)
     assert "config gatewayName: set the Gateway the HTTPRoute attaches to" in failed.error
+
+
+def test_a_stack_created_again_archives_into_a_new_folder(prod):
+    """The plugin refuses to archive into a non-empty folder (plugin-barman-cloud 9967e2ca,
+    internal/cnpgi/common/wal.go Archive -> CheckBackupDestination, on the operator's first-archive
+    marker): a new stack (its random values generated anew) gets a new server name."""
+    again = run_stack("prod", secret_salt="again")
+    assert again.outputs["postgres_server_name"] != prod.outputs["postgres_server_name"]
