@@ -104,7 +104,7 @@ def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Inpu
             {"name": "POSTGRES_DB", "value": "mlflow"},
             {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
             # Read by initdb only (an empty volume); the postStart hook applies it on every start,
-            # so a new password (the Secret changed, or the claim outlived `pulumi destroy`) works.
+            # so a new password (the Secret changed, or the claim outlived the pod) works.
             {"name": "POSTGRES_PASSWORD", "value_from": password},
         ],
         "lifecycle": {"post_start": {"exec": {"command": list(set_password_command())}}},
