@@ -156,3 +156,12 @@ def test_the_postgres_password_command_fails_loudly():
         script = set_password_command("/tmp", attempts=2)
         down = post_start(net, volumes, "x" * 24, list(script))
         assert down.returncode == 1 and "PostgreSQL did not start" in down.stderr
+
+
+def test_the_postgres_probes_pass_on_the_running_server():
+    """The StatefulSet's exec probes (startup, readiness, liveness) run in its container."""
+    with postgres_pod(secrets_scan.token(24)) as (net, volumes, _):
+        c = container(workload(SMALL, "StatefulSet", "postgres"), "postgres")
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            done = post_start(net, volumes, secrets_scan.token(24), c[probe]["exec"]["command"])
+            assert done.returncode == 0, (probe, done.stderr)
