@@ -136,6 +136,7 @@ class StackConfig:
     external_s3: bool
     s3_endpoint_url: str | None
     s3_static_keys: bool
+    backup_static_keys: bool
     ingress_namespace: str
     monitoring_namespace: str
     service_monitor: bool
@@ -181,6 +182,7 @@ class StackConfig:
             external_s3=c.get_bool("externalS3") or False,
             s3_endpoint_url=c.get("s3EndpointUrl") or None,
             s3_static_keys=c.get("s3AccessKey") is not None,
+            backup_static_keys=c.get("backupS3AccessKey") is not None,
             ingress_namespace=_text(c, "ingressNamespace", "ingress-nginx"),
             monitoring_namespace=_text(c, "monitoringNamespace", "monitoring"),
             service_monitor=c.get_bool("serviceMonitor") or False,
@@ -222,11 +224,14 @@ class StackConfig:
             raise ConfigError(f"config mlflowTmpSize: {self.tmp_size!r} is not a size such as 16Gi")
         if not self.external_database:
             self.postgres.check()
-        identityless = self.external_s3 and not self.s3_static_keys and not self.postgres.service_account_annotations
+        identityless = (
+            self.external_s3 and not self.backup_static_keys and not self.postgres.service_account_annotations
+        )
         if self.cloudnative_pg and identityless:
             raise ConfigError(
-                "config postgresServiceAccountAnnotations: with externalS3 and no s3AccessKey, the database "
-                "backups need an identity too: set the annotations (e.g. an IAM role) of the PostgreSQL pods"
+                "config postgresServiceAccountAnnotations: with externalS3 the database backups need credentials "
+                "of their own (the artifacts' keys are not reused): set the annotations (e.g. an IAM role) of the "
+                "PostgreSQL pods, or the secret configs backupS3AccessKey and backupS3SecretKey"
             )
 
 

@@ -63,14 +63,15 @@ def _object_store(c: StackConfig, opts: pulumi.ResourceOptions) -> ObjectStore |
 def _backup_target(c: StackConfig, store: ObjectStore | None, opts: pulumi.ResourceOptions) -> BackupTarget:
     if store is not None:
         return BackupTarget(c.postgres.backup_bucket, store.endpoint, BACKUP_CREDENTIALS)
-    if not c.s3_static_keys:
+    if not c.backup_static_keys:
         return BackupTarget(c.postgres.backup_bucket, c.s3_endpoint_url, None)  # the pods' identity
+    # Keys of their own: the artifacts' key pair (s3AccessKey) is never the backups'.
     k8s.core.v1.Secret(
         "postgres-backup-s3",
         metadata={"name": EXTERNAL_BACKUP_CREDENTIALS, "namespace": c.namespace, "labels": labels("mlflow-pg")},
         string_data={
-            "access-key": secrets.from_secret_config("s3AccessKey"),
-            "secret-key": secrets.from_secret_config("s3SecretKey"),
+            "access-key": secrets.from_secret_config("backupS3AccessKey"),
+            "secret-key": secrets.from_secret_config("backupS3SecretKey"),
         },
         opts=opts,
     )

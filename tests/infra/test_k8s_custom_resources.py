@@ -143,9 +143,20 @@ def test_backup_credentials_per_object_store(prod, prod_minio):
     bucket_job = next(o for o in prod_minio.k8s("Job") if o["metadata"]["name"].startswith("minio-bucket-"))
     env = {e["name"]: e for e in bucket_job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["BACKUP_BUCKET"]["value"] == "acme-mlflow-postgres-backups"
-    static = run_stack("prod", secret={"s3AccessKey": "AKIAEXAMPLE", "s3SecretKey": "MOCKSECRETs3MOCKSECRET"})
+    static = run_stack(
+        "prod",
+        secret={
+            "s3AccessKey": "AKIAEXAMPLE",
+            "s3SecretKey": "MOCKSECRETs3MOCKSECRET",
+            "backupS3AccessKey": "AKIABACKUPS",
+            "backupS3SecretKey": "MOCKSECRETbackupMOCKSECRET",
+        },
+    )
     keys = named(static, "ObjectStore", "mlflow-pg-backups")["spec"]["configuration"]["s3Credentials"]
     assert keys["accessKeyId"] == {"name": "postgres-backup-s3", "key": "access-key"}
+    # The backups' own key pair, never the artifacts'.
+    assert named(static, "Secret", "postgres-backup-s3")["stringData"]["access-key"] == "AKIABACKUPS"
+    assert named(static, "Secret", "mlflow-s3")["stringData"]["access-key"] == "AKIAEXAMPLE"
 
 
 def test_new_cluster_starts_empty_with_both_databases(prod):
@@ -243,3 +254,15 @@ def test_a_stack_created_again_archives_into_a_new_folder(prod):
     marker): a new stack (its random values generated anew) gets a new server name."""
     again = run_stack("prod", secret_salt="again")
     assert again.outputs["postgres_server_name"] != prod.outputs["postgres_server_name"]
+
+
+def test_the_backups_never_reuse_the_artifacts_keys():
+    """With externalS3 and static keys for the artifacts, the backups need an identity or keys of
+    their own (before, they silently took the artifacts' key pair)."""
+    failed = run_stack(
+        "prod",
+        extra={"postgresServiceAccountAnnotations": "{}"},
+        secret={"s3AccessKey": "AKIAEXAMPLE", "s3SecretKey": "MOCKSECRETs3MOCKSECRET"},
+        expect_failure=True,
+    )
+    assert "the database backups need credentials of their own" in failed.error
