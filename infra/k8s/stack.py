@@ -34,6 +34,25 @@ class KubernetesStack:
     outputs: dict[str, pulumi.Input]
 
 
+METADATA_SERVICE = ("169.254.169.254/32", "fd00:ec2::254/128")  # the link-local IPv4 one; AWS's IPv6 one
+
+
+def no_metadata_egress_spec() -> dict:
+    return {
+        "pod_selector": {},
+        "policy_types": ["Egress"],
+        "egress": [
+            {
+                "to": [
+                    {"ip_block": {"cidr": "0.0.0.0/0", "except": [METADATA_SERVICE[0]]}},
+                    {"ip_block": {"cidr": "::/0", "except": [METADATA_SERVICE[1]]}},
+                    {"namespace_selector": {}},  # every pod (DNS, the operator, the API server's pods)
+                ]
+            }
+        ],
+    }
+
+
 def _namespace(c: StackConfig) -> k8s.core.v1.Namespace:
     # Deleting the namespace deletes every claim in it (the database's and MinIO's volumes).
     return k8s.core.v1.Namespace(
@@ -137,6 +156,14 @@ def build(c: StackConfig) -> KubernetesStack:
         "default-deny-ingress",
         metadata={"name": "default-deny-ingress", "namespace": c.namespace},
         spec={"pod_selector": {}, "policy_types": ["Ingress"]},
+        opts=in_ns,
+    )
+    # Egress anywhere but the node's metadata service (instance credentials): the pods use their own
+    # identities (IRSA, workload identity) or keys, never the node's.
+    k8s.networking.v1.NetworkPolicy(
+        "no-metadata-egress",
+        metadata={"name": "no-metadata-egress", "namespace": c.namespace},
+        spec=no_metadata_egress_spec(),
         opts=in_ns,
     )
     store = _object_store(c, in_ns)

@@ -20,6 +20,7 @@ the cases of tests/infra/test_network_policies.py::test_the_evaluator_follows_th
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,5 +86,46 @@ def allowed(policies: list[dict[str, Any]], source: Pod, destination: Pod, port:
             peers = rule.get("from")
             sources_ok = not peers or any(_peer_matches(pe, source, policy["metadata"]["namespace"]) for pe in peers)
             if sources_ok and _port_matches(rule.get("ports"), destination, port):
+                return True
+    return False
+
+
+def _ip_matches(block: dict[str, Any], ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    network = ipaddress.ip_network(block["cidr"])
+    if address.version != network.version or address not in network:
+        return False
+    return not any(
+        address in ipaddress.ip_network(e)
+        for e in block.get("except") or []
+        if ipaddress.ip_network(e).version == address.version
+    )
+
+
+def egress_allowed(policies: list[dict[str, Any]], source: Pod, destination: Pod | str, port: int) -> bool:
+    """Egress, the same way round (NetworkPolicySpec.egress, NetworkPolicyEgressRule `to`): a pod
+    selected by no Egress policy may send anywhere; `destination` is a pod or an IP outside the
+    cluster (NetworkPolicyPeer.ipBlock: in `cidr`, not in `except`)."""
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"]["namespace"] == source.namespace
+        and "Egress" in p["spec"].get("policyTypes", [])
+        and matches(p["spec"]["podSelector"], source.labels)
+    ]
+    if not selecting:
+        return True
+    for policy in selecting:
+        for rule in policy["spec"].get("egress") or []:
+            peers = rule.get("to")
+            if isinstance(destination, str):
+                to_ok = not peers or any("ipBlock" in pe and _ip_matches(pe["ipBlock"], destination) for pe in peers)
+                ports_ok = not rule.get("ports") or any(p.get("port") in (None, port) for p in rule["ports"])
+            else:
+                to_ok = not peers or any(
+                    _peer_matches(pe, destination, policy["metadata"]["namespace"]) for pe in peers
+                )
+                ports_ok = _port_matches(rule.get("ports"), destination, port)
+            if to_ok and ports_ok:
                 return True
     return False

@@ -13,7 +13,7 @@ import pytest
 
 from tests.infra.conftest import migration_job, named
 from tests.infra.harness import Run
-from tests.infra.netpol import Pod, allowed
+from tests.infra.netpol import Pod, allowed, egress_allowed
 
 pytestmark = pytest.mark.infra
 
@@ -149,3 +149,14 @@ def test_the_evaluator_follows_the_api_definition():
     # A named port is the destination's container port of that name.
     named_port = _policy([{"ports": [{"protocol": "TCP", "port": "pg"}]}])
     assert allowed([named_port], STRANGER, target, 5432) and not allowed([named_port], STRANGER, target, 5433)
+
+
+@pytest.mark.parametrize("variant", ["prod", "small"])
+def test_no_pod_reaches_the_node_metadata_service(request, variant):
+    run = request.getfixturevalue(variant)
+    for pod in (server(run), job(run)):
+        assert not egress_allowed(policies(run), pod, "169.254.169.254", 80)
+        assert not egress_allowed(policies(run), pod, "fd00:ec2::254", 80)
+        assert egress_allowed(policies(run), pod, "52.95.1.1", 443)  # S3's (an external address)
+        assert egress_allowed(policies(run), pod, "10.0.0.1", 443)  # the API server's, DNS
+        assert egress_allowed(policies(run), pod, STRANGER, 53)  # pods in other namespaces
