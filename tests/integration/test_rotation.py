@@ -6,6 +6,7 @@ whose volume already exists."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -23,7 +24,7 @@ from infra.postgres_password import set_password_command
 from infra.server_command import with_psycopg_driver
 from tests import secrets_scan
 from tests.infra import image_layers, kubelet
-from tests.infra.harness import run_stack
+from tests.infra.harness import Run, run_stack
 from tests.integration import emulated
 from tests.integration.k8s_pod import container, pod_spec, workload
 from tests.sandbox import network, published
@@ -90,9 +91,12 @@ def test_bootstrap_failure_is_one_line_without_the_password():
     assert last.startswith("auth bootstrap failed: NoSuchModuleError") and password not in done.stderr
 
 
-SMALL = run_stack(
-    "prod", extra={"externalS3": "false", "minioImage": "ghcr.io/acme/m:1", "postgresEngine": "statefulset"}
-)
+@functools.cache
+def small() -> Run:
+    """The small setup's program under mocks (run when first needed, not at collection in every worker)."""
+    return run_stack(
+        "prod", extra={"externalS3": "false", "minioImage": "ghcr.io/acme/m:1", "postgresEngine": "statefulset"}
+    )
 
 
 @contextlib.contextmanager
@@ -103,8 +107,8 @@ def postgres_pod(password: str) -> Iterator[tuple[object, Path, int]]:
     root = Path(tempfile.mkdtemp(prefix="mlflow-gitops-pgpw-"))
     root.chmod(0o755)
     try:
-        statefulset = workload(SMALL, "StatefulSet", "postgres")
-        volumes = kubelet.pod_volumes(SMALL, pod_spec(statefulset), root / "pod", claims=("data",))
+        statefulset = workload(small(), "StatefulSet", "postgres")
+        volumes = kubelet.pod_volumes(small(), pod_spec(statefulset), root / "pod", claims=("data",))
         (root / "data").mkdir()
         with (
             network() as net,
@@ -120,10 +124,12 @@ def post_start(net, volumes, password: str, command: list[str] | None = None) ->
     """The StatefulSet container's postStart hook, exactly as the manifest gives it (its env with
     the postgres-credentials Secret holding `password`, its user, mounts and read-only root).
     `command`: another command in that container instead."""
-    statefulset = workload(SMALL, "StatefulSet", "postgres")
+    statefulset = workload(small(), "StatefulSet", "postgres")
     c = container(statefulset, "postgres")
-    values = {**kubelet.secret_data(SMALL), ("postgres-credentials", "password"): password}
-    sandboxed = kubelet.sandboxed(SMALL, pod_spec(statefulset), c, image_layers.POSTGRES, volumes, net, secrets=values)
+    values = {**kubelet.secret_data(small()), ("postgres-credentials", "password"): password}
+    sandboxed = kubelet.sandboxed(
+        small(), pod_spec(statefulset), c, image_layers.POSTGRES, volumes, net, secrets=values
+    )
     sandboxed.argv = command or c["lifecycle"]["postStart"]["exec"]["command"]  # a hook: no $(VAR) expansion
     return sandboxed.run()
 
@@ -161,7 +167,7 @@ def test_the_postgres_password_command_fails_loudly():
 def test_the_postgres_probes_pass_on_the_running_server():
     """The StatefulSet's exec probes (startup, readiness, liveness) run in its container."""
     with postgres_pod(secrets_scan.token(24)) as (net, volumes, _):
-        c = container(workload(SMALL, "StatefulSet", "postgres"), "postgres")
+        c = container(workload(small(), "StatefulSet", "postgres"), "postgres")
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             done = post_start(net, volumes, secrets_scan.token(24), c[probe]["exec"]["command"])
             assert done.returncode == 0, (probe, done.stderr)

@@ -10,6 +10,7 @@ generation's migration Job creates the admin, the second's rotates its password.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator
 
@@ -19,7 +20,7 @@ import requests
 from infra.k8s.server_settings import expand_pod_ip, k8s_server_settings, scrape_hosts
 from infra.server_command import ENGINES_PER_SERVER, STARTUP_CONNECTIONS, ServerSettings, server_command
 from tests import secrets_scan
-from tests.infra.harness import run_stack
+from tests.infra.harness import Run, run_stack
 from tests.integration.k8s_pod import POD_IP, Pod, deployed
 
 pytestmark = pytest.mark.integration
@@ -30,15 +31,22 @@ DEPLOYED = k8s_server_settings("mlflow", HOSTNAME, "mlflow", "http://minio.mlflo
 # What the kubelet makes of the deployed --allowed-hosts in a pod whose IP is POD_IP.
 DEPLOYED_HOSTS = expand_pod_ip(DEPLOYED.allowed_hosts, POD_IP)
 LOCAL_ONLY = ("--host", "--port", "--artifacts-destination", "--expose-prometheus", "--allowed-hosts")
-FIRST = run_stack("prod", extra=IN_CLUSTER_MINIO, secret_salt="first")
-OLD_ADMIN_PASSWORD = next(s for s in FIRST.k8s("Secret") if s["metadata"]["name"] == "mlflow-auth")["stringData"][
-    "admin-password"
-]
+
+
+@functools.cache
+def first() -> Run:
+    """A first generation of the stack's passwords (run when first needed, not at collection)."""
+    return run_stack("prod", extra=IN_CLUSTER_MINIO, secret_salt="first")
+
+
+def old_admin_password() -> str:
+    (auth,) = [s for s in first().k8s("Secret") if s["metadata"]["name"] == "mlflow-auth"]
+    return auth["stringData"]["admin-password"]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Pod]:
-    with deployed(FIRST, run_stack("prod", extra=IN_CLUSTER_MINIO)) as pod:
+    with deployed(first(), run_stack("prod", extra=IN_CLUSTER_MINIO)) as pod:
         yield pod
 
 
@@ -104,7 +112,7 @@ def test_the_rotated_admin_password_is_the_one_the_server_accepts(server):
     url = running.uri + "/api/2.0/mlflow/users/get?username=admin"
     host = {"Host": HOSTNAME}
     assert requests.get(url, auth=("admin", running.admin_password), headers=host, timeout=30).status_code == 200
-    assert requests.get(url, auth=("admin", OLD_ADMIN_PASSWORD), headers=host, timeout=30).status_code == 401
+    assert requests.get(url, auth=("admin", old_admin_password()), headers=host, timeout=30).status_code == 401
     assert "user 'admin' updated password" in running.migration_output
 
 
