@@ -14,11 +14,13 @@ from typing import Any
 import pulumi
 
 from infra.images import MINIO_IMAGE_TAG
-from infra.server_command import MLFLOW_VERSION
+from infra.k8s.server_settings import MAX_SURGE
+from infra.server_command import MLFLOW_VERSION, DatabasePools
 
 LOCAL_MLFLOW_IMAGE = f"mlflow-registry-server:{MLFLOW_VERSION}"
 LOCAL_MINIO_IMAGE = f"mlflow-registry-minio:{MINIO_IMAGE_TAG}"
 POSTGRES_ENGINES = ("cloudnative-pg", "statefulset")
+ROUTES = ("ingress", "httproute")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 _RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")  # the Barman Cloud plugin's retentionPolicy pattern
 _QUANTITY = re.compile(r"^[1-9][0-9]*(Mi|Gi|Ti)$")
@@ -42,11 +44,13 @@ class PostgresConfig:
     backup_bucket: str
     backup_schedule: str
     backup_retention: str
-    server_name: str
+    server_name: str | None  # None: generated once per stack (infra/k8s/cnpg.py)
     recover_from: str | None
     recovery_time: str | None
     operator_namespace: str
     service_account_annotations: dict[str, str]
+    backup_timeout_minutes: int = 60  # the pre-migration backup: migrationTimeoutMinutes
+    max_connections: int = 200
 
     @classmethod
     def load(cls, c: pulumi.Config) -> PostgresConfig:
@@ -57,11 +61,13 @@ class PostgresConfig:
             backup_bucket=_text(c, "postgresBackupBucket", "postgres-backups"),
             backup_schedule=_text(c, "postgresBackupSchedule", "0 0 3 * * *"),
             backup_retention=_text(c, "postgresBackupRetention", "30d"),
-            server_name=_text(c, "postgresServerName", "mlflow-pg"),
+            server_name=c.get("postgresServerName") or None,
             recover_from=c.get("postgresRecoverFrom") or None,
             recovery_time=c.get("postgresRecoveryTime") or None,
             operator_namespace=_text(c, "cnpgNamespace", "cnpg-system"),
             service_account_annotations=c.get_object("postgresServiceAccountAnnotations") or {},
+            backup_timeout_minutes=c.get_int("migrationTimeoutMinutes") or 60,
+            max_connections=c.get_int("postgresMaxConnections") or 200,
         )
 
     def check(self) -> None:
@@ -98,7 +104,8 @@ class PostgresConfig:
         if self.recover_from and self.recover_from == self.server_name:
             raise ConfigError(
                 f"config postgresServerName: the recovered cluster must archive under a new name, not "
-                f"{self.server_name!r} (CloudNativePG refuses a non-empty archive): e.g. {self.server_name}-2"
+                f"{self.server_name!r} (CloudNativePG refuses a non-empty archive): e.g. {self.server_name}-2, "
+                "or unset it for a generated one"
             )
 
 
@@ -111,12 +118,16 @@ class StackConfig:
     mlflow_port: int
     namespace: str
     hostname: str | None
+    route: str
+    gateway: str | None
+    gateway_namespace: str | None
     ingress_class: str
     tls_secret: str
     cluster_issuer: str | None
     replicas: int
     max_replicas: int
     tmp_size: str
+    migration_timeout_minutes: int
     storage_class: str | None
     postgres: PostgresConfig
     minio_storage: str
@@ -125,9 +136,12 @@ class StackConfig:
     external_s3: bool
     s3_endpoint_url: str | None
     s3_static_keys: bool
+    backup_static_keys: bool
     ingress_namespace: str
     monitoring_namespace: str
     service_monitor: bool
+    service_monitor_labels: dict[str, str]
+    protect: bool
     service_account_annotations: dict[str, str]
     pod_annotations: dict[str, str]
     service_annotations: dict[str, str]
@@ -150,12 +164,16 @@ class StackConfig:
             mlflow_port=c.get_int("mlflowPort") or 5000,
             namespace=_text(c, "namespace", "mlflow"),
             hostname=c.get("hostname") or None,
+            route=_text(c, "route", "ingress"),
+            gateway=c.get("gatewayName") or None,
+            gateway_namespace=c.get("gatewayNamespace") or None,
             ingress_class=_text(c, "ingressClassName", "nginx"),
             tls_secret=_text(c, "tlsSecretName", "mlflow-tls"),
             cluster_issuer=c.get("clusterIssuer") or None,
             replicas=c.get_int("replicas") or 2,
             max_replicas=c.get_int("maxReplicas") or 6,
             tmp_size=_text(c, "mlflowTmpSize", "16Gi"),
+            migration_timeout_minutes=c.get_int("migrationTimeoutMinutes") or 60,
             storage_class=c.get("storageClass") or None,
             postgres=PostgresConfig.load(c),
             minio_storage=_text(c, "minioStorage", "100Gi"),
@@ -164,9 +182,12 @@ class StackConfig:
             external_s3=c.get_bool("externalS3") or False,
             s3_endpoint_url=c.get("s3EndpointUrl") or None,
             s3_static_keys=c.get("s3AccessKey") is not None,
+            backup_static_keys=c.get("backupS3AccessKey") is not None,
             ingress_namespace=_text(c, "ingressNamespace", "ingress-nginx"),
             monitoring_namespace=_text(c, "monitoringNamespace", "monitoring"),
             service_monitor=c.get_bool("serviceMonitor") or False,
+            service_monitor_labels=c.get_object("serviceMonitorLabels") or {},
+            protect=c.get_bool("protect") is not False,
             service_account_annotations=c.get_object("serviceAccountAnnotations") or {},
             pod_annotations=c.get_object("podAnnotations") or {},
             service_annotations=c.get_object("serviceAnnotations") or {},
@@ -191,15 +212,26 @@ class StackConfig:
             raise ConfigError("config replicas: at least 2 for a highly available registry")
         if not self.hostname:
             raise ConfigError("config hostname: set the public host name of the Ingress")
+        if self.route not in ROUTES:
+            raise ConfigError(f"config route: {self.route!r} is not one of {', '.join(ROUTES)}")
+        if self.route == "httproute" and not self.gateway:
+            raise ConfigError("config gatewayName: set the Gateway the HTTPRoute attaches to (route httproute)")
+        try:
+            DatabasePools.within(self.postgres.max_connections, max(self.max_replicas, self.replicas) + MAX_SURGE)
+        except ValueError as error:
+            raise ConfigError(f"config postgresMaxConnections: {error}") from None
         if not _QUANTITY.match(self.tmp_size):
             raise ConfigError(f"config mlflowTmpSize: {self.tmp_size!r} is not a size such as 16Gi")
         if not self.external_database:
             self.postgres.check()
-        identityless = self.external_s3 and not self.s3_static_keys and not self.postgres.service_account_annotations
+        identityless = (
+            self.external_s3 and not self.backup_static_keys and not self.postgres.service_account_annotations
+        )
         if self.cloudnative_pg and identityless:
             raise ConfigError(
-                "config postgresServiceAccountAnnotations: with externalS3 and no s3AccessKey, the database "
-                "backups need an identity too: set the annotations (e.g. an IAM role) of the PostgreSQL pods"
+                "config postgresServiceAccountAnnotations: with externalS3 the database backups need credentials "
+                "of their own (the artifacts' keys are not reused): set the annotations (e.g. an IAM role) of the "
+                "PostgreSQL pods, or the secret configs backupS3AccessKey and backupS3SecretKey"
             )
 
 

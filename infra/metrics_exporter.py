@@ -65,7 +65,12 @@ def main(env: dict[str, str]) -> int:
     if missing:
         print(f"metrics exporter: {', '.join(missing)} not set", file=sys.stderr)
         return 1
-    os.makedirs(env["METRICS_DIR"], exist_ok=True)
+    if not os.path.isdir(env["METRICS_DIR"]):  # a volume shared with the server: never created here
+        print(
+            f"metrics exporter: {env['METRICS_DIR']} does not exist (mount the server's metrics volume)",
+            file=sys.stderr,
+        )
+        return 1
     port = int(env.get("METRICS_PORT", "9101"))
     handler = app(env["METRICS_DIR"], env["METRICS_USERNAME"], env["METRICS_PASSWORD"])
     server = make_server("0.0.0.0", port, handler, ThreadingWSGIServer, handler_class=_QuietHandler)

@@ -1,7 +1,7 @@
 """Apply the generated PostgreSQL password on every start, not only at initdb.
 
 The official image reads POSTGRES_PASSWORD once, when it initialises an empty data directory; the
-volume outlives the container (and, on Kubernetes, `pulumi destroy`: a StatefulSet's claims stay).
+volume outlives the container (and the pod: a StatefulSet's claim stays when its pod is replaced).
 So a rotated or re-generated password would never reach the database. This command sets it over
 the server's Unix socket, which the image trusts for local connections (initdb's default for
 `local`, unchanged by the image's entrypoint). Both targets run it: Docker in a one-shot

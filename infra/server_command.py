@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.auth_bootstrap import auth_config_ini
+
+__all__ = ["auth_config_ini"]  # its home is infra/auth_bootstrap.py, which writes it on Docker
+
 MLFLOW_VERSION = "3.17.2"
 # One uvicorn worker per container: with more, uvicorn's multi-process listener loses
 # TCP_NODELAY and every kept-alive request stalls ~40 ms (uvicorn issue 3149). Scale by replicas.
@@ -61,6 +65,49 @@ class ServerSettings:
     admin_password: SecretRef = SecretRef("mlflow-auth", "admin-password")
     flask_secret_key: SecretRef = SecretRef("mlflow-auth", "flask-secret-key")
     extra_env: dict[str, EnvValue] = field(default_factory=dict)
+    # Each SQLAlchemy engine's pool (MLflow's MLFLOW_SQLALCHEMYSTORE_POOL_SIZE / _MAX_OVERFLOW);
+    # None: SQLAlchemy's 5 + 10. See DatabasePools.
+    pools: DatabasePools | None = None
+
+
+# MLflow 3.17.2's server with --app-name basic-auth opens three engines on PostgreSQL, each with its
+# own pool: the tracking store's and the model registry's (store/tracking/sqlalchemy_store.py and
+# store/model_registry/sqlalchemy_store.py each keep a class-level _engine_map) and the auth store's
+# (server/auth/sqlalchemy_store.py init_db), in the uvicorn worker that serves requests. The
+# `mlflow server` process that starts it opened the same three at start-up and keeps them, idle,
+# holding the connection each used then. tests/integration/test_server_flags.py counts both.
+ENGINES_PER_SERVER = 3
+STARTUP_CONNECTIONS = 3
+# Besides the servers: PostgreSQL's superuser_reserved_connections (3), the migration Job's two
+# engines (one connection each), and the operator's and exporter's sessions.
+RESERVED_CONNECTIONS = 3 + 2 + 10
+
+
+@dataclass(frozen=True)
+class DatabasePools:
+    """Per-engine pool sizes that keep every server pod's connections within max_connections."""
+
+    size: int
+    max_overflow: int
+
+    @property
+    def per_server(self) -> int:
+        return ENGINES_PER_SERVER * (self.size + self.max_overflow) + STARTUP_CONNECTIONS
+
+    @classmethod
+    def within(cls, max_connections: int, servers: int) -> DatabasePools:
+        """`servers`: the most server processes at once (replicas at their maximum plus a surge pod).
+        MLflow ignores an overflow of 0 (store/db/utils.py create_sqlalchemy_engine passes it only
+        when truthy, so SQLAlchemy's 10 applies): each engine needs at least 1 + 1."""
+        per_server = (max_connections - RESERVED_CONNECTIONS) // servers
+        per_engine = (per_server - STARTUP_CONNECTIONS) // ENGINES_PER_SERVER
+        if per_engine < 2:
+            raise ValueError(
+                f"max_connections {max_connections} leaves under 2 connections per engine for {servers} server "
+                f"pods ({ENGINES_PER_SERVER} engines each): raise postgresMaxConnections or lower maxReplicas"
+            )
+        overflow = per_engine // 2
+        return cls(per_engine - overflow, overflow)
 
 
 @dataclass(frozen=True)
@@ -97,6 +144,9 @@ def _server_env(s: ServerSettings) -> dict[str, EnvValue]:
         env["AWS_SECRET_ACCESS_KEY"] = s.s3_secret_key
     if s.s3_endpoint_url:
         env["MLFLOW_S3_ENDPOINT_URL"] = s.s3_endpoint_url
+    if s.pools:
+        env["MLFLOW_SQLALCHEMYSTORE_POOL_SIZE"] = str(s.pools.size)
+        env["MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW"] = str(s.pools.max_overflow)
     if s.auth:
         env["MLFLOW_AUTH_CONFIG_PATH"] = s.auth_config_path
         env["MLFLOW_AUTH_ADMIN_USERNAME"] = "admin"
@@ -104,6 +154,33 @@ def _server_env(s: ServerSettings) -> dict[str, EnvValue]:
         env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = s.flask_secret_key  # the same on every replica (CSRF)
     env.update(s.extra_env)
     return env
+
+
+# libpq options on every database URI deployed: fail a connection attempt after 10 s instead of
+# the kernel's minutes, and probe idle connections, so a lost node (or a failover) breaks the
+# connections to it within about a minute instead of hanging the requests on them.
+CONNECTION_OPTIONS = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+}
+
+
+def with_connection_options(uri: str) -> str:
+    """`uri` with CONNECTION_OPTIONS added to its query, where it does not set them itself."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    merged = {**CONNECTION_OPTIONS, **query}
+    return urlunsplit(parts._replace(query=urlencode(merged)))
+
+
+def database_uri(user: str, password: str, host: str, database: str) -> str:
+    """The URI of a database the programs create (host with its port)."""
+    return with_connection_options(f"{PG_SCHEME}://{user}:{password}@{host}/{database}")
 
 
 def with_psycopg_driver(uri: str) -> str:
@@ -130,15 +207,24 @@ def migrate_command(auth_bootstrap: str | None = None) -> tuple[str, ...]:
     return ("sh", "-c", f'{script} && exec python -P "{auth_bootstrap}"')
 
 
-def migrate_env(s: ServerSettings, auth_database_uri: SecretRef) -> dict[str, EnvValue]:
-    """Environment of migrate_command(auth_bootstrap=...): every value a SecretRef but the user name."""
-    return {
+def migrate_env(
+    s: ServerSettings, auth_database_uri: SecretRef, write_auth_config: bool = False
+) -> dict[str, EnvValue]:
+    """Environment of migrate_command(auth_bootstrap=...): every value a SecretRef but the user name.
+
+    `write_auth_config`: the bootstrap also writes basic_auth.ini at the server's
+    MLFLOW_AUTH_CONFIG_PATH (Docker: into the volume the server mounts read-only; Kubernetes mounts
+    it from the mlflow-auth Secret instead)."""
+    env: dict[str, EnvValue] = {
         "MLFLOW_BACKEND_STORE_URI": s.backend_store_uri,
         "MLFLOW_AUTH_DATABASE_URI": auth_database_uri,
         "MLFLOW_AUTH_ADMIN_USERNAME": "admin",
         "MLFLOW_AUTH_ADMIN_PASSWORD": s.admin_password,
         "PYTHONUNBUFFERED": "1",
     }
+    if write_auth_config:
+        env["MLFLOW_AUTH_CONFIG_PATH"] = s.auth_config_path
+    return env
 
 
 @dataclass(frozen=True)
@@ -164,22 +250,3 @@ def metrics_exporter_env(s: ServerSettings, account: MetricsAccount, port: int =
         "METRICS_PASSWORD": account.password,
         "PYTHONUNBUFFERED": "1",
     }
-
-
-def auth_config_ini(database_uri: str, default_permission: str = "READ", cache_ttl_seconds: int = 30) -> str:
-    """basic_auth.ini: the auth app's users and permissions live in `database_uri` (PostgreSQL in
-    production). The admin password is not here: it comes from MLFLOW_AUTH_ADMIN_PASSWORD.
-
-    `auth_cache_ttl_seconds`: MLflow checks the PBKDF2 password hash on every request unless this
-    is set; measured here that costs ~0.5 s per request (bench/registry_bench.py). With the cache,
-    a changed or revoked password can keep working on other replicas for up to this many seconds.
-    """
-    return (
-        "[mlflow]\n"
-        f"default_permission = {default_permission}\n"
-        f"database_uri = {database_uri}\n"
-        "admin_username = admin\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-        f"auth_cache_ttl_seconds = {cache_ttl_seconds}\n"
-        "auth_cache_max_size = 10000\n"
-    )

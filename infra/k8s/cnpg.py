@@ -14,11 +14,12 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from infra import images, secrets
 from infra.config import PostgresConfig
 from infra.k8s.common import DB_CLIENT, S3_CLIENT, labels
-from infra.server_command import PG_SCHEME
+from infra.server_command import database_uri
 
 CNPG_API = "postgresql.cnpg.io/v1"
 BARMAN_API = "barmancloud.cnpg.io/v1"
@@ -53,8 +54,10 @@ class CloudNativePg(pulumi.ComponentResource):
         backup: BackupTarget,
         monitoring_namespace: str,
         opts: pulumi.ResourceOptions | None = None,
+        protect: bool = True,
     ):
         super().__init__("mlflow-registry:k8s:CloudNativePg", name, None, opts)
+        self.protect = protect
         child = pulumi.ResourceOptions(parent=self)
         meta = {"namespace": namespace, "labels": labels(CLUSTER)}
         self.password = secrets.generated(f"{name}-password", self)
@@ -67,6 +70,16 @@ class CloudNativePg(pulumi.ComponentResource):
             string_data={"username": "mlflow", "password": self.password},
             opts=child,
         )
+        # The archive's folder: generated once per stack unless set, so a stack created again (or a
+        # second stack on the same bucket) never finds a non-empty archive, which CloudNativePG
+        # refuses to archive into (the WAL archiver's empty-archive check).
+        self.server_name: pulumi.Output[str] = (
+            pulumi.Output.from_input(p.server_name)
+            if p.server_name
+            else random.RandomString(
+                f"{name}-server-suffix", length=6, special=False, upper=False, opts=child
+            ).result.apply(lambda suffix: f"{CLUSTER}-{suffix}")
+        )
         ready = {WAIT_READY: "condition=Ready"}
         applied = {WAIT_READY: "jsonpath={.status.applied}=true"}
         self.object_store = self._custom(
@@ -76,7 +89,9 @@ class CloudNativePg(pulumi.ComponentResource):
         # Recovery (PITR) is a replacement of the Cluster under the same name: delete it first.
         self.cluster = self._custom(
             f"{name}-cluster", CNPG_API, "Cluster", {"name": CLUSTER, **meta, "annotations": ready},
-            cluster_spec(p, storage_class), [self.app_secret, self.object_store], delete_before_replace=True,
+            cluster_spec(p, storage_class, self.server_name), [self.app_secret, self.object_store],
+            delete_before_replace=True,
+            protect=protect,
         )  # fmt: skip
         self.auth_database = self._custom(
             f"{name}-auth-database", CNPG_API, "Database", {"name": "mlflow-auth", **meta, "annotations": applied},
@@ -97,7 +112,33 @@ class CloudNativePg(pulumi.ComponentResource):
         self.uri = _uri(self.password, host, "mlflow")
         self.auth_uri = _uri(self.password, host, "mlflow_auth")
         self.ready = [self.cluster, self.auth_database]
+        self.namespace = namespace
+        self.backup_timeout_minutes = p.backup_timeout_minutes
         self.register_outputs({"cluster": CLUSTER})
+
+    def backup_before(self, job_name: pulumi.Output[str], parent: pulumi.Resource) -> list[pulumi.Resource]:
+        """An on-demand base backup named after the migration Job (a new Job, a new backup), which
+        Pulumi waits for until CloudNativePG reports it completed: the Job starts after it. To roll
+        back a failed upgrade: recover from it (the README's recovery steps, postgresRecoveryTime =
+        the backup's .status.stoppedAt) and deploy the previous image."""
+        backup = k8s.apiextensions.CustomResource(
+            "postgres-pre-migration-backup",
+            api_version=CNPG_API,
+            kind="Backup",
+            metadata={
+                "name": job_name.apply(lambda n: n.replace("mlflow-db-migrate-", f"{CLUSTER}-pre-migration-")),
+                "namespace": self.namespace,
+                "labels": labels(CLUSTER),
+                "annotations": {WAIT_READY: BACKUP_COMPLETED},
+            },
+            spec=on_demand_backup_spec(),
+            opts=pulumi.ResourceOptions(
+                parent=parent,
+                depends_on=self.ready,
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{self.backup_timeout_minutes}m"),
+            ),
+        )
+        return [backup]
 
     def _custom(
         self,
@@ -108,13 +149,21 @@ class CloudNativePg(pulumi.ComponentResource):
         spec: dict,
         depends_on: list[pulumi.Resource] | None = None,
         delete_before_replace: bool = False,
+        protect: bool = False,
     ) -> k8s.apiextensions.CustomResource:
         opts = pulumi.ResourceOptions(
-            parent=self, depends_on=depends_on or [], delete_before_replace=delete_before_replace
+            parent=self, depends_on=depends_on or [], delete_before_replace=delete_before_replace, protect=protect
         )
         return k8s.apiextensions.CustomResource(
             resource_name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
         )
+
+
+BACKUP_COMPLETED = "jsonpath={.status.phase}=completed"  # CloudNativePG api/v1 BackupPhaseCompleted
+
+
+def on_demand_backup_spec() -> dict[str, Any]:
+    return {"cluster": {"name": CLUSTER}, "method": "plugin", "pluginConfiguration": {"name": PLUGIN}}
 
 
 def scheduled_backup_spec(schedule: str) -> dict[str, Any]:
@@ -129,7 +178,7 @@ def scheduled_backup_spec(schedule: str) -> dict[str, Any]:
 
 
 def _uri(password: pulumi.Output[str], host: str, database: str) -> pulumi.Output[str]:
-    return pulumi.Output.secret(pulumi.Output.concat(f"{PG_SCHEME}://mlflow:", password, f"@{host}/{database}"))
+    return pulumi.Output.secret(password.apply(lambda pw: database_uri("mlflow", pw, host, database)))
 
 
 def object_store_spec(b: BackupTarget, retention: str) -> dict[str, Any]:
@@ -163,7 +212,7 @@ def _bootstrap(p: PostgresConfig) -> dict[str, Any]:
     return {"recovery": recovery}
 
 
-def _plugin(server_name: str, archiver: bool) -> dict[str, Any]:
+def _plugin(server_name: pulumi.Input[str], archiver: bool) -> dict[str, Any]:
     plugin: dict[str, Any] = {
         "name": PLUGIN,
         "parameters": {"barmanObjectName": OBJECT_STORE, "serverName": server_name},
@@ -173,7 +222,7 @@ def _plugin(server_name: str, archiver: bool) -> dict[str, Any]:
     return plugin
 
 
-def cluster_spec(p: PostgresConfig, storage_class: str | None) -> dict[str, Any]:
+def cluster_spec(p: PostgresConfig, storage_class: str | None, server_name: pulumi.Input[str]) -> dict[str, Any]:
     storage: dict[str, Any] = {"size": p.storage}
     if storage_class:
         storage["storageClass"] = storage_class
@@ -188,10 +237,21 @@ def cluster_spec(p: PostgresConfig, storage_class: str | None) -> dict[str, Any]
                 {"name": "mlflow", "ensure": "present", "login": True, "passwordSecret": {"name": APP_CREDENTIALS}}
             ]
         },
-        "plugins": [_plugin(p.server_name, archiver=True)],
+        "postgresql": {"parameters": {"max_connections": str(p.max_connections)}},
+        "plugins": [_plugin(server_name, archiver=True)],
         # The instances reach the in-cluster MinIO through its NetworkPolicy (S3 clients only).
         "inheritedMetadata": {"labels": {S3_CLIENT: "true"}},
+        # One instance per node, and spread over zones: hostname anti-affinity alone lets all three
+        # share a zone that can go down as one.
         "affinity": {"enablePodAntiAffinity": True, "topologyKey": "kubernetes.io/hostname"},
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"cnpg.io/cluster": CLUSTER}},
+            }
+        ],
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
     }
     if p.recover_from:

@@ -9,6 +9,7 @@ rolls. Basic auth with users in PostgreSQL; artifacts proxied to the bucket; Pro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pulumi
@@ -17,12 +18,16 @@ import pulumi_kubernetes as k8s
 from infra import secrets
 from infra.k8s.common import checksum, content_name, ingress_only_from, job_metadata, labels, selector
 from infra.k8s.mlflow_specs import (
+    GATEWAY_API,
     NAME,
     ServerInputs,
+    acme_solver_policy_spec,
     deployment_spec,
+    http_route_spec,
     ingress_annotations,
     ingress_spec,
     migration_job,
+    migration_timeouts,
 )
 from infra.k8s.server_settings import PORT, SERVICE, k8s_server_settings
 from infra.server_command import (
@@ -37,6 +42,7 @@ from infra.server_command import (
 )
 
 __all__ = ["NAME", "SERVICE", "MlflowServer", "ServerInputs"]
+BeforeMigration = Callable[[pulumi.Output[str], pulumi.Resource], list[pulumi.Resource]]
 AUTH_DB = SecretRef("mlflow-auth", "database-uri")
 
 
@@ -50,10 +56,20 @@ class MlflowServer(pulumi.ComponentResource):
         s3_access_key: pulumi.Input[str] | None,
         s3_secret_key: pulumi.Input[str] | None,
         opts: pulumi.ResourceOptions | None = None,
+        before_migration: BeforeMigration | None = None,
     ):
+        """`before_migration`: called with the migration Job's name, returns what the Job waits for
+        (CloudNativePG: an on-demand backup, so a failed upgrade can be rolled back)."""
         super().__init__("mlflow-registry:k8s:MlflowServer", name, None, opts)
+        self.before_migration = before_migration
         self.settings = k8s_server_settings(
-            i.namespace, i.hostname, i.bucket, i.s3_endpoint_url, static_s3_keys=s3_access_key is not None
+            i.namespace,
+            i.hostname,
+            i.bucket,
+            i.s3_endpoint_url,
+            static_s3_keys=s3_access_key is not None,
+            max_connections=i.max_connections,
+            max_replicas=max(i.max_replicas, i.replicas),
         )
         self.command = server_command(self.settings)
         self.metrics = MetricsAccount()
@@ -111,12 +127,18 @@ class MlflowServer(pulumi.ComponentResource):
 
     def _workloads(self, name: str, i: ServerInputs, meta: dict, values: dict[str, pulumi.Input[str]]) -> None:
         job_checksum = checksum(values["db"], values["auth-db"], values["admin"])
+        # A new name for every new template (image, secrets): a Job's template is immutable.
+        job_name = content_name("mlflow-db-migrate", i.image, job_checksum)
+        self.pre_migration = self.before_migration(job_name, self) if self.before_migration else []
         self.migration = k8s.batch.v1.Job(
             f"{name}-migrate",
-            # A new name for every new template (image, secrets): a Job's template is immutable.
-            metadata=job_metadata(content_name("mlflow-db-migrate", i.image, job_checksum), i.namespace, NAME),
-            spec=migration_job(i.image, migrate_env(self.settings, AUTH_DB), job_checksum),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.db_secret, self.auth_secret]),
+            metadata=job_metadata(job_name, i.namespace, NAME),
+            spec=migration_job(i.image, migrate_env(self.settings, AUTH_DB), job_checksum, i.migration_timeout_minutes),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[self.db_secret, self.auth_secret, *self.pre_migration],
+                custom_timeouts=migration_timeouts(i.migration_timeout_minutes),
+            ),
         )
         pod_checksum = checksum(*(values[k] for k in sorted(values)))
         self.deployment = k8s.apps.v1.Deployment(
@@ -171,12 +193,23 @@ class MlflowServer(pulumi.ComponentResource):
             },
             opts=child,
         )
-        self.ingress = k8s.networking.v1.Ingress(
-            f"{name}-ingress",
-            metadata={"name": SERVICE, **meta, "annotations": ingress_annotations(i)},
-            spec=ingress_spec(i),
-            opts=child,
-        )
+        self.ingress: pulumi.Resource
+        if i.route == "httproute":
+            self.ingress = k8s.apiextensions.CustomResource(
+                f"{name}-httproute",
+                api_version=GATEWAY_API,
+                kind="HTTPRoute",
+                metadata={"name": SERVICE, **meta},
+                spec=http_route_spec(i),
+                opts=child,
+            )
+        else:
+            self.ingress = k8s.networking.v1.Ingress(
+                f"{name}-ingress",
+                metadata={"name": SERVICE, **meta, "annotations": ingress_annotations(i)},
+                spec=ingress_spec(i),
+                opts=child,
+            )
         namespace = "kubernetes.io/metadata.name"  # the label every namespace carries
         monitoring = {"namespace_selector": {"match_labels": {namespace: i.monitoring_namespace}}}
         spec = ingress_only_from(
@@ -194,16 +227,26 @@ class MlflowServer(pulumi.ComponentResource):
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress-policy", metadata={"name": "mlflow-server-clients", **meta}, spec=spec, opts=child
         )
-        self.service_monitor = self._service_monitor(name, meta) if i.service_monitor else None
+        # cert-manager's HTTP-01 solver pods, created in this namespace for the Ingress's host: the
+        # ingress controller must reach them, or the default-deny policy blocks the challenge.
+        self.acme_solver_policy = k8s.networking.v1.NetworkPolicy(
+            f"{name}-acme-solver-policy",
+            metadata={"name": "acme-http01-solver", **meta},
+            spec=acme_solver_policy_spec(i.ingress_namespace),
+            opts=child,
+        )
+        self.service_monitor = (
+            self._service_monitor(name, meta, i.service_monitor_labels) if i.service_monitor else None
+        )
 
-    def _service_monitor(self, name: str, meta: dict) -> k8s.apiextensions.CustomResource:
+    def _service_monitor(self, name: str, meta: dict, extra_labels: dict) -> k8s.apiextensions.CustomResource:
         """Prometheus Operator scrape of the metrics sidecar, with the scrape account (not an MLflow user)."""
         auth = {"name": self.settings.admin_password.secret}
         return k8s.apiextensions.CustomResource(
             f"{name}-servicemonitor",
             api_version="monitoring.coreos.com/v1",
             kind="ServiceMonitor",
-            metadata={"name": NAME, **meta},
+            metadata={"name": NAME, **meta, "labels": {**meta["labels"], **extra_labels}},
             spec={
                 "selector": {"matchLabels": labels(NAME)},
                 "endpoints": [

@@ -14,6 +14,7 @@ from infra.k8s.common import (
     container_security,
     env,
     labels,
+    mebibytes,
     one_shot_job,
     pod_security,
     resources,
@@ -23,6 +24,7 @@ from infra.k8s.common import (
 from infra.k8s.server_settings import POD_IP_ENV, PORT, SERVICE
 from infra.server_command import (
     AUTH_BOOTSTRAP_PATH,
+    METRICS_DIR,
     METRICS_PORT,
     EnvValue,
     ServerCommand,
@@ -31,6 +33,8 @@ from infra.server_command import (
 )
 
 NAME = "mlflow-server"
+PRE_STOP_SECONDS = 10
+TERMINATION_GRACE_SECONDS = 300
 UID = 10001  # the mlflow user of infra/Dockerfile
 
 
@@ -49,7 +53,13 @@ class ServerInputs:
     bucket: str
     s3_endpoint_url: str | None
     service_monitor: bool
+    service_monitor_labels: dict = field(default_factory=dict)
     tmp_size: str = "16Gi"
+    route: str = "ingress"  # or "httproute" (Gateway API)
+    gateway: str | None = None
+    gateway_namespace: str | None = None
+    migration_timeout_minutes: int = 60
+    max_connections: int = 200  # PostgreSQL's: the pools are sized within it
     service_account_annotations: dict = field(default_factory=dict)  # e.g. IRSA / workload identity
     pod_annotations: dict = field(default_factory=dict)
     service_annotations: dict = field(default_factory=dict)
@@ -58,8 +68,22 @@ class ServerInputs:
     resources: dict = field(default_factory=dict)  # overrides the default requests and limits
 
 
-def migration_job(image: str, job_env: dict[str, EnvValue], secrets_checksum: pulumi.Input[str]) -> dict[str, Any]:
-    """`mlflow db upgrade`, then the auth database's migrations and accounts (infra/auth_bootstrap.py)."""
+# pulumi-kubernetes waits this much longer for the Job than the Job may run: when Pulumi stops
+# waiting, the Job has finished (Complete, or Failed with DeadlineExceeded), so `replaceUnready`
+# never replaces a migration that is still running (tests/infra/pulumi_rules.py).
+AWAIT_MARGIN_MINUTES = 10
+
+
+def migration_timeouts(minutes: int) -> pulumi.CustomTimeouts:
+    wait = f"{minutes + AWAIT_MARGIN_MINUTES}m"
+    return pulumi.CustomTimeouts(create=wait, update=wait)
+
+
+def migration_job(
+    image: str, job_env: dict[str, EnvValue], secrets_checksum: pulumi.Input[str], timeout_minutes: int = 60
+) -> dict[str, Any]:
+    """`mlflow db upgrade`, then the auth database's migrations and accounts (infra/auth_bootstrap.py),
+    within `timeout_minutes` (all attempts together)."""
     container = {
         "name": "migrate",
         "image": image,
@@ -67,13 +91,22 @@ def migration_job(image: str, job_env: dict[str, EnvValue], secrets_checksum: pu
         "env": env({**job_env, "HOME": "/tmp"}),
         "resources": resources("100m", "256Mi", "1", "1Gi"),
     }
-    return one_shot_job("mlflow-db-migrate", (DB_CLIENT,), UID, container, 3, secrets_checksum)
+    job = one_shot_job("mlflow-db-migrate", (DB_CLIENT,), UID, container, 3, secrets_checksum)
+    return {**job, "active_deadline_seconds": timeout_minutes * 60}
+
+
+# The server's Prometheus files (--expose-prometheus): a volume of their own, shared read-only with
+# the sidecar, so the directory exists before either container starts (the sidecar's root and
+# mounts are read-only: it cannot create it, and MLflow creates it only once it runs).
+METRICS_VOLUME = "metrics"
+METRICS_SIZE = "64Mi"
 
 
 def server_resources(i: ServerInputs) -> dict[str, Any]:
     """The operator's requests and limits (mlflowResources), with ephemeral-storage sized to /tmp
-    unless they set it."""
-    sized = resources("500m", "1Gi", "2", "2Gi", scratch=i.tmp_size)
+    and the metric files unless they set it."""
+    scratch = f"{mebibytes(i.tmp_size) + mebibytes(METRICS_SIZE)}Mi"
+    sized = resources("500m", "1Gi", "2", "2Gi", scratch=scratch)
     given = i.resources or {}
     out = {}
     for kind in ("requests", "limits"):
@@ -97,8 +130,12 @@ def _container(i: ServerInputs, command: ServerCommand, auth_dir: str) -> dict[s
         "liveness_probe": {"http_get": health, "period_seconds": 20, "timeout_seconds": 5, "failure_threshold": 3},
         "resources": server_resources(i),
         "security_context": container_security(),
+        # Endpoints are removed asynchronously: keep serving a few seconds after the pod is marked
+        # terminating, so the Service and the ingress stop sending before the server stops (502s).
+        "lifecycle": {"pre_stop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
         "volume_mounts": [
             {"name": "tmp", "mount_path": "/tmp"},
+            {"name": METRICS_VOLUME, "mount_path": METRICS_DIR},
             {"name": "auth-config", "mount_path": auth_dir, "read_only": True},
         ],
     }
@@ -116,7 +153,7 @@ def _metrics_sidecar(i: ServerInputs, exporter_env: dict[str, EnvValue]) -> dict
         "liveness_probe": {"tcp_socket": {"port": "metrics"}, "period_seconds": 20, "failure_threshold": 3},
         "resources": resources("20m", "64Mi", "200m", "256Mi", scratch="0Mi"),
         "security_context": container_security(),
-        "volume_mounts": [{"name": "tmp", "mount_path": "/tmp", "read_only": True}],
+        "volume_mounts": [{"name": METRICS_VOLUME, "mount_path": METRICS_DIR, "read_only": True}],
     }
 
 
@@ -159,13 +196,9 @@ def deployment_spec(
     """No `replicas`: the HorizontalPodAutoscaler owns the count. Setting it here too makes the next
     update fail with a field-ownership conflict on .spec.replicas once the HPA has scaled
     (pulumi-kubernetes issues 2491 and 2569)."""
-    annotations = {
-        "prometheus.io/scrape": "true",
-        "prometheus.io/port": str(METRICS_PORT),
-        "prometheus.io/path": "/metrics",
-        **i.pod_annotations,
-        CHECKSUM_ANNOTATION: secrets_checksum,
-    }
+    # No prometheus.io/scrape annotations: a scraper that follows them has no credentials, and the
+    # metrics port answers 401 without the scrape account (the ServiceMonitor carries it).
+    annotations = {**i.pod_annotations, CHECKSUM_ANNOTATION: secrets_checksum}
     auth_volume = {
         "name": "auth-config",
         "secret": {
@@ -184,10 +217,11 @@ def deployment_spec(
                 "service_account_name": NAME,
                 "automount_service_account_token": False,
                 "security_context": pod_security(UID),
-                "termination_grace_period_seconds": 30,
+                # Time for transfers in flight to finish after SIGTERM (large artifacts go through MLflow).
+                "termination_grace_period_seconds": TERMINATION_GRACE_SECONDS,
                 **_scheduling(i),
                 "containers": [_container(i, command, auth_dir), _metrics_sidecar(i, exporter_env)],
-                "volumes": [tmp_volume(size=i.tmp_size), auth_volume],
+                "volumes": [tmp_volume(size=i.tmp_size), tmp_volume(METRICS_VOLUME, METRICS_SIZE), auth_volume],
             },
         },
     }
@@ -198,8 +232,13 @@ def ingress_annotations(i: ServerInputs) -> dict[str, str]:
     if i.cluster_issuer:
         annotations["cert-manager.io/cluster-issuer"] = i.cluster_issuer
     if i.ingress_class == "nginx":
-        annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = "0"  # artifact uploads go through MLflow
+        # Artifacts of any size go through MLflow: no body limit, and streamed both ways instead of
+        # spooled to the controller's disk first (request and response buffering off).
+        annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = "0"
+        annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] = "off"
+        annotations["nginx.ingress.kubernetes.io/proxy-buffering"] = "off"
         annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] = "300"
+        annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"] = "300"
     return annotations
 
 
@@ -209,4 +248,44 @@ def ingress_spec(i: ServerInputs) -> dict[str, Any]:
         "ingress_class_name": i.ingress_class,
         "rules": [{"host": i.hostname, "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": backend}]}}],
         "tls": [{"hosts": [i.hostname], "secret_name": i.tls_secret}],
+    }
+
+
+# cert-manager (pkg/issuer/acme/http/pod.go podLabels, http.go acmeSolverListenPort): the label every
+# HTTP-01 solver pod carries, and the port its acmesolver listens on.
+ACME_SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
+ACME_SOLVER_PORT = 8089
+
+
+def acme_solver_policy_spec(ingress_namespace: str) -> dict[str, Any]:
+    """The solver pods accept the ingress controller (or gateway) on the solver's port."""
+    source = {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": ingress_namespace}}}
+    return {
+        "pod_selector": {"match_labels": {ACME_SOLVER_LABEL: "true"}},
+        "policy_types": ["Ingress"],
+        "ingress": [{"from": [source], "ports": [{"protocol": "TCP", "port": ACME_SOLVER_PORT}]}],
+    }
+
+
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+
+
+def http_route_spec(i: ServerInputs) -> dict[str, Any]:
+    """The Gateway API route: the Gateway's listener terminates TLS (and takes cert-manager's
+    annotations); the route sends the host's every path to the Service. `timeouts.request: 0s`
+    disables the route's request timeout (GEP-1742), so a long upload or download is not cut; the
+    body size is the data plane's business (Envoy-based gateways stream bodies)."""
+    parent: dict[str, Any] = {"name": i.gateway}
+    if i.gateway_namespace:
+        parent["namespace"] = i.gateway_namespace
+    return {
+        "parentRefs": [parent],
+        "hostnames": [i.hostname],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                "backendRefs": [{"name": SERVICE, "port": 80}],
+                "timeouts": {"request": "0s"},
+            }
+        ],
     }

@@ -30,7 +30,7 @@ from infra.k8s.common import (
     single_pod_stateful_set,
     tmp_volume,
 )
-from infra.minio_setup import BUCKET_SCRIPT
+from infra.minio_setup import ARTIFACTS, BACKUPS, BUCKET_SCRIPT, MINIO_ROOT_PASSWORD, MINIO_ROOT_USER
 
 NAME = "minio"
 PORT = 9000
@@ -50,6 +50,7 @@ class StoreInputs:
     storage: str
     storage_class: str | None
     backup_bucket: str | None  # PostgreSQL backups (CloudNativePG); None: no backup user
+    protect: bool = True  # the StatefulSet (its claim holds the artifacts)
 
 
 class ObjectStore(pulumi.ComponentResource):
@@ -71,7 +72,7 @@ class ObjectStore(pulumi.ComponentResource):
             f"{name}-statefulset",
             metadata={"name": NAME, **meta},
             spec=_spec(i, checksum(root_password)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.root_secret]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.root_secret], protect=i.protect),
         )
         job_checksum = checksum(*job_secrets)
         self.bucket_job = k8s.batch.v1.Job(
@@ -132,8 +133,8 @@ def _spec(i: StoreInputs, secrets_checksum: pulumi.Input[str]) -> dict:
         "args": ["server", "/data", "--address", f":{PORT}"],
         "ports": [{"name": "s3", "container_port": PORT}],
         "env": [
-            _secret_env("MINIO_ROOT_USER", "minio-root", "user"),
-            _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password"),
+            _secret_env(MINIO_ROOT_USER, "minio-root", "user"),
+            _secret_env(MINIO_ROOT_PASSWORD, "minio-root", "password"),
         ],
         "resources": resources("250m", "512Mi", "2", "2Gi"),
         "security_context": container_security(),
@@ -148,20 +149,21 @@ def _spec(i: StoreInputs, secrets_checksum: pulumi.Input[str]) -> dict:
 
 
 def _job(i: StoreInputs, secrets_checksum: pulumi.Input[str]) -> dict:
+    """infra/minio_setup.py's script, with the environment it declares."""
     env = [
-        _secret_env("MINIO_ROOT_USER", "minio-root", "user"),
-        _secret_env("MINIO_ROOT_PASSWORD", "minio-root", "password"),
-        _secret_env("MLFLOW_ACCESS_KEY", "minio-mlflow-user", "access-key"),
-        _secret_env("MLFLOW_SECRET_KEY", "minio-mlflow-user", "secret-key"),
-        {"name": "BUCKET", "value": i.bucket},
+        _secret_env(MINIO_ROOT_USER, "minio-root", "user"),
+        _secret_env(MINIO_ROOT_PASSWORD, "minio-root", "password"),
+        {"name": ARTIFACTS.bucket, "value": i.bucket},
+        _secret_env(ARTIFACTS.access_key, "minio-mlflow-user", "access-key"),
+        _secret_env(ARTIFACTS.secret_key, "minio-mlflow-user", "secret-key"),
         {"name": "HOME", "value": "/tmp"},
         {"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"},
     ]
     if i.backup_bucket:
         env += [
-            {"name": "BACKUP_BUCKET", "value": i.backup_bucket},
-            _secret_env("BACKUP_ACCESS_KEY", BACKUP_CREDENTIALS, "access-key"),
-            _secret_env("BACKUP_CREDENTIALS_KEY", BACKUP_CREDENTIALS, "secret-key"),
+            {"name": BACKUPS.bucket, "value": i.backup_bucket},
+            _secret_env(BACKUPS.access_key, BACKUP_CREDENTIALS, "access-key"),
+            _secret_env(BACKUPS.secret_key, BACKUP_CREDENTIALS, "secret-key"),
         ]
     container = {
         "name": "mc",

@@ -21,7 +21,7 @@ from infra.k8s.common import (
     tmp_volume,
 )
 from infra.postgres_password import SOCKET_DIR, set_password_command
-from infra.server_command import PG_SCHEME
+from infra.server_command import database_uri
 
 NAME = "postgres"
 PORT = 5432
@@ -39,6 +39,8 @@ class Postgres(pulumi.ComponentResource):
         storage: str,
         storage_class: str | None,
         opts: pulumi.ResourceOptions | None = None,
+        max_connections: int = 200,
+        protect: bool = True,
     ):
         super().__init__("mlflow-registry:k8s:Postgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -65,8 +67,8 @@ class Postgres(pulumi.ComponentResource):
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata={"name": NAME, **meta},
-            spec=_spec(storage, storage_class, checksum(self.password)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret, self.init_scripts]),
+            spec=_spec(storage, storage_class, checksum(self.password), max_connections),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret, self.init_scripts], protect=protect),
         )
         self.network_policy = k8s.networking.v1.NetworkPolicy(
             f"{name}-ingress",
@@ -81,10 +83,10 @@ class Postgres(pulumi.ComponentResource):
 
 
 def _uri(password: pulumi.Output[str], host: str, database: str) -> pulumi.Output[str]:
-    return pulumi.Output.secret(pulumi.Output.concat(f"{PG_SCHEME}://mlflow:", password, f"@{host}/{database}"))
+    return pulumi.Output.secret(password.apply(lambda pw: database_uri("mlflow", pw, host, database)))
 
 
-def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Input[str]) -> dict:
+def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Input[str], max_connections: int) -> dict:
     probe = {
         "exec": {"command": ["pg_isready", "-U", "mlflow", "-d", "mlflow", "-h", "127.0.0.1"]},
         "period_seconds": 10,
@@ -94,13 +96,15 @@ def _spec(storage: str, storage_class: str | None, secrets_checksum: pulumi.Inpu
     container = {
         "name": "postgres",
         "image": images.POSTGRES,
+        # The image's entrypoint passes options to postgres (docker-entrypoint.sh: "$1" starts with -).
+        "args": ["-c", f"max_connections={max_connections}"],
         "ports": [{"name": "postgres", "container_port": PORT}],
         "env": [
             {"name": "POSTGRES_USER", "value": "mlflow"},
             {"name": "POSTGRES_DB", "value": "mlflow"},
             {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
             # Read by initdb only (an empty volume); the postStart hook applies it on every start,
-            # so a new password (the Secret changed, or the claim outlived `pulumi destroy`) works.
+            # so a new password (the Secret changed, or the claim outlived the pod) works.
             {"name": "POSTGRES_PASSWORD", "value_from": password},
         ],
         "lifecycle": {"post_start": {"exec": {"command": list(set_password_command())}}},

@@ -10,7 +10,7 @@ from its env (POD_IP comes from the downward API: status.podIP).
 
 from __future__ import annotations
 
-from infra.server_command import AUTH_CONFIG_PATH, METRICS_DIR, ServerSettings
+from infra.server_command import AUTH_CONFIG_PATH, METRICS_DIR, DatabasePools, ServerSettings
 
 SERVICE = "mlflow"
 PORT = 5000
@@ -26,8 +26,17 @@ def scrape_hosts(port: int = PORT) -> tuple[str, ...]:
     return (f"$({POD_IP_ENV}):{port}", f"[$({POD_IP_ENV})]:{port}")
 
 
+MAX_SURGE = 1  # the Deployment's rollingUpdate.maxSurge: one pod more than the autoscaler's maximum
+
+
 def k8s_server_settings(
-    namespace: str, hostname: str, bucket: str, s3_endpoint_url: str | None, static_s3_keys: bool
+    namespace: str,
+    hostname: str,
+    bucket: str,
+    s3_endpoint_url: str | None,
+    static_s3_keys: bool,
+    max_connections: int = 200,
+    max_replicas: int = 6,
 ) -> ServerSettings:
     return ServerSettings(
         artifacts_destination=f"s3://{bucket}/artifacts",
@@ -36,6 +45,7 @@ def k8s_server_settings(
         s3_endpoint_url=s3_endpoint_url,
         auth_config_path=AUTH_CONFIG_PATH,
         metrics_dir=METRICS_DIR,
+        pools=DatabasePools.within(max_connections, max_replicas + MAX_SURGE),
         **({} if static_s3_keys else {"s3_access_key": None, "s3_secret_key": None}),
     )
 

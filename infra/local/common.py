@@ -13,6 +13,13 @@ class OneShotFailed(Exception):
     """A one-shot container (bucket setup, migrations, password) exited non-zero."""
 
 
+def built(image: docker.Image) -> pulumi.Output[str]:
+    """What a container runs: the image's ID (a local image's repoDigest, pulumi_docker Image.repo_digest),
+    not its tag. A rebuild under the same tag gives a new ID, and a container's `image` is ForceNew
+    (terraform-provider-docker resource_docker_container.go), so the containers are replaced."""
+    return image.repo_digest
+
+
 def envs(values: dict[str, pulumi.Input[str]]) -> list[pulumi.Output[str]]:
     return [pulumi.Output.concat(k, "=", v) for k, v in sorted(values.items())]
 

@@ -8,7 +8,7 @@ import pulumi_docker as docker
 from infra import images, secrets
 from infra.local.common import RESTART, envs, health, one_shot, succeeded
 from infra.postgres_password import SOCKET_DIR, set_password_command
-from infra.server_command import PG_SCHEME
+from infra.server_command import database_uri
 
 INIT_SQL = "CREATE DATABASE mlflow_auth;\n"
 ROLE_SETUP_CONTAINER = "mlflow-postgres-password"
@@ -17,11 +17,15 @@ ROLE_SETUP_CONTAINER = "mlflow-postgres-password"
 class Postgres(pulumi.ComponentResource):
     """`uri`, `auth_uri`: secret outputs; `ready`: resolves once the password is applied."""
 
-    def __init__(self, name: str, network: docker.Network, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, network: docker.Network, opts: pulumi.ResourceOptions | None = None, protect: bool = True
+    ):
         super().__init__("mlflow-registry:docker:Postgres", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.password = secrets.generated(f"{name}-password", self)
-        self.volume = docker.Volume(f"{name}-data", name="mlflow-postgres-data", opts=child)
+        self.volume = docker.Volume(
+            f"{name}-data", name="mlflow-postgres-data", opts=pulumi.ResourceOptions(parent=self, protect=protect)
+        )
         # The server's Unix socket, shared with the one-shot container that sets the password.
         self.socket_volume = docker.Volume(f"{name}-socket", name="mlflow-postgres-socket", opts=child)
         self.image = docker.RemoteImage(f"{name}-image", name=images.POSTGRES, keep_locally=True, opts=child)
@@ -60,4 +64,4 @@ class Postgres(pulumi.ComponentResource):
 
 
 def _uri(password: pulumi.Output[str], database: str) -> pulumi.Output[str]:
-    return pulumi.Output.secret(pulumi.Output.concat(f"{PG_SCHEME}://mlflow:", password, f"@postgres:5432/{database}"))
+    return pulumi.Output.secret(password.apply(lambda pw: database_uri("mlflow", pw, "postgres:5432", database)))

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_docker as docker
 
 from infra import secrets
-from infra.local.common import RESTART, envs, health, one_shot, succeeded
-from infra.minio_setup import BUCKET_SCRIPT
+from infra.local.common import RESTART, built, envs, health, one_shot, succeeded
+from infra.minio_setup import ARTIFACTS, BUCKET_SCRIPT, MINIO_ROOT_PASSWORD, MINIO_ROOT_USER
 
 MINIO_DIR = Path(__file__).resolve().parents[1] / "minio"
 BUCKET_CONTAINER = "mlflow-minio-bucket"
@@ -20,14 +20,22 @@ class ObjectStore(pulumi.ComponentResource):
     """`endpoint`, `access_key`, `secret_key`: what MLflow uses; `ready`: resolves once the bucket exists."""
 
     def __init__(
-        self, name: str, network: docker.Network, bucket: str, image: str, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        network: docker.Network,
+        bucket: str,
+        image: str,
+        opts: pulumi.ResourceOptions | None = None,
+        protect: bool = True,
     ):
         super().__init__("mlflow-registry:docker:ObjectStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         root_password = secrets.generated(f"{name}-root-password", self)
         self.access_key = pulumi.Output.from_input("mlflow")
         self.secret_key = secrets.generated(f"{name}-mlflow-secret-key", self)
-        self.volume = docker.Volume(f"{name}-data", name="mlflow-minio-data", opts=child)
+        self.volume = docker.Volume(
+            f"{name}-data", name="mlflow-minio-data", opts=pulumi.ResourceOptions(parent=self, protect=protect)
+        )
         self.image = docker.Image(
             f"{name}-image",
             image_name=image,
@@ -35,11 +43,11 @@ class ObjectStore(pulumi.ComponentResource):
             build={"context": str(MINIO_DIR), "dockerfile": str(MINIO_DIR / "Dockerfile")},
             opts=child,
         )
-        root = {"MINIO_ROOT_USER": "minio-admin", "MINIO_ROOT_PASSWORD": root_password}
+        root = {MINIO_ROOT_USER: "minio-admin", MINIO_ROOT_PASSWORD: root_password}
         self.container = docker.Container(
             f"{name}-container",
             name="mlflow-minio",
-            image=self.image.image_name,
+            image=built(self.image),
             restart=RESTART,
             command=["server", "/data", "--address", ":9000"],
             envs=envs(root),
@@ -53,12 +61,17 @@ class ObjectStore(pulumi.ComponentResource):
             f"{name}-bucket",
             BUCKET_CONTAINER,
             pulumi.ResourceOptions(parent=self, depends_on=[self.container], delete_before_replace=True),
-            image=self.image.image_name,
+            image=built(self.image),
             entrypoints=["sh", "-c"],
             command=[BUCKET_SCRIPT],
             networks_advanced=[{"name": network.name}],
             envs=envs(
-                {**root, "MLFLOW_ACCESS_KEY": self.access_key, "MLFLOW_SECRET_KEY": self.secret_key, "BUCKET": bucket}
+                {
+                    **root,
+                    ARTIFACTS.bucket: bucket,
+                    ARTIFACTS.access_key: self.access_key,
+                    ARTIFACTS.secret_key: self.secret_key,
+                }
             ),
         )
         self.ready = succeeded(self.bucket_setup, BUCKET_CONTAINER, "creating the bucket and the MLflow MinIO user")

@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from infra import secrets
 from infra.config import StackConfig
-from infra.local.common import RESTART, envs, health, one_shot, succeeded
+from infra.local.common import RESTART, built, envs, health, one_shot, succeeded
 from infra.local.database import Postgres
 from infra.local.object_store import ObjectStore
 from infra.server_command import (
@@ -19,7 +19,6 @@ from infra.server_command import (
     METRICS_DIR,
     SecretRef,
     ServerSettings,
-    auth_config_ini,
     migrate_command,
     migrate_env,
     server_command,
@@ -73,22 +72,31 @@ class MlflowServer(pulumi.ComponentResource):
         self.tmp_volume = docker.Volume(
             f"{name}-tmp", name="mlflow-server-tmp", opts=pulumi.ResourceOptions(parent=self)
         )
+        # basic_auth.ini (it holds the auth database's password): written by the migration
+        # container into this volume, mode 0600 as the server's user; the server mounts it read-only.
+        # Not an upload: the provider copies uploads to `/`, which a read-only root refuses.
+        self.auth_volume = docker.Volume(
+            f"{name}-auth-config", name="mlflow-server-auth-config", opts=pulumi.ResourceOptions(parent=self)
+        )
         self.migration = self._migration(name, network, db, values)
         self.migrated = succeeded(self.migration, MIGRATE_CONTAINER, "the database migrations (mlflow db upgrade)")
         self.container = self._server(name, c, network, values, [db.ready, store.ready, self.migrated])
         self.register_outputs({})
 
-    def _common(self, network: docker.Network, aliases: list[str] | None = None) -> dict:
+    def _common(self, network: docker.Network, auth_read_only: bool, aliases: list[str] | None = None) -> dict:
         return {
-            "image": self.image.image_name,
+            "image": built(self.image),
             "networks_advanced": [{"name": network.name, "aliases": aliases or []}],
             "user": "10001:10001",
             "read_only": True,
-            "volumes": [{"volume_name": self.tmp_volume.name, "container_path": "/tmp"}],
+            "volumes": [
+                {"volume_name": self.tmp_volume.name, "container_path": "/tmp"},
+                {"volume_name": self.auth_volume.name, "container_path": AUTH_DIR, "read_only": auth_read_only},
+            ],
         }
 
     def _migration(self, name: str, network: docker.Network, db: Postgres, values: dict) -> docker.Container:
-        env = migrate_env(self.settings, AUTH_DB)
+        env = migrate_env(self.settings, AUTH_DB, write_auth_config=True)
         return one_shot(
             f"{name}-migrate",
             MIGRATE_CONTAINER,
@@ -96,20 +104,14 @@ class MlflowServer(pulumi.ComponentResource):
             command=list(migrate_command(AUTH_BOOTSTRAP_PATH)),
             envs=envs({k: (values[v] if isinstance(v, SecretRef) else v) for k, v in env.items()}),
             labels=[{"label": "mlflow-registry/database-ready", "value": db.ready}],
-            **self._common(network),
+            **self._common(network, auth_read_only=False),
         )
 
     def _server(
         self, name: str, c: StackConfig, network: docker.Network, values: dict, gates: list
     ) -> docker.Container:
         env = {k: (values[v] if isinstance(v, SecretRef) else v) for k, v in self.command.env.items()}
-        common = self._common(network, ["mlflow"])
-        # basic_auth.ini is uploaded into a volume mounted on its directory: Docker refuses to copy a
-        # file into a read-only root file system outside a volume.
-        self.auth_volume = docker.Volume(
-            f"{name}-auth-config", name="mlflow-server-auth-config", opts=pulumi.ResourceOptions(parent=self)
-        )
-        common["volumes"] = [*common["volumes"], {"volume_name": self.auth_volume.name, "container_path": AUTH_DIR}]
+        common = self._common(network, auth_read_only=True, aliases=["mlflow"])
         gate = pulumi.Output.all(*gates).apply(lambda done: ",".join(done))
         return docker.Container(
             f"{name}-container",
@@ -118,13 +120,6 @@ class MlflowServer(pulumi.ComponentResource):
             envs=envs(env),
             restart=RESTART,
             ports=[{"internal": 5000, "external": c.mlflow_port, "ip": c.bind_address}],
-            uploads=[
-                {
-                    "file": AUTH_CONFIG_PATH,
-                    "content": pulumi.Output.from_input(values[AUTH_DB]).apply(auth_config_ini),
-                    "permissions": "0444",
-                }
-            ],
             labels=[{"label": "mlflow-registry/prerequisites", "value": gate}],
             healthcheck={
                 **health("python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:5000/health')"),

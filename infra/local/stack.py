@@ -26,8 +26,8 @@ class DockerStack:
 
 def build(c: StackConfig) -> DockerStack:
     network = docker.Network("network", name="mlflow-registry", driver="bridge")
-    postgres = Postgres("postgres", network)
-    store = ObjectStore("minio", network, c.bucket, c.minio_image)
+    postgres = Postgres("postgres", network, protect=c.protect)
+    store = ObjectStore("minio", network, c.bucket, c.minio_image, protect=c.protect)
     server = MlflowServer("mlflow", c, network, postgres, store)
     host = "localhost" if c.bind_address in ("127.0.0.1", "0.0.0.0") else c.bind_address
     outputs = {

@@ -24,13 +24,15 @@ PROJECT = "mlflow-registry"
 SECRET_MARKER = "MOCKSECRET"
 
 RUNNER = r"""
-import json, os, sys
+import hashlib, json, os, sys
 sys.path.insert(0, sys.argv[1])
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 
 MARKER = sys.argv[4]
 EXIT_CODES = json.loads(os.environ.get("MOCK_EXIT_CODES", "{}"))
+SALT = os.environ.get("MOCK_SECRET_SALT", "")  # another "generation" of every random password
+BUILD = os.environ.get("MOCK_IMAGE_BUILD", "")  # another build of every docker.Image
 OPTIONS = {}
 
 class Mocks(pulumi.runtime.Mocks):
@@ -40,9 +42,15 @@ class Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args):
         outputs = dict(args.inputs)
         if args.typ == "random:index/randomPassword:RandomPassword":
-            outputs["result"] = f"{MARKER}{args.name.replace('-', '')}{MARKER}"
+            outputs["result"] = f"{MARKER}{args.name.replace('-', '')}{SALT}{MARKER}"
+        if args.typ == "random:index/randomString:RandomString":
+            outputs["result"] = hashlib.sha256((args.name + SALT).encode()).hexdigest()[: int(args.inputs["length"])]
         if args.typ == "docker:index/image:Image":
             outputs["imageName"] = args.inputs.get("imageName")
+            # A local (unpushed) image's repoDigest is its image ID (pulumi_docker Image.repo_digest):
+            # a new build, a new ID, even under the same tag.
+            built = hashlib.sha256((json.dumps(args.inputs, sort_keys=True) + BUILD).encode()).hexdigest()
+            outputs["repoDigest"] = "sha256:" + built
         if args.typ == "docker:index/remoteImage:RemoteImage":
             outputs["imageId"] = "sha256:" + "0" * 64
         if args.typ == "docker:index/container:Container":
@@ -57,10 +65,13 @@ class Mocks(pulumi.runtime.Mocks):
 _register = pulumi_mocks.MockMonitor.RegisterResource
 
 def _recording_register(self, request):
+    timeouts = request.customTimeouts
     OPTIONS[request.name] = {
         "deleteBeforeReplace": bool(request.deleteBeforeReplace),
         "dependencies": sorted(request.dependencies),
         "parent": request.parent,
+        "protect": bool(request.protect),
+        "customTimeouts": {"create": timeouts.create, "update": timeouts.update, "delete": timeouts.delete},
     }
     return _register(self, request)
 
@@ -166,8 +177,12 @@ def run_stack(
     secret: dict[str, str] | None = None,
     exit_codes: dict[str, int] | None = None,
     expect_failure: bool = False,
+    secret_salt: str = "",
+    image_build: str = "",
 ) -> Run:
-    """`exit_codes`: what mocked one-shot Docker containers (by container name) exit with."""
+    """`exit_codes`: what mocked one-shot Docker containers (by container name) exit with.
+    `secret_salt`: generated passwords of another generation (as after `pulumi up --replace`).
+    `image_build`: another build of the Docker images (same tags, new image IDs)."""
     config = stack_config(stack, extra, secret)
     done = subprocess.run(
         [sys.executable, "-c", RUNNER, str(REPO), PROJECT, stack, SECRET_MARKER],
@@ -175,7 +190,12 @@ def run_stack(
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "MOCK_EXIT_CODES": json.dumps(exit_codes or {})},
+        env={
+            **os.environ,
+            "MOCK_EXIT_CODES": json.dumps(exit_codes or {}),
+            "MOCK_SECRET_SALT": secret_salt,
+            "MOCK_IMAGE_BUILD": image_build,
+        },
     )
     lines = done.stdout.strip().splitlines()
     data = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"resources": [], "outputs": {}}

@@ -48,13 +48,16 @@ def object_store_as_cluster(store: dict) -> dict:
 
 
 def object_store_rule_errors(store: dict) -> list[str]:
-    """The rest of the plugin's ObjectStore CRD (plugin-barman-cloud api/v1/objectstore_types.go):
+    """The rest of the plugin's ObjectStore CRD (cloudnative-pg/plugin-barman-cloud at 9967e2ca,
+    api/v1/objectstore_types.go ObjectStoreSpec, its kubebuilder markers):
     `retentionPolicy` matches ^[1-9][0-9]*[dwm]$; CEL `!has(self.serverName)` on the configuration
     ("use the 'serverName' plugin parameter in the Cluster resource"); only known fields."""
     spec = store["spec"]
     errors = []
     if set(spec) - {"configuration", "retentionPolicy", "instanceSidecarConfiguration"}:
-        errors.append(f"unknown fields {sorted(set(spec) - {'configuration', 'retentionPolicy'})}")
+        errors.append(
+            f"unknown fields {sorted(set(spec) - {'configuration', 'retentionPolicy', 'instanceSidecarConfiguration'})}"
+        )
     if "retentionPolicy" in spec and not re.fullmatch(r"[1-9][0-9]*[dwm]", spec["retentionPolicy"]):
         errors.append("retentionPolicy")
     if "serverName" in spec.get("configuration", {}):
@@ -115,8 +118,9 @@ def test_wal_is_archived_and_base_backups_taken_to_the_object_store(prod, prod_m
         assert plugin == {
             "name": PLUGIN,
             "isWALArchiver": True,
-            "parameters": {"barmanObjectName": "mlflow-pg-backups", "serverName": "mlflow-pg"},
+            "parameters": {"barmanObjectName": "mlflow-pg-backups", "serverName": run.outputs["postgres_server_name"]},
         }
+        assert re.fullmatch(r"mlflow-pg-[a-z0-9]{6}", run.outputs["postgres_server_name"])
         backup = named(run, "ScheduledBackup", "mlflow-pg-base-backup")["spec"]
         assert backup["method"] == "plugin" and backup["pluginConfiguration"] == {"name": PLUGIN}
         assert backup["cluster"] == {"name": "mlflow-pg"} and backup["immediate"] is True
@@ -139,9 +143,20 @@ def test_backup_credentials_per_object_store(prod, prod_minio):
     bucket_job = next(o for o in prod_minio.k8s("Job") if o["metadata"]["name"].startswith("minio-bucket-"))
     env = {e["name"]: e for e in bucket_job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["BACKUP_BUCKET"]["value"] == "acme-mlflow-postgres-backups"
-    static = run_stack("prod", secret={"s3AccessKey": "AKIAEXAMPLE", "s3SecretKey": "MOCKSECRETs3MOCKSECRET"})
+    static = run_stack(
+        "prod",
+        secret={
+            "s3AccessKey": "AKIAEXAMPLE",
+            "s3SecretKey": "MOCKSECRETs3MOCKSECRET",
+            "backupS3AccessKey": "AKIABACKUPS",
+            "backupS3SecretKey": "MOCKSECRETbackupMOCKSECRET",
+        },
+    )
     keys = named(static, "ObjectStore", "mlflow-pg-backups")["spec"]["configuration"]["s3Credentials"]
     assert keys["accessKeyId"] == {"name": "postgres-backup-s3", "key": "access-key"}
+    # The backups' own key pair, never the artifacts'.
+    assert named(static, "Secret", "postgres-backup-s3")["stringData"]["access-key"] == "AKIABACKUPS"
+    assert named(static, "Secret", "mlflow-s3")["stringData"]["access-key"] == "AKIAEXAMPLE"
 
 
 def test_new_cluster_starts_empty_with_both_databases(prod):
@@ -179,7 +194,10 @@ def test_point_in_time_recovery_from_the_archive(recovered):
     ("extra", "message"),
     [
         ({"postgresRecoveryTime": "2026-11-30T12:00:00Z"}, "set postgresRecoverFrom too"),
-        ({"postgresRecoverFrom": "mlflow-pg"}, "must archive under a new name, not 'mlflow-pg'"),
+        (
+            {"postgresRecoverFrom": "mlflow-pg-abc123", "postgresServerName": "mlflow-pg-abc123"},
+            "must archive under a new name, not 'mlflow-pg-abc123'",
+        ),
         ({**RECOVERY, "postgresRecoveryTime": "yesterday"}, "'yesterday' is not an RFC 3339 time"),
         ({**RECOVERY, "postgresRecoveryTime": "2026-11-30T12:00:00"}, "is not an RFC 3339 time with a zone"),
     ],
@@ -191,3 +209,60 @@ def test_bad_recovery_config_is_refused(extra, message):
 def test_statefulset_engine_has_no_operator_resources():
     run = run_stack("prod", extra={**IN_CLUSTER_MINIO, "postgresEngine": "statefulset"})
     assert custom(run) == [] and run.k8s("ObjectStore") == []
+
+
+GATEWAY = {"route": "httproute", "gatewayName": "public", "gatewayNamespace": "gateways"}
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Run:
+    return run_stack("prod", extra=GATEWAY)
+
+
+def test_the_gateway_api_route_matches_its_schema_and_reaches_the_service(gateway):
+    (route,) = gateway.k8s("HTTPRoute")
+    assert crds.validate([route]) == [[]]
+    assert gateway.k8s("Ingress") == []
+    (rule,) = route["spec"]["rules"]
+    (backend,) = rule["backendRefs"]
+    service = named(gateway, "Service", backend["name"])
+    assert backend["port"] in {p["port"] for p in service["spec"]["ports"]}
+    assert route["spec"]["hostnames"] == ["mlflow.example.com"]
+    assert route["spec"]["parentRefs"] == [{"name": "public", "namespace": "gateways"}]
+    assert rule["timeouts"] == {"request": "0s"}  # no request timeout on long uploads and downloads
+    bad = copy.deepcopy(route)
+    bad["spec"]["rules"][0]["timeouts"]["request"] = "forever"
+    bad["spec"]["rules"][0]["backendRefs"][0]["prot"] = 80
+    (errors,) = crds.validate([bad])
+    assert any("timeouts/request: pattern" in e for e in errors) and any("prot" in e for e in errors), errors
+
+
+def test_the_ingress_streams_uploads_through_ingress_nginx(prod):
+    annotations = named(prod, "Ingress", "mlflow")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "0"
+
+
+def test_an_httproute_needs_its_gateway():
+    failed = run_stack("prod", extra={"route": "httproute"}, expect_failure=True)
+    assert "config gatewayName: set the Gateway the HTTPRoute attaches to" in failed.error
+
+
+def test_a_stack_created_again_archives_into_a_new_folder(prod):
+    """The plugin refuses to archive into a non-empty folder (plugin-barman-cloud 9967e2ca,
+    internal/cnpgi/common/wal.go Archive -> CheckBackupDestination, on the operator's first-archive
+    marker): a new stack (its random values generated anew) gets a new server name."""
+    again = run_stack("prod", secret_salt="again")
+    assert again.outputs["postgres_server_name"] != prod.outputs["postgres_server_name"]
+
+
+def test_the_backups_never_reuse_the_artifacts_keys():
+    """With externalS3 and static keys for the artifacts, the backups need an identity or keys of
+    their own (before, they silently took the artifacts' key pair)."""
+    failed = run_stack(
+        "prod",
+        extra={"postgresServiceAccountAnnotations": "{}"},
+        secret={"s3AccessKey": "AKIAEXAMPLE", "s3SecretKey": "MOCKSECRETs3MOCKSECRET"},
+        expect_failure=True,
+    )
+    assert "the database backups need credentials of their own" in failed.error

@@ -80,3 +80,51 @@ def test_the_program_receives_the_declared_defaults(stack):
     """As the CLI does, the harness fills in Pulumi.yaml's defaults: the program sees every key."""
     values = stack_config(stack)["values"]
     assert {f"mlflow-registry:{k}" for k in PROJECT["config"]} <= set(values)
+
+
+UPSTREAM = {"name": "test", "runtime": "dotnet"}
+
+
+@pytest.mark.parametrize(
+    ("declared", "stack", "message"),
+    [  # pulumi/pulumi sdk/go/common/workspace/project_test.go (fd2f0554)
+        (  # TestStackConfigErrorsWhenMissingStackValueForConfigTypeWithNoDefault
+            {"values": {"type": "array", "items": {"type": "string"}}},
+            {},
+            "Stack 'dev' is missing configuration value 'values'",
+        ),
+        (  # ...MissingTwoStackValue...
+            {"another": {"type": "string"}, "values": {"type": "array", "items": {"type": "string"}}},
+            {},
+            "Stack 'dev' is missing configuration values 'another' and 'values'",
+        ),
+        (  # ...MissingMultipleStackValue...
+            {
+                "hello": {"type": "integer"},
+                "values": {"type": "array", "items": {"type": "string"}},
+                "world": {"type": "string"},
+            },
+            {},
+            "Stack 'dev' is missing configuration values 'hello', 'values' and 'world'",
+        ),
+        (  # TestStackConfigSecretIsCorrectlyValidated (the plain value)
+            {"importantNumber": {"type": "integer", "secret": True}},
+            {"test:importantNumber": 20},
+            "Stack 'dev' with configuration key 'importantNumber' must be encrypted as it's secret",
+        ),
+        (  # TestStackConfigIntegerTypeIsCorrectlyValidated (the invalid stack)
+            {"importantNumber": {"type": "integer"}},
+            {"test:importantNumber": "hello"},
+            "Stack 'dev' with configuration key 'importantNumber' must be of type 'integer'",
+        ),
+    ],
+)
+def test_the_mirror_answers_as_upstreams_tests(declared, stack, message):
+    assert config_errors("dev", {**UPSTREAM, "config": declared}, stack) == [message]
+
+
+def test_the_mirror_accepts_what_upstream_accepts():
+    """TestStackConfigDoesNotErrorWhenProjectHasNotDefinedConfig, and the encrypted secret."""
+    assert config_errors("dev", UPSTREAM, {"test:hello": 21, "test:world": 42}) == []
+    secret = {**UPSTREAM, "config": {"importantNumber": {"type": "integer", "secret": True}}}
+    assert config_errors("dev", secret, {"test:importantNumber": {"secure": "MjA="}}) == []

@@ -10,12 +10,19 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import kubernetes_validate
 import pytest
 
 from infra.k8s.server_settings import k8s_server_settings
-from infra.server_command import AUTH_BOOTSTRAP_PATH, ServerSettings, migrate_command, server_command
+from infra.server_command import (
+    AUTH_BOOTSTRAP_PATH,
+    CONNECTION_OPTIONS,
+    ServerSettings,
+    migrate_command,
+    server_command,
+)
 from tests.infra import crds
 from tests.infra.conftest import containers, migration_job, named, server_container, workloads
 from tests.infra.harness import REPO, SECRET_MARKER, run_stack, secret_wrapped
@@ -181,12 +188,28 @@ def test_auth_database_is_postgres_and_admin_password_from_secret(prod):
     assert not any(name.startswith("MLFLOW_METRICS") for name in job_env)  # the scrape account is no MLflow user
 
 
-def test_every_database_uri_names_the_psycopg_driver(prod, small):
-    for run in (prod, small):
-        for obj in run.k8s("Secret"):
-            for key, value in obj.get("stringData", {}).items():
-                if "postgres" in value and "://" in value and key != "basic_auth.ini":
-                    assert value.startswith("postgresql+psycopg://"), (obj["metadata"]["name"], key)
+def test_every_database_uri_names_the_psycopg_driver_and_gives_up_on_a_lost_server(prod, small, local):
+    """connect_timeout and TCP keepalives (libpq options): a lost node or a failover breaks the
+    connections to it instead of hanging the requests on them."""
+    uris = [
+        (f"{o['metadata']['name']}/{k}", v)
+        for run in (prod, small)
+        for o in run.k8s("Secret")
+        for k, v in o.get("stringData", {}).items()
+        if "postgres" in v and "://" in v and k != "basic_auth.ini"
+    ]
+    docker = local.containers()
+    uris += [
+        (n, e.split("=", 1)[1])
+        for n, c in docker.items()
+        for e in c["envs"]
+        if e.split("=", 1)[1].startswith("postgres")
+    ]
+    assert len(uris) >= 6
+    for where, uri in uris:
+        assert uri.startswith("postgresql+psycopg://"), where
+        query = dict(parse_qsl(urlsplit(uri).query))
+        assert query.items() >= CONNECTION_OPTIONS.items(), where
 
 
 def test_ingress_has_tls(prod):
@@ -214,7 +237,7 @@ def test_external_database_and_bucket_come_from_secret_config():
     kinds = {o["kind"] for o in run.k8s_objects()}
     assert not kinds & {"StatefulSet", "Cluster", "ScheduledBackup"}
     db = named(run, "Secret", "mlflow-db")
-    assert db["stringData"]["uri"] == f"postgresql+psycopg://u:{SECRET_MARKER}db@db.internal/mlflow"
+    assert db["stringData"]["uri"].startswith(f"postgresql+psycopg://u:{SECRET_MARKER}db@db.internal/mlflow?")
     assert named(run, "Secret", "mlflow-s3")["stringData"]["access-key"] == "AKIAEXAMPLE"
     for obj in run.k8s_objects():
         if obj["kind"] != "Secret":
@@ -259,7 +282,7 @@ def test_workload_identity_and_scheduling_options():
     )
     c = server_container(run)
     assert c["resources"]["limits"]["cpu"] == "4" and c["resources"]["limits"]["memory"] == "4Gi"
-    assert c["resources"]["limits"]["ephemeral-storage"] == "16896Mi"  # kept: sized to /tmp
+    assert c["resources"]["limits"]["ephemeral-storage"] == "16960Mi"  # kept: sized to /tmp and the metric files
     names = {e["name"] for e in c["env"]}
     assert "AWS_ACCESS_KEY_ID" not in names and "AWS_SECRET_ACCESS_KEY" not in names  # the pod's identity instead
     assert "mlflow-s3" not in {s["metadata"]["name"] for s in run.k8s("Secret")}
@@ -382,3 +405,31 @@ def test_no_hard_coded_credentials_in_the_repository():
             assert default not in text, f"{name} contains the guide's default credential {default!r}"
         if name.startswith(("infra/", "Pulumi", ".github/", "reconciler/", "examples/")):
             assert not assignment.search(text), f"{name}: {assignment.search(text).group(0)}"
+
+
+STATEFUL = {
+    "prod": {"namespace", "postgres-cluster"},
+    "small": {"namespace", "postgres-statefulset", "minio-statefulset"},
+    "local": {"postgres-data", "minio-data"},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(STATEFUL))
+def test_what_holds_data_is_protected(request, variant):
+    """`pulumi destroy` (or a replacement) of these deletes data: the namespace takes every claim in
+    it, the Cluster and the StatefulSets their volumes. Protected unless `protect: false`."""
+    run = request.getfixturevalue(variant)
+    assert {r["name"] for r in run.resources if r["options"]["protect"]} == STATEFUL[variant]
+
+
+def test_protection_can_be_lifted_for_a_deliberate_destroy():
+    run = run_stack("prod", extra={"protect": "false"})
+    assert not [r["name"] for r in run.resources if r["options"]["protect"]]
+
+
+def test_the_service_monitor_takes_the_labels_prometheus_selects():
+    labels = json.dumps({"release": "kube-prometheus-stack"})
+    run = run_stack("prod", extra={"serviceMonitor": "true", "serviceMonitorLabels": labels})
+    (monitor,) = run.k8s("ServiceMonitor")
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert crds.validate([monitor]) == [[]]

@@ -6,6 +6,7 @@ whose volume already exists."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -22,15 +23,12 @@ from infra import auth_bootstrap
 from infra.postgres_password import set_password_command
 from infra.server_command import with_psycopg_driver
 from tests import secrets_scan
-from tests.services import (
-    AUTH_BOOTSTRAP,
-    _as_postgres_user,
-    _create_database,
-    _pg_bin,
-    _run,
-    free_port,
-    postgres,
-)
+from tests.infra import image_layers, kubelet
+from tests.infra.harness import Run, run_stack
+from tests.integration import emulated
+from tests.integration.k8s_pod import container, pod_spec, workload
+from tests.sandbox import network, published
+from tests.services import AUTH_BOOTSTRAP, _create_database, free_port, postgres
 
 pytestmark = pytest.mark.integration
 
@@ -93,33 +91,47 @@ def test_bootstrap_failure_is_one_line_without_the_password():
     assert last.startswith("auth bootstrap failed: NoSuchModuleError") and password not in done.stderr
 
 
-@contextlib.contextmanager
-def image_like_postgres(password: str) -> Iterator[tuple[Path, int]]:
-    """PostgreSQL initialised as the official image does: trust on the local socket, passwords
-    (scram-sha-256) over TCP."""
-    workdir = Path(tempfile.mkdtemp(prefix="mlflow-gitops-pgpw-"))
-    run_as = _as_postgres_user()
-    (workdir / "pwfile").write_text(password + "\n")
-    if run_as:
-        os.chown(workdir, run_as["user"], run_as["group"])
-        os.chown(workdir / "pwfile", run_as["user"], run_as["group"])
-    data, port = workdir / "data", free_port()
-    initdb = [_pg_bin("initdb"), "-D", str(data), "-U", "mlflow", "--pwfile", str(workdir / "pwfile"), "--no-sync"]
-    _run([*initdb, "--auth-local=trust", "--auth-host=scram-sha-256"], run_as)
-    opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    _run([_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(workdir / "log"), "-w", "start"], run_as)
-    try:
-        yield workdir, port
-    finally:
-        subprocess.run([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True, **run_as)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _set_password(socket_dir: Path, port: int, password: str, attempts: int = 60) -> subprocess.CompletedProcess:
-    script = set_password_command(str(socket_dir), attempts)[2].replace("-h ", f"-p {port} -h ")
-    return subprocess.run(
-        ["sh", "-c", script], env={**os.environ, "POSTGRES_PASSWORD": password}, capture_output=True, text=True
+@functools.cache
+def small() -> Run:
+    """The small setup's program under mocks (run when first needed, not at collection in every worker)."""
+    return run_stack(
+        "prod", extra={"externalS3": "false", "minioImage": "ghcr.io/acme/m:1", "postgresEngine": "statefulset"}
     )
+
+
+@contextlib.contextmanager
+def postgres_pod(password: str) -> Iterator[tuple[object, Path, int]]:
+    """The small setup's PostgreSQL pod: a server initialised as the official image does (trust on the
+    local socket, scram-sha-256 over TCP) with an existing volume whose password is `password`, its
+    socket in the pod's `run` emptyDir. Yields the network, that directory and the TCP port on the host."""
+    root = Path(tempfile.mkdtemp(prefix="mlflow-gitops-pgpw-"))
+    root.chmod(0o755)
+    try:
+        statefulset = workload(small(), "StatefulSet", "postgres")
+        volumes = kubelet.pod_volumes(small(), pod_spec(statefulset), root / "pod", claims=("data",))
+        (root / "data").mkdir()
+        with (
+            network() as net,
+            emulated.postgres(net, root / "data", volumes["run"], "mlflow", password, {}),
+            published(net, 5432) as port,
+        ):
+            yield net, volumes, port
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def post_start(net, volumes, password: str, command: list[str] | None = None) -> subprocess.CompletedProcess:
+    """The StatefulSet container's postStart hook, exactly as the manifest gives it (its env with
+    the postgres-credentials Secret holding `password`, its user, mounts and read-only root).
+    `command`: another command in that container instead."""
+    statefulset = workload(small(), "StatefulSet", "postgres")
+    c = container(statefulset, "postgres")
+    values = {**kubelet.secret_data(small()), ("postgres-credentials", "password"): password}
+    sandboxed = kubelet.sandboxed(
+        small(), pod_spec(statefulset), c, image_layers.POSTGRES, volumes, net, secrets=values
+    )
+    sandboxed.argv = command or c["lifecycle"]["postStart"]["exec"]["command"]  # a hook: no $(VAR) expansion
+    return sandboxed.run()
 
 
 def _login(port: int, password: str) -> bool:
@@ -134,16 +146,28 @@ def _login(port: int, password: str) -> bool:
 def test_the_postgres_password_command_sets_a_new_password_on_an_existing_volume(new):
     new += secrets.token_hex(8)  # random, and outside the test's id (ids must be the same in every xdist worker)
     old = secrets_scan.token(24)
-    with image_like_postgres(old) as (socket_dir, port):
+    with postgres_pod(old) as (net, volumes, port):
         assert _login(port, old)
-        done = _set_password(socket_dir, port, new)
+        done = post_start(net, volumes, new)
         assert done.returncode == 0, done.stderr
         assert _login(port, new) and not _login(port, old)
 
 
 def test_the_postgres_password_command_fails_loudly():
-    with image_like_postgres(secrets_scan.token(24)) as (socket_dir, port):
-        empty = _set_password(socket_dir, port, "")
+    with postgres_pod(secrets_scan.token(24)) as (net, volumes, _):
+        empty = post_start(net, volumes, "")
         assert empty.returncode == 1 and "POSTGRES_PASSWORD is empty" in empty.stderr
-    down = _set_password(Path(tempfile.gettempdir()) / "no-such-socket-dir", free_port(), "x" * 24, attempts=2)
-    assert down.returncode == 1 and "PostgreSQL did not start" in down.stderr
+        # The same script (set_password_command builds the hook) with 2 attempts instead of 60, on a
+        # socket directory where no server listens.
+        script = set_password_command("/tmp", attempts=2)
+        down = post_start(net, volumes, "x" * 24, list(script))
+        assert down.returncode == 1 and "PostgreSQL did not start" in down.stderr
+
+
+def test_the_postgres_probes_pass_on_the_running_server():
+    """The StatefulSet's exec probes (startup, readiness, liveness) run in its container."""
+    with postgres_pod(secrets_scan.token(24)) as (net, volumes, _):
+        c = container(workload(small(), "StatefulSet", "postgres"), "postgres")
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            done = post_start(net, volumes, secrets_scan.token(24), c[probe]["exec"]["command"])
+            assert done.returncode == 0, (probe, done.stderr)
