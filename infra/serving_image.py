@@ -8,6 +8,7 @@ parses requirements and specifiers as pip does.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,9 @@ def fetch_requirements(tracking_uri: str, model: str, version: int) -> str:
     from mlflow.exceptions import MlflowException
 
     uri = f"models:/{model}/{version}/requirements.txt"
+    # A few quick retries, not MLflow's default minutes of backoff: `pulumi up` should fail fast.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
     with tempfile.TemporaryDirectory() as into:
         try:
             client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
