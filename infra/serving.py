@@ -37,6 +37,7 @@ class ServingConfig:
     packages: Path  # its package list
     tracking_uri: str  # where the program reads requirements.txt (outside the cluster)
     credentials_secret: str  # Kubernetes: the read-only MLflow user's Secret
+    port: int = 5100  # Docker: the first served model's loopback port
 
     @classmethod
     def load(cls, c: pulumi.Config, default_tracking_uri: str) -> ServingConfig:
@@ -46,6 +47,7 @@ class ServingConfig:
             packages=REPO / (c.get("servingImagePackages") or DEFAULT_PACKAGES),
             tracking_uri=c.get("servingTrackingUri") or default_tracking_uri,
             credentials_secret=c.get("servingCredentialsSecret") or DEFAULT_CREDENTIALS,
+            port=c.get_int("servingPort") or 5100,
         )
 
 
