@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reconciler import api, applying
 from reconciler.audit import AUDIT_TAG, Audit
-from reconciler.document import from_document
+from reconciler.files.convert import from_document
 from reconciler.journal import Journal
 from reconciler.session import Session
 from reconciler.state import Origin

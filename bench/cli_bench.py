@@ -127,7 +127,7 @@ def main() -> int:
 
 
 def _versions(path: Path) -> dict:
-    from reconciler.yamlsource import read_model_file
+    from reconciler.files.yamlsource import read_model_file
 
     return read_model_file(path).data.get("versions", {})
 

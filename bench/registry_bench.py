@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reconciler import api, applying
 from reconciler.audit import Audit
-from reconciler.document import from_document
-from reconciler.importer import live_document
+from reconciler.files.convert import from_document
+from reconciler.files.importer import live_document
 from reconciler.planner import build_plan
 from reconciler.target import Target
 from tests.services import mlflow_server, postgres, replicas, s3_server

@@ -17,7 +17,9 @@ import shlex
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from reconciler import modelfiles, modelschema
+from reconciler.files import modelfiles
+
+from reconciler.files import schemacheck
 from reconciler.schema_parts import RESERVED_PREFIX
 
 NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS)
@@ -41,7 +43,7 @@ def unmanageable(name: str) -> str | None:
     size = len(f"{name}.yaml".encode("utf-8", "surrogatepass"))
     if size > NAME_MAX:
         return f"its file would have a name of {size} bytes, over the {NAME_MAX} file systems allow; {RENAME}"
-    if not modelschema.is_valid({"name": name}):
+    if not schemacheck.is_valid({"name": name}):
         return (
             'a model file cannot hold this name (no / \\ : * ? " < > |, control or invisible characters, '
             f"leading or trailing spaces, '.' or '..': see schemas/model.schema.json); {RENAME}"

@@ -113,7 +113,7 @@ class Plan:
 
     def body(self) -> dict[str, Any]:
         """Everything the plan says, as plain JSON: what the hash covers."""
-        from reconciler.document import to_document
+        from reconciler.files.convert import to_document
 
         return {
             "registry": self.registry,

@@ -24,12 +24,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler import document
+from reconciler.files import convert
 from reconciler.atomic import file_kind
 from reconciler.errors import DesiredStateError, PlanFileError
 from reconciler.plan import Plan, change_from_json, note_from_json
 from reconciler.state import Origin
-from reconciler.yamltext import BAD_IN_TEXT, describe
+from reconciler.files.yamltext import BAD_IN_TEXT, describe
 
 FORMAT_VERSION = 2
 # The largest registry measured (1,000 models x 20 versions, bench/RESULTS.md) with every file's
@@ -40,7 +40,7 @@ FORMAT_VERSION = 2
 # time is bounded by the size too. `plan --out` refuses to save a plan over it.
 MAX_PLAN_BYTES = 64 * 2**20
 MAX_INT_DIGITS = 20  # version numbers and counts: MLflow stores them in 64-bit integers (19 digits)
-MAX_DEPTH = 64  # a model file nests at most 32 levels (reconciler/yamlstrict.py); a plan adds 3
+MAX_DEPTH = 64  # a model file nests at most 32 levels (reconciler/files/yamlstrict.py); a plan adds 3
 KEY_ENV = "RECONCILER_PLAN_KEY"
 
 
@@ -267,12 +267,12 @@ def _build(d: Mapping[str, Any], source: str) -> Plan:
 
 
 def _desired(doc: Any, source: str) -> Any:
-    from reconciler.desired import check_document
+    from reconciler.files.desired import check_document
 
     _check_strings(doc, source, "")
     check_document(doc, source)
-    model = document.from_document(doc, Origin(source))
-    document.check_semantics(model)
+    model = convert.from_document(doc, Origin(source))
+    convert.check_semantics(model)
     return model
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from reconciler import modelschema
-from reconciler.desired import origin_for
-from reconciler.document import check_semantics, from_document
+from reconciler.files import schemacheck
+from reconciler.files.desired import origin_for
+from reconciler.files.convert import check_semantics, from_document
 from reconciler.errors import DesiredStateError
-from reconciler.yamlsource import parse, read_reference
+from reconciler.files.yamlsource import parse, read_reference
 
 SOURCE = "fuzz/model.yaml"
 PLAIN = (dict, list, str, int, float, bool, type(None))
@@ -38,7 +38,7 @@ def check_input(content: str | bytes) -> str:
         if doc.schema_valid:
             reference = read_reference(doc.text, SOURCE)
             assert same(doc.data, reference), f"fast and reference readers differ:\n{doc.data!r}\n{reference!r}"
-        modelschema.check(doc)
+        schemacheck.check(doc)
         model = from_document(doc.data, origin_for(doc))
         check_semantics(model)
         outcome = "fast" if doc.schema_valid else "reference"

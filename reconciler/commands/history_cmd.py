@@ -15,7 +15,7 @@ from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import ReconcilerError
 from reconciler.github.gitlocal import Git, LogEntry
 from reconciler.journal import Entry, Journal
-from reconciler.modelfiles import SUFFIXES, model_files
+from reconciler.files.modelfiles import SUFFIXES, model_files
 from reconciler.text import printable
 
 

@@ -11,11 +11,11 @@ from reconciler import api, modelnames
 from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
-from reconciler.importer import render_file
-from reconciler.modelfiles import model_files, model_path
+from reconciler.files.importer import render_file
+from reconciler.files.modelfiles import model_files, model_path
 from reconciler.state import LiveState
 from reconciler.text import printable
-from reconciler.yamlsource import read_text
+from reconciler.files.yamlsource import read_text
 
 
 @click.command("import")

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
-from reconciler import desired, modelfiles
+from reconciler.files import desired
+
+from reconciler.files import modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.governance.policy import POLICY_FILE, check_models, load_repository_policy
 from reconciler.governance.repository import load_checked

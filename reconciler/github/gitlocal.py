@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.github.errors import GitHubError
 from reconciler.masking import clip
-from reconciler.modelfiles import Entry, Kind
+from reconciler.files.modelfiles import Entry, Kind
 
 MODELS_DIR = "models"
 REGULAR = ("100644", "100755")  # git's modes of regular files

@@ -14,7 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from reconciler import desired, modelfiles
+from reconciler.files import desired
+
+from reconciler.files import modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.governance import values
 from reconciler.governance.principals import expand, principal

@@ -16,7 +16,7 @@ import pytest
 from reconciler import api, applying
 from reconciler.apply import Outcome, Result
 from reconciler.audit import Audit
-from reconciler.document import from_document
+from reconciler.files.convert import from_document
 from reconciler.journal import Journal
 from reconciler.session import Session
 from reconciler.state import Origin

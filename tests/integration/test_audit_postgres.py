@@ -10,7 +10,7 @@ import pytest
 
 from reconciler import api, applying
 from reconciler.audit import AUDIT_TAG, Audit
-from reconciler.document import from_document
+from reconciler.files.convert import from_document
 from reconciler.journal import Journal
 from reconciler.session import Session
 from reconciler.state import Origin

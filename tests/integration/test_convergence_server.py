@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from reconciler import api, applying
 from reconciler.audit import Audit
-from reconciler.document import check_semantics, from_document
+from reconciler.files.convert import check_semantics, from_document
 from reconciler.errors import DesiredStateError
 from reconciler.live import model_json
 from reconciler.session import Session

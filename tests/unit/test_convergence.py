@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.document import check_semantics, from_document
+from reconciler.files.convert import check_semantics, from_document
 from reconciler.errors import DesiredStateError
 from reconciler.plan import MODEL
 from reconciler.planner import build_plan

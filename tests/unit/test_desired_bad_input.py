@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_models
+from reconciler.files.desired import load_models
 from reconciler.errors import DesiredStateError, ValidationErrors
 
 GOOD = "name: churn\nversions:\n  1:\n    stage: Production\n"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_models, model_files
-from reconciler.document import from_document, to_document
+from reconciler.files.desired import load_models, model_files
+from reconciler.files.convert import from_document, to_document
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.governance import schema as policy_schema
 from reconciler.governance.policy import (
@@ -319,7 +319,7 @@ def test_offline_validation_and_codeowners_import_no_mlflow(tmp_path):
 
 
 def test_import_keeps_the_review_block_and_never_writes_a_settings_file():
-    from reconciler.importer import render_file
+    from reconciler.files.importer import render_file
     from reconciler.state import LiveModel
 
     existing = "name: churn\nowners: [alice]\nreview:\n  changes: {approvals: 2}  # two, always\n"

@@ -15,7 +15,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.utils import validation as v
 
 from reconciler import mlflow_rules
-from reconciler.document import from_document
+from reconciler.files.convert import from_document
 from reconciler.schema_parts import ALIAS_NAME, DB_VARCHAR, MODEL_NAME, MODEL_TAG_VALUE, TAG_KEY
 from reconciler.state import Origin
 

@@ -19,7 +19,7 @@ from mlflow.server.auth.permissions import ALL_PERMISSIONS, RESOURCE_GRANTABLE_P
 from reconciler import permissions as p
 from reconciler.apply import Applier, Outcome
 from reconciler.clients import Clients
-from reconciler.document import from_document
+from reconciler.files.convert import from_document
 from reconciler.errors import DesiredStateError
 from reconciler.fields import PERMISSIONS
 from reconciler.plan import Action, Address, Change

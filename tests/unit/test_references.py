@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.document import from_document
-from reconciler.importer import live_document
+from reconciler.files.convert import from_document
+from reconciler.files.importer import live_document
 from reconciler.references import check_references
 from reconciler.state import LiveState, LiveVersion, Origin, Run, Stage, frozen_map
 from tests.simulate import live_model
@@ -40,7 +40,7 @@ def test_import_writes_the_stage_of_every_version_it_lists_none_included():
 
 def test_import_keeps_a_files_permissions_as_they_are():
     """Import writes what the model and version searches return; grants are read only for plans."""
-    from reconciler.importer import render_file
+    from reconciler.files.importer import render_file
 
     existing = "name: m\ndescription: old\npermissions:   # who may use it\n  analyst: READ\n"
     text = render_file(live_model("m", [Stage.NONE], {}, {}, {"analyst": "EDIT", "ops": "READ"}), existing, "m.yaml")

@@ -21,7 +21,7 @@ from reconciler.errors import DesiredStateError
 if TYPE_CHECKING:
     import jsonschema
 
-    from reconciler.yamlsource import Document
+    from reconciler.files.yamlsource import Document
 
 SCHEMA_FILE = "model.schema.json"
 HINT = f"see schemas/{SCHEMA_FILE}"
@@ -29,8 +29,8 @@ HINT = f"see schemas/{SCHEMA_FILE}"
 
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "schemas" / SCHEMA_FILE, here / "_schemas" / SCHEMA_FILE):
+    package = Path(__file__).resolve().parents[1]  # reconciler/
+    for candidate in (package.parent / "schemas" / SCHEMA_FILE, package / "_schemas" / SCHEMA_FILE):
         if candidate.is_file():
             return json.loads(candidate.read_text())
     raise FileNotFoundError(f"{SCHEMA_FILE} not found next to the reconciler package")

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler import modelschema
-from reconciler.document import check_semantics, from_document
+from reconciler.files import schemacheck
+from reconciler.files.convert import check_semantics, from_document
 from reconciler.errors import DesiredStateError, ValidationErrors
-from reconciler.modelfiles import model_files
+from reconciler.files.modelfiles import model_files
 from reconciler.state import DesiredModel, Origin
-from reconciler.yamlsource import Document, parse, read_model_file
-from reconciler.yamltext import MAX_FILE_BYTES
+from reconciler.files.yamlsource import Document, parse, read_model_file
+from reconciler.files.yamltext import MAX_FILE_BYTES
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -32,7 +32,7 @@ __all__ = [
     "parse_yaml",
 ]
 
-SCHEMA_FILE = modelschema.SCHEMA_FILE
+SCHEMA_FILE = schemacheck.SCHEMA_FILE
 SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/model.schema.json"
 parse_yaml = parse  # the name this module used to have
 
@@ -87,7 +87,7 @@ def origin_for(doc: Document) -> Origin:
 def check_document(data: Document | Mapping[str, Any], source: str = "<document>") -> Document:
     """Schema-check a Document (or plain data built in memory, e.g. a test's) and return it."""
     doc = data if isinstance(data, Document) else Document(_plain(data), source)
-    modelschema.check(doc)
+    schemacheck.check(doc)
     return doc
 
 
@@ -114,8 +114,8 @@ def check_schema(doc: Document, schema: dict[str, Any], schema_file: str) -> Non
         raise DesiredStateError(f"{doc.source}:{doc.line(path)}: {pointer}: {what}; see schemas/{schema_file}")
     path = [str(p) for p in error.absolute_path]
     pointer = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
-    line = doc.line(modelschema.where(error, path))
-    raise DesiredStateError(f"{doc.source}:{line}: {pointer}: {modelschema.message(error)}; see schemas/{schema_file}")
+    line = doc.line(schemacheck.where(error, path))
+    raise DesiredStateError(f"{doc.source}:{line}: {pointer}: {schemacheck.message(error)}; see schemas/{schema_file}")
 
 
 def _at(data: Any, path: list[Any]) -> Any:

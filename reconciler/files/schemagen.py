@@ -1,7 +1,7 @@
 """The model file's JSON Schema, assembled from the field declarations.
 
 `schemas/model.schema.json` is this function's output, committed for editors and other tools;
-`python -m reconciler.schema --write` regenerates it and a test fails when it is out of date.
+`python -m reconciler.files.schemagen --write` regenerates it and a test fails when it is out of date.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from reconciler.governance.schema import review_block
 from reconciler.schema_parts import ALIAS_NAME, MODEL_NAME, OWNER
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/model.schema.json"
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "model.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "model.schema.json"
 
 
 def _fields(level: Level) -> dict[str, Any]:

@@ -19,10 +19,10 @@ from typing import Any
 
 import yaml_rs
 
-from reconciler import modelschema
+from reconciler.files import schemacheck
 from reconciler.errors import DesiredStateError
-from reconciler.modelfiles import open_regular
-from reconciler.yamltext import MAX_FILE_BYTES, SUSPECT_BYTES, check_text, decode, empty, strip_bom, too_large
+from reconciler.files.modelfiles import open_regular
+from reconciler.files.yamltext import MAX_FILE_BYTES, SUSPECT_BYTES, check_text, decode, empty, strip_bom, too_large
 
 SCHEMA_HINT = "see schemas/model.schema.json"
 EXPECTED_MODEL = f"a mapping with at least 'name:'; {SCHEMA_HINT}"
@@ -42,13 +42,13 @@ class Document:
         "stage"]) that the file has; 1 when the document has no text (built in memory)."""
         if not self.text:
             return 1
-        from reconciler.yamlstrict import line_of  # PyYAML is imported only when a file needs it
+        from reconciler.files.yamlstrict import line_of  # PyYAML is imported only when a file needs it
 
         return line_of(self.text, path)
 
 
 def read_model_file(path: Path) -> Document:
-    """Read and parse one file (no schema check: see modelschema.check)."""
+    """Read and parse one file (no schema check: see schemacheck.check)."""
     return parse(_read_bytes(path), str(path))
 
 
@@ -98,7 +98,7 @@ def parse(content: str | bytes, source: str, expected: str = EXPECTED_MODEL) -> 
 
 def read_reference(text: str, source: str, expected: str = EXPECTED_MODEL) -> dict[str, Any]:
     """The reference reading of checked text (see yamltext.check_text)."""
-    from reconciler.yamlstrict import build
+    from reconciler.files.yamlstrict import build
 
     data = build(text, source)
     if data is None:
@@ -179,4 +179,4 @@ def _read_fast(text: str) -> dict[str, Any] | None:
         if len(set(keys)) != len(keys) or not all(type(k) is str for k in keys):
             return None  # colliding or non-number keys: the reference reader says which
         data["versions"] = dict(zip(keys, versions.values(), strict=True))
-    return data if modelschema.is_valid(data) else None
+    return data if schemacheck.is_valid(data) else None

@@ -17,8 +17,8 @@ from yaml._yaml import CParser
 from yaml.error import MarkedYAMLError, YAMLError
 
 from reconciler.errors import DesiredStateError
-from reconciler.yamlscalars import is_int, resolve_plain
-from reconciler.yamltext import check_value, empty
+from reconciler.files.yamlscalars import is_int, resolve_plain
+from reconciler.files.yamltext import check_value, empty
 
 MAX_NODES = 200_000  # after alias expansion: stops "billion laughs" files
 MAX_DEPTH = 32  # the format needs 5
