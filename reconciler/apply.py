@@ -16,8 +16,8 @@ from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from reconciler import writes
 from reconciler.errors import WritesStopped
+from reconciler.fields import writes
 from reconciler.plan import MODEL, Action, Change
 from reconciler.target import Target
 

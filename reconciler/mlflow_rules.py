@@ -1,6 +1,6 @@
 """MLflow's own validators, run on every value before the first write.
 
-The JSON Schema (reconciler/schema_parts.py) states the same rules so that `validate --offline`
+The JSON Schema (reconciler/fields/fragments.py) states the same rules so that `validate --offline`
 and plans need no MLflow import; tests/unit/test_mlflow_rules.py checks it against these
 functions. Apply calls the functions themselves as well, so that if the two ever disagree,
 nothing is written rather than half a plan.
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from reconciler.errors import DesiredStateError
+from reconciler.fields.fragments import DB_VARCHAR
 from reconciler.masking import clip
-from reconciler.schema_parts import DB_VARCHAR
 from reconciler.state import DesiredModel
 
 Check = tuple[tuple[Any, ...], Callable[..., Any], tuple[Any, ...]]  # (where, validator, its arguments)

@@ -17,10 +17,8 @@ import shlex
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from reconciler.files import modelfiles
-
-from reconciler.files import schemacheck
-from reconciler.schema_parts import RESERVED_PREFIX
+from reconciler.fields.fragments import RESERVED_PREFIX
+from reconciler.files import modelfiles, schemacheck
 
 NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS)
 RENAME = "rename it in the registry to manage it"

@@ -24,12 +24,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.files import convert
 from reconciler.atomic import file_kind
 from reconciler.errors import DesiredStateError, PlanFileError
+from reconciler.files import convert
+from reconciler.files.yamltext import BAD_IN_TEXT, describe
 from reconciler.plan import Plan, change_from_json, note_from_json
 from reconciler.state import Origin
-from reconciler.files.yamltext import BAD_IN_TEXT, describe
 
 FORMAT_VERSION = 2
 # The largest registry measured (1,000 models x 20 versions, bench/RESULTS.md) with every file's

@@ -2,7 +2,7 @@
 
 Pair desired and live models by name first; every pair with a missing side is an explicit case.
 Then resolve the model's policies (reconciler/policies.py) and diff every declared field of the
-model and of each version, generically (reconciler/fields.py says how each field diffs).
+model and of each version, generically (reconciler/fields/ says how each field diffs).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Typed desired and live state. Plain frozen values: no I/O, no MLflow.
 
 The values of managed fields live in `values`, keyed by the field's file key and typed by its
-declaration (reconciler/fields.py); everything else here is identity and policy.
+declaration (reconciler/fields/); everything else here is identity and policy.
 """
 
 from __future__ import annotations

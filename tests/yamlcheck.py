@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from reconciler.files import schemacheck
-from reconciler.files.desired import origin_for
-from reconciler.files.convert import check_semantics, from_document
 from reconciler.errors import DesiredStateError
+from reconciler.files import schemacheck
+from reconciler.files.convert import check_semantics, from_document
+from reconciler.files.desired import origin_for
 from reconciler.files.yamlsource import parse, read_reference
 
 SOURCE = "fuzz/model.yaml"

@@ -13,9 +13,9 @@ from rich.text import Text
 from reconciler import api, history
 from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import ReconcilerError
+from reconciler.files.modelfiles import SUFFIXES, model_files
 from reconciler.github.gitlocal import Git, LogEntry
 from reconciler.journal import Entry, Journal
-from reconciler.files.modelfiles import SUFFIXES, model_files
 from reconciler.text import printable
 
 

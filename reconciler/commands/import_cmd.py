@@ -13,9 +13,9 @@ from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
 from reconciler.files.importer import render_file
 from reconciler.files.modelfiles import model_files, model_path
+from reconciler.files.yamlsource import read_text
 from reconciler.state import LiveState
 from reconciler.text import printable
-from reconciler.files.yamlsource import read_text
 
 
 @click.command("import")

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files import schemacheck
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files.modelfiles import model_files
-from reconciler.state import DesiredModel, Origin
 from reconciler.files.yamlsource import Document, parse, read_model_file
 from reconciler.files.yamltext import MAX_FILE_BYTES
+from reconciler.state import DesiredModel, Origin
 
 __all__ = [
     "MAX_FILE_BYTES",

@@ -11,13 +11,13 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from reconciler.files.desired import SCHEMA_HEADER, check_document
-from reconciler.files.convert import check_semantics, from_document
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS, Level
-from reconciler.state import LiveModel, Origin
+from reconciler.files.convert import check_semantics, from_document
+from reconciler.files.desired import SCHEMA_HEADER, check_document
 from reconciler.files.yamlscalars import needs_quotes
 from reconciler.files.yamlsource import parse
+from reconciler.state import LiveModel, Origin
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL and f.source == "registry")
 _VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION and f.source == "registry")

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml_rs
 
-from reconciler.files import schemacheck
 from reconciler.errors import DesiredStateError
+from reconciler.files import schemacheck
 from reconciler.files.modelfiles import open_regular
 from reconciler.files.yamltext import MAX_FILE_BYTES, SUSPECT_BYTES, check_text, decode, empty, strip_bom, too_large
 

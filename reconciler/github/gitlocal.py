@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from reconciler.files.modelfiles import Entry, Kind
 from reconciler.github.errors import GitHubError
 from reconciler.masking import clip
-from reconciler.files.modelfiles import Entry, Kind
 
 MODELS_DIR = "models"
 REGULAR = ("100644", "100755")  # git's modes of regular files

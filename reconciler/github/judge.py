@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from reconciler.files import modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files import modelfiles
 from reconciler.github import client as gh
 from reconciler.github.files import model_paths
 from reconciler.github.gitlocal import Git

@@ -14,10 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from reconciler.files import desired
-
-from reconciler.files import modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files import desired, modelfiles
 from reconciler.governance import values
 from reconciler.governance.principals import expand, principal
 from reconciler.governance.schema import MODEL_OWNERS, build

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.schema_parts import ALIAS_NAME, OWNER
+from reconciler.fields.fragments import ALIAS_NAME, OWNER
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/policy.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "policy.schema.json"

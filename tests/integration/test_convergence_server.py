@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 
 from reconciler import api, applying
 from reconciler.audit import Audit
-from reconciler.files.convert import check_semantics, from_document
 from reconciler.errors import DesiredStateError
+from reconciler.files.convert import check_semantics, from_document
 from reconciler.live import model_json
 from reconciler.session import Session
 from reconciler.state import Origin, Stage

@@ -7,8 +7,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.files.convert import check_semantics, from_document
 from reconciler.errors import DesiredStateError
+from reconciler.files.convert import check_semantics, from_document
 from reconciler.plan import MODEL
 from reconciler.planner import build_plan
 from reconciler.policies import KEEP_LATEST, guarded_stages

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from reconciler.fields import FIELDS, Kind, Level
 from reconciler.files import schemagen
 from reconciler.files.convert import from_document, to_document
-from reconciler.fields import FIELDS, Kind, Level
 from reconciler.state import Origin
 
 
 def test_the_committed_schema_is_the_declarations_schema():
     committed = schemagen.SCHEMA_PATH.read_text(encoding="utf-8")
-    assert committed == schemagen.text(), "schemas/model.schema.json is out of date: python -m reconciler.files.schemagen --write"
+    assert committed == schemagen.text(), (
+        "schemas/model.schema.json is out of date: python -m reconciler.files.schemagen --write"
+    )
 
 
 def test_every_declared_field_is_in_the_schema_at_its_level():

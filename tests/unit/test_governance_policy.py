@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.files.desired import load_models, model_files
-from reconciler.files.convert import from_document, to_document
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files.convert import from_document, to_document
+from reconciler.files.desired import load_models, model_files
 from reconciler.governance import schema as policy_schema
 from reconciler.governance.policy import (
     DEFAULT_TIER,

@@ -14,9 +14,9 @@ from ruamel.yaml import YAML
 
 from reconciler.errors import DesiredStateError
 from reconciler.files.importer import render_file
-from reconciler.state import Stage
 from reconciler.files.yamlscalars import needs_quotes
 from reconciler.files.yamlsource import parse
+from reconciler.state import Stage
 from tests.simulate import live_model
 
 AMBIGUOUS = [

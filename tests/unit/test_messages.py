@@ -9,8 +9,8 @@ import pytest
 from reconciler.apply import Outcome, Result
 from reconciler.applying import Report
 from reconciler.commands import apply_cmd
-from reconciler.files.desired import load_models
 from reconciler.errors import ApplyFailed, ValidationErrors
+from reconciler.files.desired import load_models
 from reconciler.plan import Action, Address, Change, Plan
 from reconciler.target import Target
 

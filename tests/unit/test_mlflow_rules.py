@@ -15,8 +15,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.utils import validation as v
 
 from reconciler import mlflow_rules
+from reconciler.fields.fragments import ALIAS_NAME, DB_VARCHAR, MODEL_NAME, MODEL_TAG_VALUE, TAG_KEY
 from reconciler.files.convert import from_document
-from reconciler.schema_parts import ALIAS_NAME, DB_VARCHAR, MODEL_NAME, MODEL_TAG_VALUE, TAG_KEY
 from reconciler.state import Origin
 
 ALPHABET = st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Z", "Cc"))

@@ -16,12 +16,12 @@ import pytest
 import requests
 from mlflow.server.auth.permissions import ALL_PERMISSIONS, RESOURCE_GRANTABLE_PERMISSIONS
 
-from reconciler import permissions as p
 from reconciler.apply import Applier, Outcome
 from reconciler.clients import Clients
-from reconciler.files.convert import from_document
 from reconciler.errors import DesiredStateError
 from reconciler.fields import PERMISSIONS
+from reconciler.fields import permissions as p
+from reconciler.files.convert import from_document
 from reconciler.plan import Action, Address, Change
 from reconciler.references import check_references
 from reconciler.rest import Rest

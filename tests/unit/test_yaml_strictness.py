@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.files.desired import load_models
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files.desired import load_models
 from reconciler.files.yamlsource import parse
 
 GOOD = "name: churn\nversions:\n  1:\n    stage: Production\n"
@@ -192,6 +192,7 @@ def test_a_file_that_grows_while_it_is_read(tmp_path, monkeypatch, appended, exp
     import os
 
     from reconciler.files import yamlsource
+
     path = tmp_path / "churn.yaml"
     path.write_text("name: churn\n")
     measured = os.fstat

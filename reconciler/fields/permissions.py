@@ -1,5 +1,5 @@
 """Registered-model permissions (MLflow basic auth): the read, check and write functions behind
-the `permissions:` field declared in reconciler/fields.py.
+the `permissions:` field declared in reconciler/fields/.
 
 MLflow 3.17.2 keeps a user's direct grants in that user's own role (`__user_<id>__`) in the
 workspace; its per-user API grants and revokes them (`/api/3.0/mlflow/users/permissions/grant`,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from reconciler import permissions, writes
-from reconciler.schema_parts import ALIAS_NAME, DESCRIPTION, MODEL_TAG_VALUE, STAGE, TAG_KEY, VERSION_TAG_VALUE
+from reconciler.fields import permissions, writes
+from reconciler.fields.fragments import ALIAS_NAME, DESCRIPTION, MODEL_TAG_VALUE, STAGE, TAG_KEY, VERSION_TAG_VALUE
 from reconciler.state import AUDIT_NAMESPACE, Stage, frozen_map
 
 
