@@ -24,9 +24,9 @@ from reconciler import api, applying
 from reconciler.audit import AUDIT_TAG, Audit
 from reconciler.files.convert import from_document
 from reconciler.journal import Journal
-from reconciler.session import Session
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import Origin
-from reconciler.target import Target
 from tests.services import postgres
 
 APPROVERS = tuple(f"lead-with-a-long-login-{i:02d}" for i in range(25))

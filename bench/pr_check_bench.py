@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench.registry_bench import populate  # noqa: E402
 from reconciler import api  # noqa: E402
 from reconciler.files.importer import render_file  # noqa: E402
-from reconciler.target import Target  # noqa: E402
+from reconciler.registry.target import Target  # noqa: E402
 from tests.github import events  # noqa: E402
 from tests.github.actions import checkout  # noqa: E402
 from tests.github.fake import FakeGitHub  # noqa: E402

@@ -8,7 +8,7 @@ Reports, in one run (medians of --repeat runs where repeated):
      extrapolated to the whole registry (labeled as such);
   3. apply of 1,000 changes (alias moves, one per model, with the audit trail);
   4. the kept-alive stall: a registry GET and a tag write against a 2-worker server, with MLflow's
-     default client and with the reconciler's quick-ACK client (reconciler/http.py).
+     default client and with the reconciler's quick-ACK client (reconciler/registry/http.py).
 The server is started exactly as deployed (infra/server_command.py: one worker, basic auth,
 artifacts proxied to S3). Timings on shared machines are noisy: compare ratios within one run.
 """
@@ -31,7 +31,7 @@ from reconciler.audit import Audit
 from reconciler.files.convert import from_document
 from reconciler.files.importer import live_document
 from reconciler.planner import build_plan
-from reconciler.target import Target
+from reconciler.registry.target import Target
 from tests.services import mlflow_server, postgres, replicas, s3_server
 
 
@@ -123,7 +123,7 @@ def stall(uri: str, env: dict[str, str]) -> dict[str, tuple[float, float]]:
     code = (
         "import sys, time, statistics\n"
         "if sys.argv[1] == 'quickack':\n"
-        "    from reconciler.http import install_quickack; install_quickack()\n"
+        "    from reconciler.registry.http import install_quickack; install_quickack()\n"
         "from mlflow import MlflowClient\n"
         f"c = MlflowClient(tracking_uri={uri!r}, registry_uri={uri!r})\n"
         "g, w = [], []\n"

@@ -15,7 +15,7 @@ from reconciler.governance.repository import load_checked
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.references import check_references
-from reconciler.session import Session
+from reconciler.registry.session import Session
 from reconciler.state import DesiredModel, LiveState
 from reconciler.timing import phase
 

@@ -19,7 +19,7 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 from reconciler.errors import WritesStopped
 from reconciler.fields import writes
 from reconciler.plan import MODEL, Action, Change
-from reconciler.target import Target
+from reconciler.registry.target import Target
 
 TRANSIENT_HTTP = {429, 500, 502, 503, 504}
 
@@ -144,7 +144,7 @@ class Applier:
             return list(pool.map(one, changes))
 
     def _write(self, c: Change) -> Result:
-        from reconciler.clients import classify
+        from reconciler.registry.clients import classify
 
         attempts = 0
 

@@ -13,19 +13,20 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from reconciler import interrupt, mlflow_rules
+from reconciler import interrupt
 from reconciler.api import check
 from reconciler.apply import Applier, Result
 from reconciler.audit import Audit
 from reconciler.errors import PlanFileError, ReconcilerError, RegistryError, StalePlanError, ValidationErrors
 from reconciler.journal import EXPERIMENT, Journal
-from reconciler.live import fingerprint
 from reconciler.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
 from reconciler.masking import clip
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.recording import Recovered, by_entity, recover, unrecorded, write_records
-from reconciler.session import Session
+from reconciler.registry import mlflow_rules
+from reconciler.registry.live import fingerprint
+from reconciler.registry.session import Session
 from reconciler.state import LiveState
 
 TTL_ENV = "RECONCILER_LOCK_TTL"
@@ -131,7 +132,7 @@ def _finish_journal(
     away after the last write): the entry stays open, and the next apply's recovery closes it."""
     from mlflow.exceptions import MlflowException
 
-    from reconciler.clients import translate_errors
+    from reconciler.registry.clients import translate_errors
 
     try:
         with translate_errors(session.target):
@@ -169,7 +170,7 @@ def _check_fresh(session: Session, saved: Plan, live: LiveState) -> bool:
 def _open_journal(journal: Journal, saved: Plan, audit: Audit, session: Session) -> str:
     from mlflow.exceptions import MlflowException
 
-    from reconciler.clients import translate_errors
+    from reconciler.registry.clients import translate_errors
 
     try:
         with translate_errors(session.target):
@@ -196,7 +197,7 @@ def _check_values(saved: Plan) -> None:
 def _locked(session: Session, audit: Audit, options: ApplyOptions) -> Iterator[Lease]:
     """The registry lock (reconciler/lock.py), held from before the registry is read until the
     journal entry is closed. Waiting is bounded; the holder is named while waiting."""
-    from reconciler.clients import translate_errors
+    from reconciler.registry.clients import translate_errors
 
     owner = default_owner(audit.actor or "unknown", audit.plan_hash, audit.pull_request, audit.commit)
     lock = RegistryLock(session.clients.registry, owner, options.lock_settings, where=session.target.describe())

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler import modelnames
 from reconciler.fields import FIELDS, STAGE_FIELD, Field, Kind, Level
-from reconciler.live import fingerprint
 from reconciler.plan import MODEL, Action, Address, Change, Note, Plan, sorted_changes
 from reconciler.policies import PRUNE, Resolved, resolve
+from reconciler.registry import modelnames
+from reconciler.registry.live import fingerprint
 from reconciler.state import DesiredModel, LiveModel, LiveState
 
 UNMANAGED_MODEL = "registered model without a file in models/; this writes one: {command}"

@@ -1,5 +1,5 @@
 """Golden live state: a compact JSON form -> the REST JSON MLflow serves -> LiveState, through the
-same field readers the real reader uses (reconciler/live.py)."""
+same field readers the real reader uses (reconciler/registry/live.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.fields import FIELDS, Level
-from reconciler.live import assemble, version_from_json
+from reconciler.registry.live import assemble, version_from_json
 from reconciler.state import LiveModel, LiveState, Run, frozen_map
 
 # Fields that read themselves (not part of MLflow's model JSON): live.json gives them in the file's form.

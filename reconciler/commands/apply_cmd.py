@@ -15,7 +15,7 @@ from reconciler.commands import err, models_dir_option, out, progress, status
 from reconciler.errors import ApplyFailed, ReconcilerError
 from reconciler.journal import EXPERIMENT
 from reconciler.plan import Plan
-from reconciler.target import Target
+from reconciler.registry.target import Target
 from reconciler.text import plural, printable
 
 
@@ -100,7 +100,7 @@ def _warn(message: str) -> None:
 
 def _journal_link(target: Target, experiment_id: str, run_id: str) -> str:
     """The journal's run: a link to the server's UI (MLflow's own links, which carry the password
-    of the URI, are off: reconciler/clients.py), or the run's id in `gitops.audit`."""
+    of the URI, are off: reconciler/registry/clients.py), or the run's id in `gitops.audit`."""
     link = target.web_link(f"#/experiments/{experiment_id}/runs/{run_id}")
     return link or f"run {run_id} in the experiment {EXPERIMENT!r} of {target.describe()}"
 

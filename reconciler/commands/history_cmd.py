@@ -28,7 +28,7 @@ def command(model: str, models_dir: Path, fmt: str, limit: int) -> int:
     """Applies of MODEL from the audit journal, joined with the git history of its file by commit."""
     session = api.Session.open()
     with status(f"Reading the audit journal of {session.target.describe()}…"):
-        from reconciler.clients import translate_errors
+        from reconciler.registry.clients import translate_errors
 
         with translate_errors(session.target):
             entries = Journal(session.clients.registry).history(model, limit)

@@ -142,7 +142,7 @@ def _current_user(session: Any, names: Sequence[str]) -> str:
     """Who the reconciler authenticates as; a server without MLflow's auth app answers 404."""
     import requests
 
-    from reconciler.rest import http_error
+    from reconciler.registry.rest import http_error
 
     session.counter.add()
     rest = session.rest

@@ -162,7 +162,7 @@ def with_gate_runs(session: api.Session, plan: Plan, live: LiveState, rules: jud
         return live
     if session.target.is_http:
         return LiveState(live.models, {**live.runs, **session.reader.runs(ids)})
-    from reconciler.clients import translate_errors
+    from reconciler.registry.clients import translate_errors
 
     with translate_errors(session.target):
         return LiveState(live.models, {**live.runs, **session.reader.runs(ids)})

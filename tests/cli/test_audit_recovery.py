@@ -18,9 +18,9 @@ from reconciler.apply import Outcome, Result
 from reconciler.audit import Audit
 from reconciler.files.convert import from_document
 from reconciler.journal import Journal
-from reconciler.session import Session
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import Origin
-from reconciler.target import Target
 
 
 def session_for(root: Path) -> Session:

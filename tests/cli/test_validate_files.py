@@ -61,7 +61,7 @@ def test_plan_over_http_imports_neither_mlflow_nor_the_round_trip_yaml_library(t
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 1 and "cannot reach the registry http://127.0.0.1:9" in done.stderr
     modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert "reconciler.reader" in modules
+    assert "reconciler.registry.reader" in modules
     assert not {m for m in modules if m.split(".")[0] in ("mlflow", "ruamel", "sqlalchemy")}
 
 

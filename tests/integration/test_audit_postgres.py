@@ -12,9 +12,9 @@ from reconciler import api, applying
 from reconciler.audit import AUDIT_TAG, Audit
 from reconciler.files.convert import from_document
 from reconciler.journal import Journal
-from reconciler.session import Session
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import Origin
-from reconciler.target import Target
 
 pytestmark = pytest.mark.integration
 

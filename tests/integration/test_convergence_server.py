@@ -13,10 +13,10 @@ from reconciler import api, applying
 from reconciler.audit import Audit
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.live import model_json
-from reconciler.session import Session
+from reconciler.registry.live import model_json
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import Origin, Stage
-from reconciler.target import Target
 from tests.simulate import apply as simulate
 from tests.unit.test_convergence import cases
 

@@ -204,8 +204,8 @@ def test_a_new_model_gets_its_grants_in_the_same_apply(live_stack, perm):
 
 def test_the_read_is_three_calls_whatever_the_number_of_models(live_stack, perm, monkeypatch):
     from reconciler import api
-    from reconciler.session import Session
-    from reconciler.target import Target
+    from reconciler.registry.session import Session
+    from reconciler.registry.target import Target
 
     for k, v in live_stack.env().items():
         if k.startswith("MLFLOW_TRACKING_"):

@@ -12,7 +12,7 @@ from reconciler.commands import apply_cmd
 from reconciler.errors import ApplyFailed, ValidationErrors
 from reconciler.files.desired import load_models
 from reconciler.plan import Action, Address, Change, Plan
-from reconciler.target import Target
+from reconciler.registry.target import Target
 
 
 def one_error(tmp_path: Path, text: str) -> str:

@@ -17,17 +17,17 @@ import requests
 from mlflow.server.auth.permissions import ALL_PERMISSIONS, RESOURCE_GRANTABLE_PERMISSIONS
 
 from reconciler.apply import Applier, Outcome
-from reconciler.clients import Clients
 from reconciler.errors import DesiredStateError
 from reconciler.fields import PERMISSIONS
 from reconciler.fields import permissions as p
 from reconciler.files.convert import from_document
 from reconciler.plan import Action, Address, Change
 from reconciler.references import check_references
-from reconciler.rest import Rest
-from reconciler.session import Session
+from reconciler.registry.clients import Clients
+from reconciler.registry.rest import Rest
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import LiveModel, LiveState, Origin, frozen_map
-from reconciler.target import Target
 
 SERVER = Target("http://registry", "http://registry", embedded=False)
 DIRECTORY = p.Directory("http://registry", "reconciler", frozenset({"reconciler", "analyst", "bot"}))

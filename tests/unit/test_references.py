@@ -71,8 +71,8 @@ def test_the_unmanaged_model_hint_is_a_command_that_works_or_says_why_there_is_n
 
 def test_only_the_reconcilers_own_models_are_hidden_other_gitops_models_are_reported():
     """Every `gitops.*` model was dropped from the live state, so plan and drift never showed one."""
-    from reconciler.live import assemble
     from reconciler.planner import build_plan
+    from reconciler.registry.live import assemble
 
     live = assemble([{"name": "gitops.lock"}, {"name": "gitops.extra"}, {"name": "-rf"}], [])
     assert sorted(live.models) == ["-rf", "gitops.extra"]
@@ -84,7 +84,7 @@ def test_only_the_reconcilers_own_models_are_hidden_other_gitops_models_are_repo
 
 
 def test_a_name_no_terminal_shows_as_it_is_gets_a_command_in_ansi_c_quoting():
-    from reconciler.modelnames import import_command
+    from reconciler.registry.modelnames import import_command
 
     assert import_command("a\u00a0b") == "reconciler import $'a\\u00a0b'"
     assert import_command("jose\u0301") == "reconciler import $'jose\\u0301'"

@@ -20,9 +20,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from reconciler.errors import RegistryError
-from reconciler.http import install_quickack
 from reconciler.masking import clip
-from reconciler.target import Target
+from reconciler.registry.http import install_quickack
+from reconciler.registry.target import Target
 
 HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",

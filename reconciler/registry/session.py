@@ -8,11 +8,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.fields import FIELDS
-from reconciler.reader import CallCounter, HttpReader, StoreReader
 from reconciler.references import runs_to_read
-from reconciler.rest import Rest
+from reconciler.registry.reader import CallCounter, HttpReader, StoreReader
+from reconciler.registry.rest import Rest
+from reconciler.registry.target import Target, resolve_target
 from reconciler.state import DesiredModel, LiveState, frozen_map
-from reconciler.target import Target, resolve_target
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Session:
     @property
     def clients(self) -> Any:
         if self._clients is None:
-            from reconciler.clients import Clients, mlflow_client
+            from reconciler.registry.clients import Clients, mlflow_client
 
             self._clients = Clients(
                 registry=mlflow_client(self.target), rest=self.rest if self.target.is_http else None
@@ -61,7 +61,7 @@ class Session:
 
     def read(self, desired: Sequence[DesiredModel] = ()) -> LiveState:
         """The registry; and, for the models `desired` sets them on, the fields that read themselves."""
-        from reconciler.clients import translate_errors
+        from reconciler.registry.clients import translate_errors
 
         if self.target.is_http:
             live = self.reader.live()
@@ -95,7 +95,7 @@ class Session:
             return live
         if self.target.is_http:
             return replace(live, runs=self.reader.runs(ids))
-        from reconciler.clients import translate_errors
+        from reconciler.registry.clients import translate_errors
 
         with translate_errors(self.target):
             return replace(live, runs=self.reader.runs(ids))

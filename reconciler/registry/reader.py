@@ -1,6 +1,6 @@
 """Reading the live registry in a few batched calls: all registered models (pages of 1,000), all
 versions (a few version-number ranges read at once), and the training runs a plan looks at (100
-per call). An HTTP registry is read as JSON over `requests` (reconciler/rest.py); a database URI
+per call). An HTTP registry is read as JSON over `requests` (reconciler/registry/rest.py); a database URI
 through MLflow's store, converted to the same JSON shape, so one set of field readers serves both.
 """
 
@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.live import assemble, reserved_model, version_from_json
 from reconciler.lock import LOCK_MODEL
-from reconciler.ranges import version_ranges
-from reconciler.rest import Rest
+from reconciler.registry.live import assemble, reserved_model, version_from_json
+from reconciler.registry.ranges import version_ranges
+from reconciler.registry.rest import Rest
 from reconciler.state import LiveState, LiveVersion, Run, frozen_map
 
 MODELS_PAGE = 1000  # MLflow's maximum for search_registered_models

@@ -1,5 +1,5 @@
 """The registry's JSON (the shape of MLflow's REST API) -> typed live state, through the field
-declarations. Pure: the readers in reconciler/reader.py fetch the JSON."""
+declarations. Pure: the readers in reconciler/registry/reader.py fetch the JSON."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler import modelnames
 from reconciler.fields import FIELDS, Level
+from reconciler.registry import modelnames
 from reconciler.state import AUDIT_NAMESPACE, LiveModel, LiveState, LiveVersion, frozen_map
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL and f.source == "registry")

@@ -1,7 +1,7 @@
 """MLflow's client, for writes and for database URIs, and what its exceptions mean to a user.
 
 Importing MLflow costs about a second, so only the paths that need it (apply, a database URI)
-come here; plans and validation against an HTTP registry read through reconciler/rest.py.
+come here; plans and validation against an HTTP registry read through reconciler/registry/rest.py.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import RegistryError
-from reconciler.http import install_quickack
-from reconciler.rest import first_line, use_write_defaults
-from reconciler.target import DATABASE_SERVERS, Target
+from reconciler.registry.http import install_quickack
+from reconciler.registry.rest import first_line, use_write_defaults
+from reconciler.registry.target import DATABASE_SERVERS, Target
 
 
 @dataclass(frozen=True)
 class Clients:
     """What field writes call: `registry` is an mlflow.MlflowClient; `rest` MLflow's REST API on an
-    HTTP registry (reconciler/rest.py), for what MlflowClient does not cover."""
+    HTTP registry (reconciler/registry/rest.py), for what MlflowClient does not cover."""
 
     registry: Any
     rest: Any = None
