@@ -30,7 +30,7 @@ from reconciler import api, applying
 from reconciler.audit import Audit
 from reconciler.files.convert import from_document
 from reconciler.files.importer import live_document
-from reconciler.planner import build_plan
+from reconciler.plan.builder import build_plan
 from reconciler.registry.target import Target
 from tests.services import mlflow_server, postgres, replicas, s3_server
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from reconciler.errors import ValidationErrors
 from reconciler.governance.repository import load_checked
-from reconciler.plan import Plan
-from reconciler.planner import build_plan
-from reconciler.references import check_references
+from reconciler.plan.builder import build_plan
+from reconciler.plan.references import check_references
+from reconciler.plan.values import Plan
 from reconciler.registry.session import Session
 from reconciler.state import DesiredModel, LiveState
 from reconciler.timing import phase

@@ -18,7 +18,7 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 
 from reconciler.errors import WritesStopped
 from reconciler.fields import writes
-from reconciler.plan import MODEL, Action, Change
+from reconciler.plan.values import MODEL, Action, Change
 from reconciler.registry.target import Target
 
 TRANSIENT_HTTP = {429, 500, 502, 503, 504}

@@ -21,8 +21,8 @@ from reconciler.errors import PlanFileError, ReconcilerError, RegistryError, Sta
 from reconciler.journal import EXPERIMENT, Journal
 from reconciler.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
 from reconciler.masking import clip
-from reconciler.plan import Plan
-from reconciler.planner import build_plan
+from reconciler.plan.builder import build_plan
+from reconciler.plan.values import Plan
 from reconciler.recording import Recovered, by_entity, recover, unrecorded, write_records
 from reconciler.registry import mlflow_rules
 from reconciler.registry.live import fingerprint

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from reconciler.fields.fragments import RESERVED_PREFIX
-from reconciler.plan import Change
+from reconciler.plan.values import Change
 
 AUDIT_TAG = RESERVED_PREFIX + "audit"
 MAX_RECORD_CHARS = 4500  # below varchar(5000), with room for the escaping of odd characters

@@ -23,7 +23,7 @@ from reconciler.apply import Outcome, Result
 from reconciler.audit import Audit
 from reconciler.errors import RegistryError
 from reconciler.masking import mask
-from reconciler.plan import Change, Plan, change_from_json
+from reconciler.plan.values import Change, Plan, change_from_json
 
 EXPERIMENT = "gitops.audit"
 STATE = "gitops.state"

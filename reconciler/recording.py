@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from reconciler.apply import Applier, Result
 from reconciler.audit import AUDIT_TAG, Audit, entity_record, read_record
 from reconciler.journal import APPLYING, FOUND, NOT_FOUND, Entity, Entry, Journal
-from reconciler.plan import MODEL, Action, Address, Change
+from reconciler.plan.values import MODEL, Action, Address, Change
 from reconciler.state import LiveState
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.fields.permissions import Grant
-from reconciler.plan import MODEL, Action, Change, Plan
+from reconciler.plan.values import MODEL, Action, Change, Plan
 from reconciler.state import LiveModel, LiveState, LiveVersion, Stage, frozen_map
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from reconciler import api, applying, planfile, render
+from reconciler import api, applying
 from reconciler.audit import Audit
 from reconciler.commands import err, models_dir_option, out, progress, status
 from reconciler.errors import ApplyFailed, ReconcilerError
 from reconciler.journal import EXPERIMENT
-from reconciler.plan import Plan
+from reconciler.plan import render, saved_plan
+from reconciler.plan.values import Plan
 from reconciler.registry.target import Target
 from reconciler.text import plural, printable
 
@@ -64,7 +65,7 @@ def command(
     if plan_file is not None and ctx.get_parameter_source("models_dir") is not click.core.ParameterSource.DEFAULT:
         raise click.UsageError("a saved plan carries its desired state: --models-dir is not used with PLAN_FILE")
     lock_settings = applying.lock_settings_from_env()  # a bad RECONCILER_LOCK_TTL is refused before anything
-    saved = planfile.read(plan_file) if plan_file is not None else None  # before the registry is opened
+    saved = saved_plan.read(plan_file) if plan_file is not None else None  # before the registry is opened
     session = api.Session.open(write=True)
     # Without changes, apply only completes the audit records earlier applies left open.
     the_plan = saved if saved is not None else _plan_now(session, models_dir, yes)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from reconciler import api, render
+from reconciler import api
 from reconciler.commands import models_dir_option, out, status
 from reconciler.commands.gh_options import token_option
+from reconciler.plan import render
 
 
 @click.command("drift")

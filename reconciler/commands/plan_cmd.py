@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from reconciler import api, planfile, render, timing
+from reconciler import api, timing
 from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
+from reconciler.plan import render, saved_plan
 from reconciler.timing import phase
 
 
@@ -43,7 +44,7 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
     timing.note("registry_calls", session.counter.calls)
     with phase("render"):
         if out_file is not None:
-            write_atomic(out_file, planfile.saved_text(the_plan, out_file))
+            write_atomic(out_file, saved_plan.saved_text(the_plan, out_file))
         if fmt == "text":
             render.to_text(the_plan, out, session.target.describe())
             if out_file is not None:

@@ -16,9 +16,9 @@ from reconciler.timing import phase
 
 
 def _policy_notes(desired: Sequence[DesiredModel], live: LiveState) -> None:
-    """What the plan would report that a policy cannot or will not do (reconciler/policies.py)."""
-    from reconciler.policies import resolve
-    from reconciler.render import note_line
+    """What the plan would report that a policy cannot or will not do (reconciler/plan/retention.py)."""
+    from reconciler.plan.render import note_line
+    from reconciler.plan.retention import resolve
 
     for model in desired:
         if model.name in live.models:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from reconciler import api, render
+from reconciler import api
 from reconciler.errors import ReconcilerError, ValidationErrors
 from reconciler.github import comment, files, judge, outputs, view
 from reconciler.github.client import Client
@@ -23,7 +23,8 @@ from reconciler.github.context import Actions, PullRequestEvent
 from reconciler.github.errors import GitHubError
 from reconciler.github.gitlocal import Git
 from reconciler.governance.report import approvals_markdown, gates_markdown
-from reconciler.plan import Plan
+from reconciler.plan import render
+from reconciler.plan.values import Plan
 from reconciler.state import DesiredModel, LiveState
 
 

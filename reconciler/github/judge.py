@@ -18,7 +18,7 @@ from reconciler.github.gitlocal import Git
 from reconciler.governance import approvals, gates, report, rules
 from reconciler.governance.policy import POLICY_FILE
 from reconciler.governance.repository import Base, load_base
-from reconciler.plan import Plan
+from reconciler.plan.values import Plan
 from reconciler.state import LiveState
 
 STATUS_CONTEXT = report.STATUS_CONTEXT

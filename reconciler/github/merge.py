@@ -32,7 +32,7 @@ from reconciler.github.gitlocal import Git
 from reconciler.github.markdown import difference, join, short
 from reconciler.github.results import applied_comment, refusal_comment
 from reconciler.github.view import invalid_list
-from reconciler.plan import Plan
+from reconciler.plan.values import Plan
 from reconciler.state import DesiredModel, LiveState
 from reconciler.text import md_code
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from reconciler import applying, render
+from reconciler import applying
 from reconciler.apply import Result
 from reconciler.github.comment import APPLY_MARKER
 from reconciler.github.context import Actions
 from reconciler.github.markdown import join, link, short
 from reconciler.masking import clip
+from reconciler.plan import render
 from reconciler.text import md_code, plural
 
 

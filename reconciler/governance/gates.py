@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from reconciler.governance.policy import ModelRules, ReviewPolicy, combined
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan.values import Action, Change, Plan
 from reconciler.state import DesiredModel, Gate, GateRule, LiveModel, LiveState, Run, Stage
 
 NO_CURRENT = "no current version to compare"

@@ -19,7 +19,7 @@ from reconciler.files import desired, modelfiles
 from reconciler.governance import values
 from reconciler.governance.principals import expand, principal
 from reconciler.governance.schema import MODEL_OWNERS, build
-from reconciler.plan import Change
+from reconciler.plan.values import Change
 from reconciler.state import DesiredModel, Gate, Origin, Stage, TierTightening
 
 POLICY_FILE = modelfiles.POLICY

@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 from reconciler.files import modelfiles
 from reconciler.governance.policy import POLICY_FILE, ModelRules, ReviewPolicy, combined
-from reconciler.plan import Change, Plan
+from reconciler.plan.values import Change, Plan
 from reconciler.state import DesiredModel
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.fields import FIELDS
-from reconciler.references import runs_to_read
+from reconciler.plan.references import runs_to_read
 from reconciler.registry.reader import CallCounter, HttpReader, StoreReader
 from reconciler.registry.rest import Rest
 from reconciler.registry.target import Target, resolve_target

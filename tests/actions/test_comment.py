@@ -7,7 +7,7 @@ import pytest
 from reconciler.github import comment
 from reconciler.github.client import Client
 from reconciler.github.comment import MARKER, BadData, PlanData
-from reconciler.plan import Action, Address, Change
+from reconciler.plan.values import Action, Address, Change
 from tests.github.fake import FakeGitHub
 
 CHANGE = Change(Address("churn", None, "alias", "champion"), Action.UPDATE, 1, 2)

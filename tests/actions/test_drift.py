@@ -5,7 +5,7 @@ from __future__ import annotations
 from reconciler.github import drift
 from reconciler.github.client import Client
 from reconciler.github.context import Actions
-from reconciler.plan import Action, Address, Change, Plan
+from reconciler.plan.values import Action, Address, Change, Plan
 from tests.github.fake import FakeGitHub
 
 

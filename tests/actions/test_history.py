@@ -14,7 +14,7 @@ from reconciler.errors import ValidationErrors
 from reconciler.github.gitlocal import Git, LogEntry
 from reconciler.history import join
 from reconciler.journal import Entry
-from reconciler.plan import Action, Address, Change
+from reconciler.plan.values import Action, Address, Change
 
 CHAMPION = Change(Address("churn", None, "alias", "champion"), Action.UPDATE, 1, 2)
 OTHER = Change(Address("fraud", None, "description"), Action.UPDATE, "a", "b")

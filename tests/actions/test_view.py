@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reconciler import render
 from reconciler.github import comment, view
 from reconciler.github.markdown import MAX_BODY
-from reconciler.plan import Action, Address, Change, Plan
+from reconciler.plan import render
+from reconciler.plan.values import Action, Address, Change, Plan
 
 DATA = comment.PlanData("sha256:" + "a" * 64, "sha256:" + "b" * 64, "1" * 40, "2" * 40, True)
 

@@ -22,7 +22,7 @@ from reconciler.apply import Applier, Outcome
 from reconciler.audit import MAX_RECORD_CHARS, Audit, entity_record
 from reconciler.errors import LockLost
 from reconciler.masking import mask
-from reconciler.plan import MODEL, Action, Address, Change, sorted_changes
+from reconciler.plan.values import MODEL, Action, Address, Change, sorted_changes
 from reconciler.registry.clients import Clients
 from reconciler.registry.target import Target
 

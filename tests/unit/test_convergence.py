@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.plan import MODEL
-from reconciler.planner import build_plan
-from reconciler.policies import KEEP_LATEST, guarded_stages
+from reconciler.plan.builder import build_plan
+from reconciler.plan.retention import KEEP_LATEST, guarded_stages
+from reconciler.plan.values import MODEL
 from reconciler.state import LiveState, Origin, Stage, frozen_map
 from tests.simulate import apply, live_model
 

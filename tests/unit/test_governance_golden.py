@@ -24,8 +24,8 @@ from reconciler.governance.gates import GateResult, evaluate_gates, gate_run_ids
 from reconciler.governance.report import approvals_markdown, gates_markdown, status
 from reconciler.governance.repository import load_base, load_checked
 from reconciler.governance.rules import Requirement, requirements
-from reconciler.plan import Plan
-from reconciler.planner import build_plan
+from reconciler.plan.builder import build_plan
+from reconciler.plan.values import Plan
 from tests.livejson import live_from_json
 
 CASES = Path(__file__).resolve().parents[1] / "testdata" / "governance"

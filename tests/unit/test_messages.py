@@ -11,7 +11,7 @@ from reconciler.applying import Report
 from reconciler.commands import apply_cmd
 from reconciler.errors import ApplyFailed, ValidationErrors
 from reconciler.files.desired import load_models
-from reconciler.plan import Action, Address, Change, Plan
+from reconciler.plan.values import Action, Address, Change, Plan
 from reconciler.registry.target import Target
 
 

@@ -21,8 +21,8 @@ from reconciler.errors import DesiredStateError
 from reconciler.fields import PERMISSIONS
 from reconciler.fields import permissions as p
 from reconciler.files.convert import from_document
-from reconciler.plan import Action, Address, Change
-from reconciler.references import check_references
+from reconciler.plan.references import check_references
+from reconciler.plan.values import Action, Address, Change
 from reconciler.registry.clients import Clients
 from reconciler.registry.rest import Rest
 from reconciler.registry.session import Session
@@ -256,8 +256,8 @@ def test_an_nfc_and_an_nfd_user_name_are_told_apart_in_the_rendered_plan():
 
     from rich.console import Console
 
-    from reconciler import render
-    from reconciler.planner import build_plan
+    from reconciler.plan import render
+    from reconciler.plan.builder import build_plan
 
     nfc, nfd = unicodedata.normalize("NFC", "jos\u00e9"), unicodedata.normalize("NFD", "jos\u00e9")
     model = from_document({"name": "m", "permissions": {nfc: "READ"}}, Origin("models/m.yaml"))

@@ -15,10 +15,10 @@ import pytest
 from rich.console import Console
 from ruamel.yaml import YAML
 
-from reconciler import render
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.desired import check_document
-from reconciler.planner import build_plan
+from reconciler.plan import render
+from reconciler.plan.builder import build_plan
 from reconciler.state import Origin
 from tests.livejson import live_from_json
 

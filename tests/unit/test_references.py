@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.files.convert import from_document
 from reconciler.files.importer import live_document
-from reconciler.references import check_references
+from reconciler.plan.references import check_references
 from reconciler.state import LiveState, LiveVersion, Origin, Run, Stage, frozen_map
 from tests.simulate import live_model
 
@@ -61,7 +61,7 @@ def test_an_unfit_promotion_names_the_line_that_promotes_it():
 
 
 def test_the_unmanaged_model_hint_is_a_command_that_works_or_says_why_there_is_none():
-    from reconciler.planner import build_plan
+    from reconciler.plan.builder import build_plan
 
     live = LiveState(frozen_map({n: live_model(n, [Stage.NONE], {}, {}) for n in ("a b", "_under")}))
     notes = {n.address.model: n.message for n in build_plan([], live).notes}
@@ -71,7 +71,7 @@ def test_the_unmanaged_model_hint_is_a_command_that_works_or_says_why_there_is_n
 
 def test_only_the_reconcilers_own_models_are_hidden_other_gitops_models_are_reported():
     """Every `gitops.*` model was dropped from the live state, so plan and drift never showed one."""
-    from reconciler.planner import build_plan
+    from reconciler.plan.builder import build_plan
     from reconciler.registry.live import assemble
 
     live = assemble([{"name": "gitops.lock"}, {"name": "gitops.extra"}, {"name": "-rf"}], [])

@@ -28,7 +28,7 @@ from reconciler.atomic import file_kind
 from reconciler.errors import DesiredStateError, PlanFileError
 from reconciler.files import convert
 from reconciler.files.yamltext import BAD_IN_TEXT, describe
-from reconciler.plan import Plan, change_from_json, note_from_json
+from reconciler.plan.values import Plan, change_from_json, note_from_json
 from reconciler.state import Origin
 
 FORMAT_VERSION = 2

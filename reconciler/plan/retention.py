@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reconciler.plan import Address, Note
+from reconciler.plan.values import Address, Note
 from reconciler.state import DesiredModel, LiveModel, Stage, frozen_map
 
 EXCLUSIVE = "policy.exclusive_stages"

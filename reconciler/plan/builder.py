@@ -1,7 +1,7 @@
 """The pure planner: desired + live state in, a frozen plan out. No I/O, no MLflow.
 
 Pair desired and live models by name first; every pair with a missing side is an explicit case.
-Then resolve the model's policies (reconciler/policies.py) and diff every declared field of the
+Then resolve the model's policies (reconciler/plan/retention.py) and diff every declared field of the
 model and of each version, generically (reconciler/fields/ says how each field diffs).
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.fields import FIELDS, STAGE_FIELD, Field, Kind, Level
-from reconciler.plan import MODEL, Action, Address, Change, Note, Plan, sorted_changes
-from reconciler.policies import PRUNE, Resolved, resolve
+from reconciler.plan.retention import PRUNE, Resolved, resolve
+from reconciler.plan.values import MODEL, Action, Address, Change, Note, Plan, sorted_changes
 from reconciler.registry import modelnames
 from reconciler.registry.live import fingerprint
 from reconciler.state import DesiredModel, LiveModel, LiveState

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.text import Text
 
-from reconciler import planfile
-from reconciler.plan import MODEL, Action, Change, Note, Plan
+from reconciler.plan import saved_plan
+from reconciler.plan.values import MODEL, Action, Change, Note, Plan
 from reconciler.text import difference, md_code, plural, printable
 
 STYLES = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
@@ -120,7 +120,7 @@ def to_markdown(plan: Plan) -> str:
 
 
 def to_json(plan: Plan) -> str:
-    return planfile.text(plan)
+    return saved_plan.text(plan)
 
 
 RENDERERS = {"markdown": to_markdown, "json": to_json}

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS
-from reconciler.policies import resolve
+from reconciler.plan.retention import resolve
 from reconciler.state import DesiredModel, LiveModel, LiveState, Run, Stage
 
 PROMOTED_STAGES = (Stage.STAGING, Stage.PRODUCTION)

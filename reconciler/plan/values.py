@@ -1,4 +1,4 @@
-"""The plan: frozen, typed changes. No I/O, no MLflow. Its file form is in reconciler/planfile.py."""
+"""The plan: frozen, typed changes. No I/O, no MLflow. Its file form is in reconciler/plan/saved_plan.py."""
 
 from __future__ import annotations
 
