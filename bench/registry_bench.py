@@ -26,8 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconciler import api, applying
-from reconciler.audit import Audit
+from reconciler import api
+from reconciler.apply import execute
+from reconciler.apply.audit import Audit
 from reconciler.files.convert import from_document
 from reconciler.files.importer import live_document
 from reconciler.plan.builder import build_plan
@@ -210,7 +211,7 @@ def report(server, args, label: str, alias_version: int) -> None:
     assert len(the_plan.changes) == args.models
     before = cpu_seconds()
     seconds, result = timed(
-        lambda: applying.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), args.concurrency, live=live)
+        lambda: execute.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), args.concurrency, live=live)
     )
     after = cpu_seconds()
     failed = result.failed() + result.audit_failed()

@@ -10,7 +10,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from reconciler import api
-from reconciler.audit import AUDIT_TAG, read_record
+from reconciler.apply.audit import AUDIT_TAG, read_record
 
 
 def main() -> None:

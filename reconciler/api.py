@@ -1,7 +1,7 @@
 """The engine: joins the separate parts (load, read, check, plan, apply). The CLI calls this.
 
 Loading and planning are here; applying (the lock, the journal, the writes) is in
-reconciler/applying.py, imported only by the commands that write, so a plan loads no more than
+reconciler/apply/execute.py, imported only by the commands that write, so a plan loads no more than
 it uses.
 """
 

@@ -21,7 +21,8 @@ VERBS = {
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;
-# apply says more as it goes: reconciler/applying.py). Files are written whole or not at all (reconciler/atomic.py).
+# apply says more as it goes: reconciler/apply/execute.py). Files are written whole or not at all
+# (reconciler/atomic.py).
 INTERRUPTED = {
     "plan": "nothing was changed (a plan file is written whole or not at all)",
     "import": "the registry was not changed; each model file is written whole or not at all",

@@ -41,7 +41,7 @@ class ApplyFailed(ReconcilerError):
 
 
 class LockError(ReconcilerError):
-    """The registry lock (reconciler/lock.py) could not be taken, kept or released."""
+    """The registry lock (reconciler/apply/lock.py) could not be taken, kept or released."""
 
 
 class LockTimeout(LockError):

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.audit import AUDIT_TAG
-from reconciler.journal import Journal
+from reconciler.apply.audit import AUDIT_TAG
+from reconciler.apply.journal import Journal
 
 MODEL, BYSTANDER = "fault-m", "fault-bystander"
 VERSIONS = 300  # the bench's; the suite's few trials use fewer (the same code paths, a fifth of the writes)

@@ -3,7 +3,7 @@
 Each contender is a separate process with its own client, connections and heartbeat thread,
 forked from a fork server that has already imported MLflow (`multiprocessing`'s forkserver): a
 fresh `python` would spend ~3 s of CPU importing it, per contender. It sends one event per step
-over a pipe (times on reconciler.lock.now()'s clock, which every process on this machine shares).
+over a pipe (times on reconciler.apply.lock.now()'s clock, which every process on this machine shares).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ PRELOAD = [  # what a contender imports: MLflow's client and its stores for ever
     "sqlalchemy.dialects.sqlite",
     "sqlalchemy.dialects.postgresql",
     "psycopg",
-    "reconciler.lock",
+    "reconciler.apply.lock",
     "tests.lock_contender",
 ]
 _context = multiprocessing.get_context("forkserver")
@@ -39,13 +39,13 @@ _events: Any = None  # this process's end of the pipe to the test
 
 
 def emit(event: str, **fields: Any) -> None:
-    from reconciler.lock import now
+    from reconciler.apply.lock import now
 
     _events.send({"event": event, "t": now(), **fields})
 
 
 def _now() -> float:
-    from reconciler.lock import now
+    from reconciler.apply.lock import now
 
     return now()
 
@@ -53,7 +53,7 @@ def _now() -> float:
 def _lock(cfg: dict) -> Any:
     from mlflow import MlflowClient
 
-    from reconciler.lock import LockSettings, RegistryLock, default_owner
+    from reconciler.apply.lock import LockSettings, RegistryLock, default_owner
 
     client = MlflowClient(tracking_uri=cfg["uri"], registry_uri=cfg["uri"])
     client.search_registered_models(max_results=1)  # opens the store (seconds for SQLite) before the clock runs
@@ -65,7 +65,7 @@ def _lock(cfg: dict) -> Any:
 
 def _acquire(lock: Any, timeout: float) -> Any:
     """The lease; the caller enters it (`with`) before it says "acquired"."""
-    from reconciler.lock import waiting_message
+    from reconciler.apply.lock import waiting_message
 
     return lock.acquire(timeout, on_wait=lambda h: emit("waiting", holder=h.number, message=waiting_message(h)))
 
@@ -103,7 +103,7 @@ def hold(cfg: dict) -> None:
 
 
 def _watch_lease(lease: Any, cfg: dict) -> None:
-    from reconciler.lock import LockLost
+    from reconciler.apply.lock import LockLost
 
     last, lost = lease.last_heartbeat, False
     emit("heartbeat", start=last)

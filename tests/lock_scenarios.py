@@ -1,7 +1,7 @@
 """Registry-lock scenarios with real contender processes, run against each kind of registry
 (tests/lock/test_lock_sqlite.py, tests/integration/test_lock_server.py).
 
-Times come from reconciler.lock.now(), one clock for every process on this machine.
+Times come from reconciler.apply.lock.now(), one clock for every process on this machine.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.lock import now
-from reconciler.lock_tickets import MODEL_DESCRIPTION, Tickets
+from reconciler.apply.lock import now
+from reconciler.apply.tickets import MODEL_DESCRIPTION, Tickets
 from tests.lock_contender import Contender
 
 TTL, MARGIN = 6.0, 1.5  # short, so a test waits for expiry in seconds; heartbeats every 1.5 s
@@ -218,7 +218,7 @@ def hostile_owner(reg: Registry) -> None:
     bounded (PostgreSQL's description column is varchar(5000)) and shown on one line."""
     import pytest
 
-    from reconciler.lock import LockSettings, LockTimeout, Owner, RegistryLock, default_owner
+    from reconciler.apply.lock import LockSettings, LockTimeout, Owner, RegistryLock, default_owner
 
     evil = Owner(
         actor="mallory\nerror: forged line\x1b[31m" + "é" * 6000,

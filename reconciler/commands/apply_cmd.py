@@ -9,11 +9,12 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from reconciler import api, applying
-from reconciler.audit import Audit
+from reconciler import api
+from reconciler.apply import execute
+from reconciler.apply.audit import Audit
+from reconciler.apply.journal import EXPERIMENT
 from reconciler.commands import err, models_dir_option, out, progress, status
 from reconciler.errors import ApplyFailed, ReconcilerError
-from reconciler.journal import EXPERIMENT
 from reconciler.plan import render, saved_plan
 from reconciler.plan.values import Plan
 from reconciler.registry.target import Target
@@ -64,15 +65,15 @@ def command(
     """Apply PLAN_FILE exactly as reviewed, or (without it) plan and apply the files in one step."""
     if plan_file is not None and ctx.get_parameter_source("models_dir") is not click.core.ParameterSource.DEFAULT:
         raise click.UsageError("a saved plan carries its desired state: --models-dir is not used with PLAN_FILE")
-    lock_settings = applying.lock_settings_from_env()  # a bad RECONCILER_LOCK_TTL is refused before anything
+    lock_settings = execute.lock_settings_from_env()  # a bad RECONCILER_LOCK_TTL is refused before anything
     saved = saved_plan.read(plan_file) if plan_file is not None else None  # before the registry is opened
     session = api.Session.open(write=True)
     # Without changes, apply only completes the audit records earlier applies left open.
     the_plan = saved if saved is not None else _plan_now(session, models_dir, yes)
     audit = Audit(the_plan.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
     with progress("Applying", len(the_plan.changes)) as advance:
-        options = applying.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _warn, lock_settings)
-        report = applying.apply(session, the_plan, audit, options)
+        options = execute.ApplyOptions(concurrency, lock_timeout, advance, _waiting, _warn, lock_settings)
+        report = execute.apply(session, the_plan, audit, options)
     return _report(report, plan_file, session.target)
 
 
@@ -106,7 +107,7 @@ def _journal_link(target: Target, experiment_id: str, run_id: str) -> str:
     return link or f"run {run_id} in the experiment {EXPERIMENT!r} of {target.describe()}"
 
 
-def _report(report: applying.Report, plan_file: Path | None, target: Target) -> int:
+def _report(report: execute.Report, plan_file: Path | None, target: Target) -> int:
     for done in report.recovered:
         out.print(
             f"Completed {plural(done.written, 'audit record')} left open by an earlier apply "

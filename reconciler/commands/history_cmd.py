@@ -10,12 +10,13 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from reconciler import api, history
+from reconciler import api
+from reconciler.apply import history
+from reconciler.apply.journal import Entry, Journal
 from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import ReconcilerError
 from reconciler.files.modelfiles import SUFFIXES, model_files
 from reconciler.github.gitlocal import Git, LogEntry
-from reconciler.journal import Entry, Journal
 from reconciler.text import printable
 
 

@@ -10,7 +10,7 @@
    credentials) must make the same writes as the plan shown (`changes_digest`), or some of them
    (the others are in the registry already: a re-run after a partial apply); if not, nothing is
    applied, the pull request gets the difference and what to do, and the job fails.
-5. Else `reconciler.applying.apply`, which takes the registry lock, re-checks the plan under it and
+5. Else `reconciler.apply.execute.apply`, which takes the registry lock, re-checks the plan under it and
    journals the apply, with the merge commit, pull request, plan hash and the approvers GitHub
    counted; the result is commented on the pull request.
 """
@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler import api, applying
-from reconciler.audit import Audit
+from reconciler import api
+from reconciler.apply import execute
+from reconciler.apply.audit import Audit
 from reconciler.errors import ValidationErrors
 from reconciler.github import comment, files, judge, outputs
 from reconciler.github.check import Options, head_is, scoped, team_members, with_gate_runs
@@ -61,7 +62,7 @@ class Merge:
 @dataclass(frozen=True)
 class Outcome:
     action: str  # applied, nothing, failed
-    report: applying.Report | None = None
+    report: execute.Report | None = None
 
 
 def merged_pull(client: Client, push: PushEvent) -> Pull:
@@ -186,7 +187,7 @@ def _apply(a: Applying, session: api.Session, plan: Plan, approvers: tuple[str, 
     an earlier run of this job applied them, or someone did by hand); nothing else."""
     actor = f"{a.actions.actor or 'github-actions'} via {a.actions.run_url or 'GitHub Actions'}"
     audit = Audit(plan.plan_hash, a.merge.sha, str(a.merge.pr.number), approvers, actor)
-    report = applying.apply(session, plan, audit, applying.ApplyOptions(on_wait=_say, on_warning=_warn))
+    report = execute.apply(session, plan, audit, execute.ApplyOptions(on_wait=_say, on_warning=_warn))
     text = applied_comment(a.actions, a.merge.sha, report, approvers, reviewed)
     a.client.create_comment(a.merge.pr.number, text)
     failed, unrecorded = report.failed(), report.unrecorded()

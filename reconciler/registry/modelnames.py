@@ -26,7 +26,7 @@ RENAME = "rename it in the registry to manage it"
 
 def reserved(name: str) -> bool:
     """A registered model the reconciler keeps for itself (its lock): never planned or reported."""
-    from reconciler.lock import RESERVED_MODELS  # the lock's own list (lock.py imports tenacity: not at start-up)
+    from reconciler.apply.lock import RESERVED_MODELS  # the lock's own list (lock.py imports tenacity: not at start-up)
 
     return name in RESERVED_MODELS
 

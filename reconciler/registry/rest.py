@@ -30,7 +30,7 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
 # MLflow's client, for writes: one retry and 8 s, so a write that hangs ends (about 17 s at worst)
-# before the registry lock's margin (20 s) runs out; reconciler/apply.py retries transient errors
+# before the registry lock's margin (20 s) runs out; reconciler/apply/writer.py retries transient errors
 # itself, checking the lease before every attempt.
 WRITE_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",

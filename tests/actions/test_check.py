@@ -348,7 +348,7 @@ def test_a_review_of_a_head_whose_plan_is_not_shown_yet_changes_nothing(fake_git
 
 def test_two_applies_at_once_both_apply_one_after_the_other(fake_github: FakeGitHub, step: Step, registry: Registry):
     """If two apply jobs ever run at once (a queue misconfigured, a re-run), the registry lock in
-    reconciler.applying.apply serializes them: both merges are applied and recorded."""
+    reconciler.apply.execute.apply serializes them: both merges are applied and recorded."""
     for name in ("churn", "fraud"):
         registry.model(name, [0.9])
     fake_github.commit("main", {f"models/{n}.yaml": f"name: {n}\nowners: [olivia]\n" for n in ("churn", "fraud")})

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.audit import Audit
+from reconciler.apply.audit import Audit
+from reconciler.apply.history import join
+from reconciler.apply.journal import Entry
 from reconciler.commands import history_cmd
 from reconciler.errors import ValidationErrors
 from reconciler.github.gitlocal import Git, LogEntry
-from reconciler.history import join
-from reconciler.journal import Entry
 from reconciler.plan.values import Action, Address, Change
 
 CHAMPION = Change(Address("churn", None, "alias", "champion"), Action.UPDATE, 1, 2)

@@ -9,8 +9,9 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from reconciler import api, applying
-from reconciler.audit import Audit
+from reconciler import api
+from reconciler.apply import execute
+from reconciler.apply.audit import Audit
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.registry.live import model_json
@@ -60,7 +61,7 @@ def test_apply_then_plan_is_empty_on_a_real_server(session, case):
         return
     materialize(session.clients.registry, name, generated.models["m"])
     plan, before = api.plan_and_live(session, [model])
-    report = applying.apply(session, plan, Audit(plan.plan_hash, actor="property-test"), applying.ApplyOptions())
+    report = execute.apply(session, plan, Audit(plan.plan_hash, actor="property-test"), execute.ApplyOptions())
     assert not report.failed() and not report.unrecorded(), report
     after_plan, after = api.plan_and_live(session, [model])
     assert not after_plan.has_changes(), [str(c.address) for c in after_plan.changes]

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from reconciler.apply.lock import LockSettings, RegistryLock, default_owner
+from reconciler.apply.tickets import RELEASED, STATE_TAG
 from reconciler.errors import LockError
-from reconciler.lock import LockSettings, RegistryLock, default_owner
-from reconciler.lock_tickets import RELEASED, STATE_TAG
 from tests import lock_scenarios as scenarios
 from tests import secrets_scan
 from tests.integration.conftest import REPO, Stack, grant

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.lock import LOCK_MODEL
+from reconciler.apply.lock import LOCK_MODEL
 from tests import lock_scenarios as scenarios
 
 

@@ -18,8 +18,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, TEMPORARILY_UNAVAILABLE
 
-from reconciler.apply import Applier, Outcome
-from reconciler.audit import MAX_RECORD_CHARS, Audit, entity_record
+from reconciler.apply.audit import MAX_RECORD_CHARS, Audit, entity_record
+from reconciler.apply.writer import Applier, Outcome
 from reconciler.errors import LockLost
 from reconciler.masking import mask
 from reconciler.plan.values import MODEL, Action, Address, Change, sorted_changes

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply import Outcome, Result
-from reconciler.applying import Report
+from reconciler.apply.execute import Report
+from reconciler.apply.writer import Outcome, Result
 from reconciler.commands import apply_cmd
 from reconciler.errors import ApplyFailed, ValidationErrors
 from reconciler.files.desired import load_models

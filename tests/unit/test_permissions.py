@@ -16,7 +16,7 @@ import pytest
 import requests
 from mlflow.server.auth.permissions import ALL_PERMISSIONS, RESOURCE_GRANTABLE_PERMISSIONS
 
-from reconciler.apply import Applier, Outcome
+from reconciler.apply.writer import Applier, Outcome
 from reconciler.errors import DesiredStateError
 from reconciler.fields import PERMISSIONS
 from reconciler.fields import permissions as p

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.apply import Applier, Result
-from reconciler.audit import AUDIT_TAG, Audit, entity_record, read_record
-from reconciler.journal import APPLYING, FOUND, NOT_FOUND, Entity, Entry, Journal
+from reconciler.apply.audit import AUDIT_TAG, Audit, entity_record, read_record
+from reconciler.apply.journal import APPLYING, FOUND, NOT_FOUND, Entity, Entry, Journal
+from reconciler.apply.writer import Applier, Result
 from reconciler.plan.values import MODEL, Action, Address, Change
 from reconciler.state import LiveState
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from reconciler.audit import describe
+from reconciler.apply.audit import describe
+from reconciler.apply.journal import Entry
 from reconciler.github.gitlocal import LogEntry
-from reconciler.journal import Entry
 
 MIN_SHA = 7
 OLDER = "older than the window"  # a commit from before the applies read: the journal may hold its apply

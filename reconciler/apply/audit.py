@@ -2,7 +2,7 @@
 
 The record on an entity is bounded: the latest apply that touched it (plan hash, time, commit,
 pull request, approvers, who applied it, its changes there) and the id of that apply's journal run,
-which holds the full record (reconciler/journal.py), and the id of the run before it, so the
+which holds the full record (reconciler/apply/journal.py), and the id of the run before it, so the
 entity's history can be walked back. It always fits MLflow's smallest limit for a tag value
 (varchar(5000) on a registered model in PostgreSQL), however many applies came before.
 """

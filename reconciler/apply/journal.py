@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.apply import Outcome, Result
-from reconciler.audit import Audit
+from reconciler.apply.audit import Audit
+from reconciler.apply.writer import Outcome, Result
 from reconciler.errors import RegistryError
 from reconciler.masking import mask
 from reconciler.plan.values import Change, Plan, change_from_json

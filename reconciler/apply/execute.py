@@ -1,4 +1,4 @@
-"""Applying a plan. An apply holds the registry's lock (reconciler/lock.py) from before it reads
+"""Applying a plan. An apply holds the registry's lock (reconciler/apply/lock.py) from before it reads
 the registry until its journal entry is closed, so two applies never interleave. Under the lock it
 re-reads the registry, refuses a stale plan or one the planner would not produce, checks every
 value with MLflow's own validators, completes what earlier applies left open, opens its journal
@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 
 from reconciler import interrupt
 from reconciler.api import check
-from reconciler.apply import Applier, Result
-from reconciler.audit import Audit
+from reconciler.apply.audit import Audit
+from reconciler.apply.journal import EXPERIMENT, Journal
+from reconciler.apply.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
+from reconciler.apply.recording import Recovered, by_entity, recover, unrecorded, write_records
+from reconciler.apply.writer import Applier, Result
 from reconciler.errors import PlanFileError, ReconcilerError, RegistryError, StalePlanError, ValidationErrors
-from reconciler.journal import EXPERIMENT, Journal
-from reconciler.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
 from reconciler.masking import clip
 from reconciler.plan.builder import build_plan
 from reconciler.plan.values import Plan
-from reconciler.recording import Recovered, by_entity, recover, unrecorded, write_records
 from reconciler.registry import mlflow_rules
 from reconciler.registry.live import fingerprint
 from reconciler.registry.session import Session
@@ -195,7 +195,7 @@ def _check_values(saved: Plan) -> None:
 
 @contextlib.contextmanager
 def _locked(session: Session, audit: Audit, options: ApplyOptions) -> Iterator[Lease]:
-    """The registry lock (reconciler/lock.py), held from before the registry is read until the
+    """The registry lock (reconciler/apply/lock.py), held from before the registry is read until the
     journal entry is closed. Waiting is bounded; the holder is named while waiting."""
     from reconciler.registry.clients import translate_errors
 

@@ -41,8 +41,8 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
 
+from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tickets, iso, now
 from reconciler.errors import LockError, LockLost, LockTimeout
-from reconciler.lock_tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tickets, iso, now
 from reconciler.masking import clip
 
 LOCK_MODEL = "gitops.lock"
