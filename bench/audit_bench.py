@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconciler import api
+from reconciler import engine
 from reconciler.apply import execute
 from reconciler.apply.audit import AUDIT_TAG, Audit
 from reconciler.apply.journal import Journal
@@ -46,7 +46,7 @@ def main() -> int:
         for i in range(args.applies):
             doc = {"name": "audit-bench", "description": f"round {i} " + "x" * 4890, "tags": {"round": str(i)}}
             started = time.perf_counter()
-            plan = api.plan(session, [from_document(doc, Origin("models/audit-bench.yaml"))])
+            plan = engine.plan(session, [from_document(doc, Origin("models/audit-bench.yaml"))])
             audit = Audit(plan.plan_hash, commit=f"{i:040x}", pull_request=str(i), approvers=APPROVERS, actor="ci")
             report = execute.apply(session, plan, audit, execute.ApplyOptions())
             times.append(time.perf_counter() - started)

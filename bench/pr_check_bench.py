@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.registry_bench import populate  # noqa: E402
-from reconciler import api  # noqa: E402
+from reconciler import engine  # noqa: E402
 from reconciler.files.importer import render_file  # noqa: E402
 from reconciler.registry.target import Target  # noqa: E402
 from tests.github import events  # noqa: E402
@@ -56,7 +56,7 @@ protected:
 
 
 def model_files(server_uri: str) -> dict[str, str]:
-    live = api.Session.open(Target(server_uri, server_uri, embedded=False)).read()
+    live = engine.Session.open(Target(server_uri, server_uri, embedded=False)).read()
     files = {}
     for name, model in live.models.items():
         text = render_file(model, f"name: {name}\nowners: [olivia]\n", f"models/{name}.yaml")

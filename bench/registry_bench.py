@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconciler import api
+from reconciler import engine
 from reconciler.apply import execute
 from reconciler.apply.audit import Audit
 from reconciler.files.convert import from_document
@@ -96,9 +96,9 @@ def timed(fn):
     return time.perf_counter() - started, result
 
 
-def noop_plan(session: api.Session, desired) -> tuple[float, int, int]:
+def noop_plan(session: engine.Session, desired) -> tuple[float, int, int]:
     session.counter.calls = 0
-    seconds, plan = timed(lambda: api.plan(session, desired))
+    seconds, plan = timed(lambda: engine.plan(session, desired))
     return seconds, session.counter.calls, len(plan.changes)
 
 
@@ -181,7 +181,7 @@ def report(server, args, label: str, alias_version: int) -> None:
     print(f"\n== {label}")
     os.environ.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=server.admin_password)
     target = Target(server.uri, server.uri, embedded=False)
-    session = api.Session.open(target)
+    session = engine.Session.open(target)
     live = session.read()
     assert sum(len(m.versions) for m in live.models.values()) == args.models * args.versions
     desired = [from_document(live_document(m), f"models/{m.name}.yaml") for m in live.models.values()]

@@ -11,13 +11,13 @@ from reconciler import __version__, interrupt
 from reconciler.error_handler import error_handler
 
 VERBS = {
-    "validate": "validate_cmd",
-    "plan": "plan_cmd",
-    "apply": "apply_cmd",
-    "import": "import_cmd",
-    "codeowners": "codeowners_cmd",
-    "history": "history_cmd",
-    "github": "github_cmd",
+    "validate": "validate",
+    "plan": "plan",
+    "apply": "apply",
+    "import": "import_",
+    "codeowners": "codeowners",
+    "history": "history",
+    "github": "github",
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from reconciler import interrupt
-from reconciler.api import check
 from reconciler.apply.audit import Audit
 from reconciler.apply.journal import EXPERIMENT, Journal
 from reconciler.apply.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
 from reconciler.apply.recording import Recovered, by_entity, recover, unrecorded, write_records
 from reconciler.apply.writer import Applier, Result
+from reconciler.engine import check
 from reconciler.errors import PlanFileError, ReconcilerError, RegistryError, StalePlanError, ValidationErrors
 from reconciler.masking import clip
 from reconciler.plan.builder import build_plan

@@ -19,7 +19,7 @@ from typing import Any
 
 from reconciler.apply.audit import describe
 from reconciler.apply.journal import Entry
-from reconciler.github.gitlocal import LogEntry
+from reconciler.git import LogEntry
 
 MIN_SHA = 7
 OLDER = "older than the window"  # a commit from before the applies read: the journal may hold its apply

@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.fields import FIELDS, Level, prune_flags
 from reconciler.fields.fragments import ALIAS_NAME, MODEL_NAME, OWNER
-from reconciler.governance.schema import review_block
+from reconciler.governance.policyschema import review_block
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/model.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "model.schema.json"

@@ -12,9 +12,9 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files import modelfiles
+from reconciler.git import Git
 from reconciler.github import client as gh
 from reconciler.github.files import model_paths
-from reconciler.github.gitlocal import Git
 from reconciler.governance import approvals, gates, report, rules
 from reconciler.governance.policy import POLICY_FILE
 from reconciler.governance.repository import Base, load_base

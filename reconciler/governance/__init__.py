@@ -49,6 +49,6 @@ report (every value through reconciler.text.md_code)
     approvals_markdown(verdict) -> str;  gates_markdown(results) -> str ("" without gated moves)
     status(verdict, gates) -> ("success" | "failure", description <= 140 chars);  STATUS_CONTEXT
 
-codeowners (and `reconciler codeowners [--check]`, reconciler/commands/codeowners_cmd.py)
+codeowners (and `reconciler codeowners [--check]`, reconciler/commands/codeowners.py)
     block(models, policy, models_dir="models") -> list[str];  render(existing, lines, source) -> str
 """

@@ -17,8 +17,8 @@ from typing import Any
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files import desired, modelfiles
 from reconciler.governance import values
+from reconciler.governance.policyschema import MODEL_OWNERS, build
 from reconciler.governance.principals import expand, principal
-from reconciler.governance.schema import MODEL_OWNERS, build
 from reconciler.plan.values import Change
 from reconciler.state import DesiredModel, Gate, Origin, Stage, TierTightening
 

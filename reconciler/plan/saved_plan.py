@@ -10,7 +10,7 @@ What each check protects against:
 - On apply, the desired state inside the plan is validated like a models/ file, the registry is
   compared with the one the plan names, and the plan is computed again from its desired state and
   the live registry: it must come out identical, so every change applied is one the planner
-  itself produces (reconciler/api.py).
+  itself produces (reconciler/engine.py).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def mlflow_client(target: Target) -> Any:
     # MLflow prints "View run … at: <tracking URI>/#/…" when a run ends (set_terminated ->
     # TrackingServiceClient._log_url in mlflow/tracking/_tracking_service/client.py), the URI with
     # its password; it skips that when MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT is true. apply links
-    # the journal's run itself, without credentials (reconciler/commands/apply_cmd.py).
+    # the journal's run itself, without credentials (reconciler/commands/apply.py).
     os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     # Stages are deprecated in MLflow but this tool supports them on purpose; the README says so.
     warnings.filterwarnings("ignore", message=".*transition_model_version_stage.*", category=FutureWarning)

@@ -11,9 +11,9 @@ import pytest
 from reconciler.apply.audit import Audit
 from reconciler.apply.history import join
 from reconciler.apply.journal import Entry
-from reconciler.commands import history_cmd
+from reconciler.commands import history
 from reconciler.errors import ValidationErrors
-from reconciler.github.gitlocal import Git, LogEntry
+from reconciler.git import Git, LogEntry
 from reconciler.plan.values import Action, Address, Change
 
 CHAMPION = Change(Address("churn", None, "alias", "champion"), Action.UPDATE, 1, 2)
@@ -96,10 +96,10 @@ def test_a_model_name_reaches_git_as_a_literal_path_not_a_glob(tmp_path, monkeyp
         _git(tmp_path, "commit", "--quiet", "-m", subject)
     monkeypatch.chdir(tmp_path)
 
-    assert [e.subject for e in history_cmd._log(Path("models"), "a[bc]")] == ["Adopt a[bc]"]
+    assert [e.subject for e in history._log(Path("models"), "a[bc]")] == ["Adopt a[bc]"]
     head = _git(tmp_path, "rev-parse", "HEAD").strip()
     adopted = _git(tmp_path, "rev-parse", "HEAD~1").strip()
-    assert history_cmd._file_at(Path("models"), "a[bc]")(head) == adopted
+    assert history._file_at(Path("models"), "a[bc]")(head) == adopted
     assert Git(tmp_path).unchanged_since(adopted, head, "models/a[bc].yaml")
 
 
@@ -136,8 +136,8 @@ def test_the_models_file_is_found_by_the_selection_rule(tmp_path, monkeypatch):
     _git(tmp_path, "add", "-A")
     _git(tmp_path, "commit", "--quiet", "-m", "Adopt churn")
     monkeypatch.chdir(tmp_path)
-    assert [e.subject for e in history_cmd._log(Path("models"), "churn")] == ["Adopt churn"]
+    assert [e.subject for e in history._log(Path("models"), "churn")] == ["Adopt churn"]
 
     (tmp_path / "models" / "fraud.yaml").symlink_to("../elsewhere.yaml")
     with pytest.raises(ValidationErrors, match=r"fraud\.yaml: a symbolic link"):
-        history_cmd._log(Path("models"), "churn")
+        history._log(Path("models"), "churn")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import api
+from reconciler import engine
 from reconciler.apply import execute
 from reconciler.apply.audit import Audit
 from reconciler.apply.journal import Journal
@@ -44,7 +44,7 @@ def desired(doc: dict):
 
 
 def apply(session: Session, doc: dict, **audit) -> execute.Report:
-    plan = api.plan(session, desired(doc))
+    plan = engine.plan(session, desired(doc))
     return execute.apply(session, plan, Audit(plan.plan_hash, **audit), execute.ApplyOptions(concurrency=1))
 
 

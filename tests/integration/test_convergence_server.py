@@ -9,7 +9,7 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from reconciler import api
+from reconciler import engine
 from reconciler.apply import execute
 from reconciler.apply.audit import Audit
 from reconciler.errors import DesiredStateError
@@ -60,9 +60,9 @@ def test_apply_then_plan_is_empty_on_a_real_server(session, case):
     except DesiredStateError:
         return
     materialize(session.clients.registry, name, generated.models["m"])
-    plan, before = api.plan_and_live(session, [model])
+    plan, before = engine.plan_and_live(session, [model])
     report = execute.apply(session, plan, Audit(plan.plan_hash, actor="property-test"), execute.ApplyOptions())
     assert not report.failed() and not report.unrecorded(), report
-    after_plan, after = api.plan_and_live(session, [model])
+    after_plan, after = engine.plan_and_live(session, [model])
     assert not after_plan.has_changes(), [str(c.address) for c in after_plan.changes]
     assert model_json(after.models[name]) == model_json(simulate(plan, before).models[name])

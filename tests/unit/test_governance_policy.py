@@ -13,7 +13,7 @@ import pytest
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files.convert import from_document, to_document
 from reconciler.files.desired import load_models, model_files
-from reconciler.governance import schema as policy_schema
+from reconciler.governance import policyschema as policy_schema
 from reconciler.governance.policy import (
     DEFAULT_TIER,
     ReviewPolicy,
@@ -46,7 +46,7 @@ protected:
 
 def test_the_committed_policy_schema_is_current():
     committed = policy_schema.SCHEMA_PATH.read_text(encoding="utf-8")
-    assert committed == policy_schema.text(), "run: python -m reconciler.governance.schema --write"
+    assert committed == policy_schema.text(), "run: python -m reconciler.governance.policyschema --write"
     assert json.loads(committed)["$id"].endswith("/policy.schema.json")
 
 

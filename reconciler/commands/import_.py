@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import api
+from reconciler import engine
 from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
@@ -27,7 +27,7 @@ def command(names: tuple[str, ...], import_all: bool, models_dir: Path) -> int:
     """Write models/NAME.yaml for each NAME (or --all) from the registry; keeps comments in existing files."""
     if bool(names) == import_all:
         raise click.UsageError("give model NAMEs or --all (not both)")
-    session = api.Session.open()
+    session = engine.Session.open()
     with status(f"Reading {session.target.describe()}…"):
         live = session.read()
     wanted = sorted(live.models) if import_all else list(names)

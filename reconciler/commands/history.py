@@ -10,13 +10,13 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from reconciler import api
+from reconciler import engine
 from reconciler.apply import history
 from reconciler.apply.journal import Entry, Journal
 from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import ReconcilerError
 from reconciler.files.modelfiles import SUFFIXES, model_files
-from reconciler.github.gitlocal import Git, LogEntry
+from reconciler.git import Git, LogEntry
 from reconciler.text import printable
 
 
@@ -27,7 +27,7 @@ from reconciler.text import printable
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Applies to read.")
 def command(model: str, models_dir: Path, fmt: str, limit: int) -> int:
     """Applies of MODEL from the audit journal, joined with the git history of its file by commit."""
-    session = api.Session.open()
+    session = engine.Session.open()
     with status(f"Reading the audit journal of {session.target.describe()}…"):
         from reconciler.registry.clients import translate_errors
 

@@ -20,16 +20,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler import api
+from reconciler import engine
 from reconciler.apply import execute
 from reconciler.apply.audit import Audit
 from reconciler.errors import ValidationErrors
+from reconciler.git import Git
 from reconciler.github import comment, files, judge, outputs
 from reconciler.github.check import Options, head_is, scoped, team_members, with_gate_runs
 from reconciler.github.client import Client, Comment, Pull
 from reconciler.github.context import Actions, PushEvent
 from reconciler.github.errors import GitHubError, Refused
-from reconciler.github.gitlocal import Git
 from reconciler.github.markdown import difference, join, short
 from reconciler.github.results import applied_comment, refusal_comment
 from reconciler.github.view import invalid_list
@@ -110,8 +110,8 @@ def run(a: Applying) -> Outcome:
     a.git.ensure([a.merge.before])
     changed = a.git.changed(a.merge.before, a.merge.sha)
     desired = _merged_files(a, changed)
-    session = api.Session.open(write=True)
-    plan, live = api.plan_and_live(session, desired)
+    session = engine.Session.open(write=True)
+    plan, live = engine.plan_and_live(session, desired)
     plan = scoped(plan)
     if not plan.has_changes():
         return _nothing(a, comments)
@@ -135,7 +135,9 @@ def _merged_files(a: Applying, changed: Sequence[str]) -> list[DesiredModel]:
         raise a.refuse("the merged files do not validate", FILES_TODO, [invalid_list(e.errors)]) from None
 
 
-def _judge(a: Applying, session: api.Session, plan: Plan, live: LiveState, changed: Sequence[str]) -> judge.Judgement:
+def _judge(
+    a: Applying, session: engine.Session, plan: Plan, live: LiveState, changed: Sequence[str]
+) -> judge.Judgement:
     """The policy of the branch before the push, on the plan made now and the reviews GitHub has."""
     rules = judge.base_rules(a.git, a.merge.before, a.options.prefix, changed)
     live = with_gate_runs(session, plan, live, rules)
@@ -182,7 +184,7 @@ def _nothing(a: Applying, comments: Sequence[Comment]) -> Outcome:
     return Outcome("nothing")
 
 
-def _apply(a: Applying, session: api.Session, plan: Plan, approvers: tuple[str, ...], reviewed: int) -> Outcome:
+def _apply(a: Applying, session: engine.Session, plan: Plan, approvers: tuple[str, ...], reviewed: int) -> Outcome:
     """`plan` makes the reviewed writes, or some of them (the rest are in the registry already:
     an earlier run of this job applied them, or someone did by hand); nothing else."""
     actor = f"{a.actions.actor or 'github-actions'} via {a.actions.run_url or 'GitHub Actions'}"

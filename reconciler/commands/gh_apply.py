@@ -21,10 +21,10 @@ def command(models_dir: Path, token: str | None, bot: str, members_token: str | 
     Needs the registry's writing credentials (a protected environment), `contents: read` and
     `pull-requests: write`. Refuses a push that is not a pull request's merge.
     """
-    from reconciler.github import check, context, merge
+    from reconciler.github import check, context, merge_apply
 
     actions = context.from_env(token=token)
     push = context.push(actions)
-    outcome = merge.run(merge.Applying(actions, push, check.Options(models_dir, bot, members_token)))
+    outcome = merge_apply.run(merge_apply.Applying(actions, push, check.Options(models_dir, bot, members_token)))
     out.print(f"{outcome.action}: merge {push.after[:12]}")
     return 0

@@ -45,12 +45,12 @@ def command(models_dir: Path, use_registry: bool | None) -> int:
         desired = load_checked(models_dir)[1]  # offline: nothing here imports a registry client
     checked = "schema and semantics"
     if use_registry if use_registry is not None else _registry_default():
-        from reconciler import api
+        from reconciler import engine
 
-        session = api.Session.open()
+        session = engine.Session.open()
         with status(f"Reading {session.target.describe()}…"):
             live = session.with_runs(desired, session.read(desired), changed_only=False)
-        api.check(desired, live, changed_only=False)
+        engine.check(desired, live, changed_only=False)
         checked += f", references against {session.target.describe()}"
         _policy_notes(desired, live)
     out.print(f"{len(desired)} model file(s) in {models_dir} are valid ({checked}).")

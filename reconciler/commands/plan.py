@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import api, timing
+from reconciler import engine, timing
 from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
@@ -37,10 +37,10 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
     """Compute the changes that would make the registry match the files."""
     if out_file is not None:
         check_target(out_file)  # refused before the registry is read, not after
-    desired = api.load(models_dir)
-    session = api.Session.open()
+    desired = engine.load(models_dir)
+    session = engine.Session.open()
     with status(f"Reading {session.target.describe()}…"):
-        the_plan = api.plan(session, desired)
+        the_plan = engine.plan(session, desired)
     timing.note("registry_calls", session.counter.calls)
     with phase("render"):
         if out_file is not None:

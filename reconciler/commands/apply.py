@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from reconciler import api
+from reconciler import engine
 from reconciler.apply import execute
 from reconciler.apply.audit import Audit
 from reconciler.apply.journal import EXPERIMENT
@@ -67,7 +67,7 @@ def command(
         raise click.UsageError("a saved plan carries its desired state: --models-dir is not used with PLAN_FILE")
     lock_settings = execute.lock_settings_from_env()  # a bad RECONCILER_LOCK_TTL is refused before anything
     saved = saved_plan.read(plan_file) if plan_file is not None else None  # before the registry is opened
-    session = api.Session.open(write=True)
+    session = engine.Session.open(write=True)
     # Without changes, apply only completes the audit records earlier applies left open.
     the_plan = saved if saved is not None else _plan_now(session, models_dir, yes)
     audit = Audit(the_plan.plan_hash, commit, pull_request, _split(approvers), actor or getpass.getuser())
@@ -77,10 +77,10 @@ def command(
     return _report(report, plan_file, session.target)
 
 
-def _plan_now(session: api.Session, models_dir: Path, yes: bool) -> Plan:
-    desired = api.load(models_dir)
+def _plan_now(session: engine.Session, models_dir: Path, yes: bool) -> Plan:
+    desired = engine.load(models_dir)
     with status(f"Reading {session.target.describe()}…"):
-        the_plan = api.plan(session, desired)
+        the_plan = engine.plan(session, desired)
     render.to_text(the_plan, out, session.target.describe())
     if the_plan.has_changes() and not yes:
         if not err.is_terminal:

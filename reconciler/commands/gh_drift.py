@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import api
+from reconciler import engine
 from reconciler.commands import models_dir_option, out, status
 from reconciler.commands.gh_options import token_option
 from reconciler.plan import render
@@ -21,10 +21,10 @@ def command(models_dir: Path, token: str | None) -> int:
     from reconciler.github.client import Client
 
     actions = context.from_env(token=token)
-    desired = api.load(models_dir)
-    session = api.Session.open()
+    desired = engine.load(models_dir)
+    session = engine.Session.open()
     with status(f"Reading {session.target.describe()}…"):
-        the_plan = api.plan(session, desired)
+        the_plan = engine.plan(session, desired)
     outcome = drift.report(Client(actions.api_url, actions.token, actions.repository), actions, the_plan)
     if the_plan.has_changes():
         outputs.summary(actions.summary_path, "## Registry drift\n\n" + render.to_markdown(the_plan))

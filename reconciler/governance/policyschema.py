@@ -1,7 +1,7 @@
 """JSON Schema of the review policy (models/_policy.yaml) and of a model file's `review:` block.
 
 `schemas/policy.schema.json` is `build()`'s output, committed for editors and other tools;
-`python -m reconciler.governance.schema --write` regenerates it and a test fails when it is out of date.
+`python -m reconciler.governance.policyschema --write` regenerates it and a test fails when it is out of date.
 Rules a schema says badly (exactly one rule per gate; finite numbers) are checked when the typed
 values are built (reconciler/governance/policy.py), with messages that say what to do.
 """
