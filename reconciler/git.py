@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from reconciler.errors import GitHubError
 from reconciler.files.modelfiles import Entry, Kind
-from reconciler.github.errors import GitHubError
 from reconciler.masking import clip
 
 MODELS_DIR = "models"

@@ -12,8 +12,10 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from reconciler.names import GITOPS_PREFIX
+
 # Tags in this namespace belong to the reconciler (its audit trail); they are never diffed.
-AUDIT_NAMESPACE = "gitops."
+AUDIT_NAMESPACE = GITOPS_PREFIX
 
 
 class Stage(str, Enum):

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from reconciler.fields.fragments import RESERVED_PREFIX
+from reconciler.names import GITOPS_PREFIX
 from reconciler.plan.values import Change
 
-AUDIT_TAG = RESERVED_PREFIX + "audit"
+AUDIT_TAG = GITOPS_PREFIX + "audit"
 MAX_RECORD_CHARS = 4500  # below varchar(5000), with room for the escaping of odd characters
 MAX_FIELD_CHARS = 200  # commit, pull request, actor, one approver
 MAX_VALUE_CHARS = 60  # before/after values in a change's description

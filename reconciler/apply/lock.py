@@ -44,9 +44,8 @@ from typing import Any
 from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tickets, iso, now
 from reconciler.errors import LockError, LockLost, LockTimeout
 from reconciler.masking import clip
+from reconciler.names import LOCK_MODEL, RESERVED_MODELS
 
-LOCK_MODEL = "gitops.lock"
-RESERVED_MODELS = frozenset({LOCK_MODEL})
 MIN_TTL, MAX_TTL = 5.0, 3600.0  # seconds: what RECONCILER_LOCK_TTL accepts, and what a ticket may claim
 
 __all__ = [
@@ -63,16 +62,10 @@ __all__ = [
     "RegistryLock",
     "Ticket",
     "default_owner",
-    "is_reserved",
     "judged_ttl",
     "now",
     "waiting_message",
 ]
-
-
-def is_reserved(name: str) -> bool:
-    """Registered models the reconciler keeps for itself: never planned, imported or reported."""
-    return name in RESERVED_MODELS
 
 
 @dataclass(frozen=True)

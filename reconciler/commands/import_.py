@@ -11,10 +11,10 @@ from reconciler import engine
 from reconciler.atomic import check_target, write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import DesiredStateError, ReconcilerError, ValidationErrors
+from reconciler.files import modelnames
 from reconciler.files.importer import render_file
 from reconciler.files.modelfiles import model_files, model_path
 from reconciler.files.yamlsource import read_text
-from reconciler.registry import modelnames
 from reconciler.state import LiveState
 from reconciler.text import printable
 

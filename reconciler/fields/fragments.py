@@ -16,7 +16,6 @@ VERSION_TAG_VALUE_MAX = 100_000  # model_version_tags.value is text; MLflow vali
 TAG_KEY_MAX = 250
 ALIAS_MAX = 255
 MODEL_NAME_MAX = 256
-RESERVED_PREFIX = "gitops."  # registered models, tags and experiments the reconciler itself keeps
 
 DESCRIPTION: dict[str, Any] = {"type": "string", "maxLength": DB_VARCHAR}
 MODEL_TAG_VALUE: dict[str, Any] = {"type": "string", "maxLength": DB_VARCHAR}

@@ -24,10 +24,9 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import BinaryIO
 
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.names import POLICY_FILE, SETTINGS_PREFIX
 
 SUFFIXES = (".yaml", ".yml")  # in any case: .YAML and .Yml too
-RESERVED_PREFIX = "_"  # _policy.yaml and the like: repository settings, not models
-POLICY = "_policy.yaml"
 LINK_FIX = (
     "models/ holds regular files only, so that every change to a model is a change to a file in models/ "
     "that review sees: replace the link with the file itself"
@@ -68,7 +67,7 @@ def yaml_named(name: str) -> bool:
 
 
 def is_settings(name: str) -> bool:
-    return name.startswith(RESERVED_PREFIX)
+    return name.startswith(SETTINGS_PREFIX)
 
 
 def fold(text: str) -> str:
@@ -86,13 +85,14 @@ def select(entries: Iterable[Entry], where: PurePath) -> Selection:
     for e in sorted(entries, key=lambda e: e.name):
         problem = _refused(e, where / e.name)
         if problem is not None:
-            (policy_errors if e.name == POLICY else errors).append(problem)
+            (policy_errors if e.name == POLICY_FILE else errors).append(problem)
         elif e.kind is Kind.FILE and yaml_named(e.name):
-            policy = policy or e.name == POLICY
+            policy = policy or e.name == POLICY_FILE
             if _misnamed_policy(e.name):
                 errors.append(
                     DesiredStateError(
-                        f"{where / e.name}: the review policy is read from {POLICY} only; rename this file to {POLICY}"
+                        f"{where / e.name}: the review policy is read from {POLICY_FILE} only; "
+                        f"rename this file to {POLICY_FILE}"
                     )
                 )
             elif not is_settings(e.name):
@@ -104,7 +104,7 @@ def select(entries: Iterable[Entry], where: PurePath) -> Selection:
 def _misnamed_policy(name: str) -> bool:
     """`_policy.yml` or `_Policy.YAML` would be skipped as a settings file nobody reads, and the
     default policy (looser than the file) would judge pull requests: refused instead."""
-    return name != POLICY and fold(PurePosixPath(name).stem) == fold(PurePosixPath(POLICY).stem)
+    return name != POLICY_FILE and fold(PurePosixPath(name).stem) == fold(PurePosixPath(POLICY_FILE).stem)
 
 
 def _refused(e: Entry, path: PurePath) -> DesiredStateError | None:
@@ -183,7 +183,7 @@ def policy_file(models_dir: Path) -> Path | None:
     found = selection(models_dir)
     if found.policy_errors:
         raise found.policy_errors[0]
-    return models_dir / POLICY if found.policy else None
+    return models_dir / POLICY_FILE if found.policy else None
 
 
 def changed_paths(changed: Iterable[str], prefix: str) -> list[str]:

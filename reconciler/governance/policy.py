@@ -19,10 +19,10 @@ from reconciler.files import desired, modelfiles
 from reconciler.governance import values
 from reconciler.governance.policyschema import MODEL_OWNERS, build
 from reconciler.governance.principals import expand, principal
+from reconciler.names import POLICY_FILE
 from reconciler.plan.values import Change
 from reconciler.state import DesiredModel, Gate, Origin, Stage, TierTightening
 
-POLICY_FILE = modelfiles.POLICY
 SCHEMA_FILE = "policy.schema.json"
 SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/policy.schema.json"
 EXPECTED = f"a mapping with at least 'owners:'; see schemas/{SCHEMA_FILE}"

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.fields import FIELDS, Level
-from reconciler.registry import modelnames
+from reconciler.files import modelnames
 from reconciler.state import AUDIT_NAMESPACE, LiveModel, LiveState, LiveVersion, frozen_map
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL and f.source == "registry")

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.apply.lock import LOCK_MODEL
+from reconciler.names import LOCK_MODEL
 from reconciler.registry.live import assemble, reserved_model, version_from_json
 from reconciler.registry.ranges import version_ranges
 from reconciler.registry.rest import Rest

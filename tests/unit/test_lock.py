@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from reconciler.apply.lock import LOCK_MODEL, MAX_TTL, MIN_TTL, LockSettings, _Watch, is_reserved, judged_ttl
+from reconciler.apply.lock import MAX_TTL, MIN_TTL, LockSettings, _Watch, judged_ttl
 from reconciler.apply.tickets import LIVE, MAX_VALUE, TAG, Owner, Ticket
 
 
@@ -20,11 +20,6 @@ def test_settings_derive_lease_and_heartbeat():
     for bad in ({"ttl": 0}, {"ttl": 10, "margin": 0}, {"ttl": 10, "margin": 5.1}, {"poll": 6, "max_poll": 5}):
         with pytest.raises(ValueError):
             LockSettings(**bad)
-
-
-def test_only_the_lock_model_is_reserved():
-    assert is_reserved(LOCK_MODEL) and LOCK_MODEL == "gitops.lock"
-    assert not is_reserved("gitops.lock2") and not is_reserved("iris")
 
 
 def test_owner_round_trips_through_tags_and_is_cleaned():

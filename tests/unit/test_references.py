@@ -84,7 +84,7 @@ def test_only_the_reconcilers_own_models_are_hidden_other_gitops_models_are_repo
 
 
 def test_a_name_no_terminal_shows_as_it_is_gets_a_command_in_ansi_c_quoting():
-    from reconciler.registry.modelnames import import_command
+    from reconciler.files.modelnames import import_command
 
     assert import_command("a\u00a0b") == "reconciler import $'a\\u00a0b'"
     assert import_command("jose\u0301") == "reconciler import $'jose\\u0301'"

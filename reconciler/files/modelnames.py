@@ -17,8 +17,8 @@ import shlex
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from reconciler.fields.fragments import RESERVED_PREFIX
 from reconciler.files import modelfiles, schemacheck
+from reconciler.names import GITOPS_PREFIX, SETTINGS_PREFIX, reserved_model
 
 NAME_MAX = 255  # bytes in a file name (ext4, APFS, NTFS)
 RENAME = "rename it in the registry to manage it"
@@ -26,18 +26,16 @@ RENAME = "rename it in the registry to manage it"
 
 def reserved(name: str) -> bool:
     """A registered model the reconciler keeps for itself (its lock): never planned or reported."""
-    from reconciler.apply.lock import RESERVED_MODELS  # the lock's own list (lock.py imports tenacity: not at start-up)
-
-    return name in RESERVED_MODELS
+    return reserved_model(name)
 
 
 def unmanageable(name: str) -> str | None:
     """Why no model file can hold the registered model `name` (None: one can)."""
-    if name.startswith(modelfiles.RESERVED_PREFIX):
-        prefix = modelfiles.RESERVED_PREFIX
+    if name.startswith(SETTINGS_PREFIX):
+        prefix = SETTINGS_PREFIX
         return f"a file name starting with '{prefix}' is a settings file, so this model cannot have one; {RENAME}"
-    if name.startswith(RESERVED_PREFIX):
-        return f"the '{RESERVED_PREFIX}' namespace is the reconciler's own, so no model file may name it; {RENAME}"
+    if name.startswith(GITOPS_PREFIX):
+        return f"the '{GITOPS_PREFIX}' namespace is the reconciler's own, so no model file may name it; {RENAME}"
     size = len(f"{name}.yaml".encode("utf-8", "surrogatepass"))
     if size > NAME_MAX:
         return f"its file would have a name of {size} bytes, over the {NAME_MAX} file systems allow; {RENAME}"
