@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from reconciler.errors import DesiredStateError
+from reconciler.pointer import pointer as json_pointer
 
 if TYPE_CHECKING:
     import jsonschema
@@ -67,7 +68,7 @@ def _explain(doc: Document) -> str:
         what = _short(first.message, 200) if first is not None else "not valid"
     else:
         path, what = [str(p) for p in error.absolute_path], message(error)
-    pointer = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+    pointer = json_pointer(path)
     return f"{doc.source}:{doc.line(where(error, path))}: {pointer}: {what}; {HINT}"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS
 from reconciler.plan.retention import resolve
+from reconciler.pointer import pointer
 from reconciler.state import DesiredModel, LiveModel, LiveState, Run, Stage
 
 PROMOTED_STAGES = (Stage.STAGING, Stage.PRODUCTION)
@@ -31,8 +32,7 @@ def _verified(model: DesiredModel, live: LiveState) -> Iterable[DesiredStateErro
     for f in FIELDS:
         if f.verify is not None and f.file_key in model.values and f.name in live.context:
             for path, problem in f.verify(model, live.models.get(model.name), live.context[f.name]):
-                pointer = "/" + "/".join(str(p) for p in path)
-                yield DesiredStateError(f"{model.origin.at(*path)}: {pointer}: {problem}")
+                yield DesiredStateError(f"{model.origin.at(*path)}: {pointer(path)}: {problem}")
 
 
 def _references(model: DesiredModel) -> Iterable[tuple[tuple[str, ...], int]]:

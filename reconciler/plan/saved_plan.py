@@ -29,6 +29,7 @@ from reconciler.errors import DesiredStateError, PlanFileError
 from reconciler.files import convert
 from reconciler.files.yamltext import BAD_IN_TEXT, describe
 from reconciler.plan.values import Plan, change_from_json, note_from_json
+from reconciler.pointer import child
 from reconciler.state import Origin
 
 FORMAT_VERSION = 2
@@ -286,10 +287,10 @@ def _check_strings(value: Any, source: str, pointer: str) -> None:
     elif isinstance(value, Mapping):
         for k, v in value.items():
             _check_strings(k, source, pointer)
-            _check_strings(v, source, f"{pointer}/{k}")
+            _check_strings(v, source, child(pointer, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            _check_strings(v, source, f"{pointer}/{i}")
+            _check_strings(v, source, child(pointer, i))
 
 
 def _check_signature(d: Mapping[str, Any], plan_hash: str, source: str) -> None:

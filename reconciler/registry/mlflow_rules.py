@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.errors import DesiredStateError
 from reconciler.fields.fragments import DB_VARCHAR
 from reconciler.masking import clip
+from reconciler.pointer import pointer
 from reconciler.state import DesiredModel
 
 Check = tuple[tuple[Any, ...], Callable[..., Any], tuple[Any, ...]]  # (where, validator, its arguments)
@@ -49,7 +50,6 @@ def check(desired: Sequence[DesiredModel]) -> list[DesiredStateError]:
             try:
                 validator(*args)
             except MlflowException as e:
-                pointer = "/" + "/".join(str(p) for p in path)
                 message = clip(e.message.splitlines()[0], 200) if e.message else "invalid"
-                errors.append(DesiredStateError(f"{m.origin.at(*path)}: {pointer}: MLflow refuses it: {message}"))
+                errors.append(DesiredStateError(f"{m.origin.at(*path)}: {pointer(path)}: MLflow refuses it: {message}"))
     return errors
