@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.actions.harness import REPO
 from tests.github import events
 from tests.github.actions import noop
 from tests.github.expressions import Evaluator
 from tests.github.fake import FakeGitHub
+from tests.github.harness import REPO
 from tests.github.runner import WorkflowRunner
 
 ACTION = YAML(typ="safe").load((REPO / "action.yml").read_text())

@@ -3,7 +3,7 @@ API: the `run:` steps in bash with the job's env, `${{ }}` and `if:` by GitHub's
 
 `uses: ./` (the root action.yml, which installs the reconciler) is handled like actions/setup-python
 in the runner's own tests: the test's virtualenv already has it, and its bin is on PATH. The action's
-own steps are tested in tests/actions/test_action_yml.py.
+own steps are tested in tests/github/test_action_yml.py.
 """
 
 from __future__ import annotations

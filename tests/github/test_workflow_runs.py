@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.actions.conftest import Registry
-from tests.actions.harness import REPO, WORKFLOWS, Harness, log, ran
 from tests.github import events
+from tests.github.conftest import Registry
 from tests.github.expressions import Evaluator
 from tests.github.fake import FakeGitHub
+from tests.github.harness import REPO, WORKFLOWS, Harness, log, ran
 
 POLICY = """\
 owners: [platform-lead]

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from tests.actions.conftest import Registry
-from tests.actions.inproc import Step
 from tests.github import events
+from tests.github.conftest import Registry
 from tests.github.fake import FakeGitHub
 from tests.github.gitrepo import Link
+from tests.github.inproc import Step
 
 MODEL = 'name: {name}\nowners: ["@acme/ml"]\ndescription: {description}\n'
 
@@ -98,7 +98,7 @@ def _merge_and_apply(gh: FakeGitHub, step: Step, number: int, env: dict[str, str
     before = gh.git.tip("main")
     assert before is not None
     gh.merge_pull_request(number)
-    from tests.actions.inproc import APPLY_PERMISSIONS
+    from tests.github.inproc import APPLY_PERMISSIONS
 
     return step.run(["github", "apply"], events.push(gh, "main", before), env, APPLY_PERMISSIONS)
 
@@ -237,7 +237,7 @@ def test_a_push_that_is_no_pull_requests_merge_applies_nothing(fake_github: Fake
     before = fake_github.git.tip("main")
     assert before is not None
     fake_github.commit("main", {"models/churn.yaml": CHURN.format(v=2)}, author="admin")
-    from tests.actions.inproc import APPLY_PERMISSIONS
+    from tests.github.inproc import APPLY_PERMISSIONS
 
     ran = step.run(["github", "apply"], events.push(fake_github, "main", before), churn, APPLY_PERMISSIONS)
 
@@ -316,7 +316,7 @@ def test_a_rerun_of_an_apply_finishes_what_is_left_and_a_rerun_after_that_does_n
     registry.client.set_registered_model_tag("churn", "team", "churn")  # part of the plan, as a first run left it
     before = fake_github.git.tip("main")
     fake_github.merge_pull_request(number)
-    from tests.actions.inproc import APPLY_PERMISSIONS
+    from tests.github.inproc import APPLY_PERMISSIONS
 
     push = events.push(fake_github, "main", before or "")
     first = step.run(["github", "apply"], push, churn, APPLY_PERMISSIONS)
@@ -363,7 +363,7 @@ def test_two_applies_at_once_both_apply_one_after_the_other(fake_github: FakeGit
         before = fake_github.git.tip("main") or ""
         fake_github.merge_pull_request(number)
         pushes.append(events.push(fake_github, "main", before))
-    from tests.actions.inproc import APPLY_PERMISSIONS
+    from tests.github.inproc import APPLY_PERMISSIONS
 
     procs = [step.start(["github", "apply"], push, env, APPLY_PERMISSIONS) for push in pushes]
     results = [(*p.communicate(timeout=300), p.returncode) for p in procs]
@@ -406,7 +406,7 @@ def test_a_squash_merge_applies_with_an_approval_given_before_a_docs_only_push(
     assert _status(fake_github, number)[0] == "success"
     before = fake_github.git.tip("main") or ""
     fake_github.merge_pull_request(number, method="squash")
-    from tests.actions.inproc import APPLY_PERMISSIONS
+    from tests.github.inproc import APPLY_PERMISSIONS
 
     ran = step.run(["github", "apply"], events.push(fake_github, "main", before), churn, APPLY_PERMISSIONS)
 

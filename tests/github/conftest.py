@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.actions.inproc import Step
 from tests.github.fake import FakeGitHub
+from tests.github.inproc import Step
 
 
 @dataclass

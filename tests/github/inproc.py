@@ -1,7 +1,7 @@
 """Run a `reconciler github …` command in this process, as a workflow step would run it: in a checkout
 of the event's commit, with GitHub Actions' environment pointing at the fake API. Faster than the
 workflow runner (no new interpreter, MLflow imported once), for the many cases; the runner runs the
-workflows themselves (tests/actions/test_workflow_runs.py)."""
+workflows themselves (tests/github/test_workflow_runs.py)."""
 
 from __future__ import annotations
 
