@@ -28,7 +28,7 @@ from reconciler.files.convert import from_document
 from reconciler.registry.session import Session
 from reconciler.registry.target import Target
 from reconciler.state import Origin
-from tests.services import postgres
+from tests.support.services import postgres
 
 APPROVERS = tuple(f"lead-with-a-long-login-{i:02d}" for i in range(25))
 

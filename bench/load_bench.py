@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/load_bench.py [--models 1000 --versions 20 --repeat 3 --old-rev REV]
 
-Generates realistic files (tests/modelgen.py: descriptions, tags, aliases, comments, flow and block
+Generates realistic files (tests/support/modelgen.py: descriptions, tags, aliases, comments, flow and block
 style, some with anchors) in a temporary directory, then reports medians of --repeat runs of:
   1. `reconciler validate --offline` as a subprocess, the whole process (start, imports, load,
      checks, output), for this tree and for the old loader (the tree at --old-rev, by default the
@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.modelgen import write_models  # noqa: E402
+from tests.support.modelgen import write_models  # noqa: E402
 
 BREAKDOWN = r"""
 import json, sys, time

@@ -33,7 +33,7 @@ from reconciler.files.convert import from_document
 from reconciler.files.importer import live_document
 from reconciler.plan.builder import build_plan
 from reconciler.registry.target import Target
-from tests.services import mlflow_server, postgres, replicas, s3_server
+from tests.support.services import mlflow_server, postgres, replicas, s3_server
 
 
 def populate(db_uri: str, models: int, versions: int) -> float:
@@ -63,7 +63,7 @@ def populate(db_uri: str, models: int, versions: int) -> float:
     return time.perf_counter() - started
 
 
-ROLES = {"mlflow server": ("uvicorn", "mlflow.server"), "postgres": ("postgres",), "proxy": ("tests.proxy",)}
+ROLES = {"mlflow server": ("uvicorn", "mlflow.server"), "postgres": ("postgres",), "proxy": ("tests.support.proxy",)}
 
 
 def cpu_seconds() -> dict[tuple[str, str], float]:

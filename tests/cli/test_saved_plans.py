@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.plan.values import canonical_json
-from tests import secrets_scan
+from tests.support import secrets_scan
 
 FILE = "name: churn\ndescription: reviewed\naliases: {champion: 2}\nversions:\n  2: {stage: Production}\n"
 

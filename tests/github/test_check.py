@@ -484,7 +484,7 @@ def test_a_registry_error_that_quotes_the_uri_reaches_neither_the_status_nor_the
 ):
     """MLflow quotes a mistyped URI in its error; the status once carried it (cut at 140 characters,
     which can also cut a URI before its `@`, where it no longer looks like one)."""
-    from tests import secrets_scan
+    from tests.support import secrets_scan
 
     secret = secrets_scan.token(16)
     number = _open(fake_github, {"models/churn.yaml": CHURN.format(v=2)})

@@ -95,7 +95,7 @@ def test_associated_pull_requests_and_drift_issues(fake_github: FakeGitHub):
 def test_every_text_sent_to_github_is_masked_and_an_unchanged_comment_is_not_updated(fake_github: FakeGitHub):
     """Masked in the one method every call goes through, so comments, statuses and issues alike."""
     from reconciler.github import comment
-    from tests import secrets_scan
+    from tests.support import secrets_scan
 
     secret = secrets_scan.token(16)
     uri = f"postgres://bob:{secret}@db/x"

@@ -198,6 +198,6 @@ def test_the_registry_workflows_serialize_and_never_cancel():
     assert docs["registry-apply.yml"]["jobs"]["apply"]["environment"] == "registry-write"
     assert docs["registry-pr.yml"]["jobs"]["plan"]["environment"] == "registry-read"
     assert "environment" not in docs["registry-pr.yml"]["jobs"]["fork"]
-    # CI runs the README's test command, as root like .ci/run (tests/sandbox.py needs namespaces)
+    # CI runs the README's test command, as root like .ci/run (tests/support/sandbox.py needs namespaces)
     assert docs["ci.yml"]["jobs"]["test"]["steps"][-1]["run"] == "sudo --preserve-env=PATH,HOME make test"
     assert docs["infra.yml"]["on"]["pull_request"]["paths"] == ["infra/**", "Pulumi.*"]

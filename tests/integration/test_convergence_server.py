@@ -1,6 +1,6 @@
 """One apply converges against a real `mlflow server` too (the planner's property test, with fewer
 examples): for generated registry states and files, apply, then plan again: nothing to do; and the
-registry holds exactly what tests/simulate.py predicts from the plan."""
+registry holds exactly what tests/support/simulate.py predicts from the plan."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from reconciler.registry.live import model_json
 from reconciler.registry.session import Session
 from reconciler.registry.target import Target
 from reconciler.state import Origin, Stage
-from tests.simulate import apply as simulate
+from tests.support.simulate import apply as simulate
 from tests.unit.test_convergence import cases
 
 pytestmark = pytest.mark.integration

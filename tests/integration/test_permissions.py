@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests import secrets_scan
 from tests.integration.conftest import Stack, run_cli
-from tests.services import stack
+from tests.support import secrets_scan
+from tests.support.services import stack
 
 pytestmark = pytest.mark.integration
 

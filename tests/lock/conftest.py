@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply.lock import LOCK_MODEL
-from tests import lock_scenarios as scenarios
+from tests.support import lock_scenarios as scenarios
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 
 from reconciler.apply.lock import LockLost, LockSettings, LockTimeout, RegistryLock, default_owner, waiting_message
 from reconciler.apply.tickets import RELEASED, STATE_TAG
-from tests import lock_scenarios as scenarios
+from tests.support import lock_scenarios as scenarios
 
 QUIET = LockSettings(ttl=60, margin=20)  # no heartbeat while a test runs: the call counts are exact
 

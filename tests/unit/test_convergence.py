@@ -13,7 +13,7 @@ from reconciler.plan.builder import build_plan
 from reconciler.plan.retention import KEEP_LATEST, guarded_stages
 from reconciler.plan.values import MODEL
 from reconciler.state import LiveState, Origin, Stage, frozen_map
-from tests.simulate import apply, live_model
+from tests.support.simulate import apply, live_model
 
 STAGES = list(Stage)
 ALIASES = ["champion", "challenger", "staging", "prod", "x"]

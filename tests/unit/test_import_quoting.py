@@ -17,7 +17,7 @@ from reconciler.files.importer import render_file
 from reconciler.files.yamlscalars import needs_quotes
 from reconciler.files.yamlsource import parse
 from reconciler.state import Stage
-from tests.simulate import live_model
+from tests.support.simulate import live_model
 
 AMBIGUOUS = [
     "yes", "no", "on", "off", "y", "n", "Y", "N", "True", "FALSE", "~", "null", "Null", "", " ", "=", "<<",

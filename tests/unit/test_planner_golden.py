@@ -20,7 +20,7 @@ from reconciler.files.desired import check_document
 from reconciler.plan import render
 from reconciler.plan.builder import build_plan
 from reconciler.state import Origin
-from tests.livejson import live_from_json
+from tests.support.livejson import live_from_json
 
 CASES = Path(__file__).resolve().parents[1] / "testdata" / "plans"
 

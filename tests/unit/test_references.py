@@ -6,7 +6,7 @@ from reconciler.files.convert import from_document
 from reconciler.files.importer import live_document
 from reconciler.plan.references import check_references
 from reconciler.state import LiveState, LiveVersion, Origin, Run, Stage, frozen_map
-from tests.simulate import live_model
+from tests.support.simulate import live_model
 
 
 def _live(run_status: str) -> LiveState:

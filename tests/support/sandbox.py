@@ -42,7 +42,8 @@ class SandboxUnavailable(RuntimeError):
 def _require_root() -> None:
     if os.geteuid() != 0:
         raise SandboxUnavailable(
-            "tests/sandbox.py runs containers' commands in namespaces and needs root (as `make test` runs in CI)"
+            "tests/support/sandbox.py runs containers' commands in namespaces and needs root "
+            "(as `make test` runs in CI)"
         )
 
 

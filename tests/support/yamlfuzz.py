@@ -16,9 +16,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.modelgen import model_text
+from tests.support.modelgen import model_text
 
-TRIPWIRE = "!!python/object/apply:tests.yamlcheck.tripwire"
+TRIPWIRE = "!!python/object/apply:tests.support.yamlcheck.tripwire"
 TAGS = [
     "!!str",
     "!!int",

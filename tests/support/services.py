@@ -33,10 +33,10 @@ from infra.server_command import (
     server_command,
     with_psycopg_driver,
 )
-from tests import secrets_scan
+from tests.support import secrets_scan
 
 VENV_BIN = Path(sys.executable).parent
-AUTH_BOOTSTRAP = Path(__file__).resolve().parents[1] / "infra" / "auth_bootstrap.py"
+AUTH_BOOTSTRAP = Path(__file__).resolve().parents[2] / "infra" / "auth_bootstrap.py"
 
 
 def free_port() -> int:
@@ -344,9 +344,10 @@ def replicas(workdir: Path, pg: Postgres, s3_url: str, count: int) -> Iterator[M
 
 @contextlib.contextmanager
 def round_robin_proxy(backends: list[int], port: int) -> Iterator[int]:
-    """tests/proxy.py in its own process (so it does not share the benchmark client's GIL)."""
+    """tests/support/proxy.py in its own process (so it does not share the benchmark client's GIL)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.proxy", str(port), *map(str, backends)], cwd=Path(__file__).resolve().parents[1]
+        [sys.executable, "-m", "tests.support.proxy", str(port), *map(str, backends)],
+        cwd=Path(__file__).resolve().parents[2],
     )
     try:
         wait_until(lambda: socket.create_connection(("127.0.0.1", port), 1).close() is None, "proxy", 20, proc)

@@ -31,7 +31,7 @@ PRELOAD = [  # what a contender imports: MLflow's client and its stores for ever
     "sqlalchemy.dialects.postgresql",
     "psycopg",
     "reconciler.apply.lock",
-    "tests.lock_contender",
+    "tests.support.lock_contender",
 ]
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOAD)

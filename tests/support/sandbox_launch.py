@@ -1,4 +1,4 @@
-"""Inside a new mount namespace (tests/sandbox.py starts this as root under `unshare --mount`):
+"""Inside a new mount namespace (tests/support/sandbox.py starts this as root under `unshare --mount`):
 build the container's root as an overlay of the host's root (the image's files and directories
 written into its upper layer), mount the volumes in it, make it read-only if the manifest says so,
 chroot into it, drop to the manifest's user and exec its command with exactly its environment.

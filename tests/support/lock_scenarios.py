@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler.apply.lock import now
 from reconciler.apply.tickets import MODEL_DESCRIPTION, Tickets
-from tests.lock_contender import Contender
+from tests.support.lock_contender import Contender
 
 TTL, MARGIN = 6.0, 1.5  # short, so a test waits for expiry in seconds; heartbeats every 1.5 s
 SLACK = 5.0  # for upper bounds only (the lower bounds are exact): a shared, loaded 2-core machine

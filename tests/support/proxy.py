@@ -1,7 +1,7 @@
 """A round-robin TCP proxy on loopback: each new connection goes to the next backend, as a
 Kubernetes Service spreads connections over a Deployment's replicas.
 
-    python -m tests.proxy LISTEN_PORT BACKEND_PORT [BACKEND_PORT ...]
+    python -m tests.support.proxy LISTEN_PORT BACKEND_PORT [BACKEND_PORT ...]
 """
 
 from __future__ import annotations
