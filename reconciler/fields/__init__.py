@@ -6,7 +6,8 @@ fragment in the file, how its file value becomes a typed value and back, how it 
 the registry's JSON, how it is written, and how it diffs (a scalar, or a map whose entries the
 registry may hold without the file naming them: reported, or pruned when `policy.prune` opts in).
 
-Adding a field: one `Field(...)` here, its read and write functions, and a golden case.
+Adding a field: one `Field(...)` here, its read and write functions, and a golden case; ARCHITECTURE.md
+("Adding a field") lists the files that still know fields by name.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.modelfiles import model_files
 from reconciler.files.yamlsource import Document, parse, read_model_file
 from reconciler.files.yamltext import MAX_FILE_BYTES
-from reconciler.pointer import pointer as json_pointer
 from reconciler.state import DesiredModel, Origin
 
 __all__ = [
@@ -111,12 +110,11 @@ def check_schema(doc: Document, schema: dict[str, Any], schema_file: str) -> Non
         value = _at(doc.data, list(first.instance_path))
         if isinstance(value, float) and not math.isfinite(value):
             what = f"{value!r} is not a finite number"
-        pointer = json_pointer(path)
-        raise DesiredStateError(f"{doc.source}:{doc.line(path)}: {pointer}: {what}; see schemas/{schema_file}")
+        raise DesiredStateError(schemacheck.located(doc, path, what, f"see schemas/{schema_file}"))
     path = [str(p) for p in error.absolute_path]
-    pointer = json_pointer(path)
-    line = doc.line(schemacheck.where(error, path))
-    raise DesiredStateError(f"{doc.source}:{line}: {pointer}: {schemacheck.message(error)}; see schemas/{schema_file}")
+    raise DesiredStateError(
+        schemacheck.located(doc, path, schemacheck.message(error), f"see schemas/{schema_file}", error)
+    )
 
 
 def _at(data: Any, path: list[Any]) -> Any:

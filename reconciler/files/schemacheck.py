@@ -68,8 +68,15 @@ def _explain(doc: Document) -> str:
         what = _short(first.message, 200) if first is not None else "not valid"
     else:
         path, what = [str(p) for p in error.absolute_path], message(error)
-    pointer = json_pointer(path)
-    return f"{doc.source}:{doc.line(where(error, path))}: {pointer}: {what}; {HINT}"
+    return located(doc, path, what, HINT, error)
+
+
+def located(
+    doc: Document, path: list[str], what: str, hint: str, error: jsonschema.ValidationError | None = None
+) -> str:
+    """The one shape of every schema message (model files, the review policy):
+    `file:line: /json/pointer: what; what to do`."""
+    return f"{doc.source}:{doc.line(where(error, path))}: {json_pointer(path)}: {what}; {hint}"
 
 
 def _best_match(data: Any) -> jsonschema.ValidationError | None:
