@@ -17,7 +17,7 @@ import pulumi
 
 from infra import serving_image
 from reconciler.errors import DesiredStateError
-from reconciler.serving.resolve import Served, served_models
+from reconciler.serving import Served, served_models
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PACKAGES = "infra/serving-image/requirements.txt"

@@ -19,7 +19,7 @@ import pytest
 
 from infra.k8s.server_settings import service_hosts
 from tests.infra.harness import Run, run_stack
-from tests.services import mlflow_server, postgres, s3_server
+from tests.support.services import mlflow_server, postgres, s3_server
 
 DIGEST = "sha256:" + "5e" * 32
 IMAGE = f"ghcr.io/acme/mlflow-registry-serving@{DIGEST}"

@@ -23,8 +23,8 @@ import pytest
 from reconciler.serving.local import start_scoring_server
 from tests.infra import image_layers, kubelet
 from tests.infra.conftest import named
-from tests.sandbox import Image, ImageDir, Network, network, published
 from tests.serving.conftest import model_file, serving_stack
+from tests.support.sandbox import Image, ImageDir, Network, network, published
 
 pytestmark = [pytest.mark.infra, pytest.mark.integration]
 NAME = "serve-iris"

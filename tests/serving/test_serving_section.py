@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import schema
 from reconciler.errors import DesiredStateError, ValidationErrors
-from reconciler.serving.resolve import RuntimeImage, Served, load_served, served_models
+from reconciler.files import schemagen as schema
+from reconciler.serving import RuntimeImage, Served, load_served, served_models
 
 DIGEST = "sha256:" + "ab" * 32
 BASE = """\
@@ -149,5 +149,8 @@ def test_the_schema_carries_the_section():
 def test_the_resolver_imports_nothing_from_mlflow(tmp_path):
     import subprocess
 
-    code = "import sys, reconciler.serving.resolve; sys.exit(any(m.split('.')[0] == 'mlflow' for m in sys.modules))"
+    code = (
+        "import sys, reconciler.serving, reconciler.serving.local, reconciler.serving.commands; "
+        "sys.exit(any(m.split('.')[0] == 'mlflow' for m in sys.modules))"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0
