@@ -97,12 +97,37 @@ def start_scoring_server(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc): MLflow's backend may start uvicorn in a session of its own."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                children = [int(c) for c in task.read_text().split()]
+                found.extend(children)
+                todo.extend(children)
+    return found
+
+
+def _alive(pid: int) -> bool:
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the server and everything it started, SIGKILL to what is left after 15 s."""
+    tree = [proc.pid, *_descendants(proc.pid)]
+    for pid in tree:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(p) for p in tree[1:]):
+        time.sleep(0.1)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
