@@ -8,6 +8,7 @@ password of an admin that exists, so a rotated admin password would not apply.
 Environment (from Secrets):
   MLFLOW_AUTH_DATABASE_URI                               the auth database (basic_auth.ini's database_uri)
   MLFLOW_AUTH_ADMIN_USERNAME, MLFLOW_AUTH_ADMIN_PASSWORD  the admin: created, or its password reset
+  MLFLOW_SERVING_USERNAME, MLFLOW_SERVING_PASSWORD (optional) the scoring servers' non-admin reader
   MLFLOW_AUTH_CONFIG_PATH (optional)                     write basic_auth.ini there (mode 0600), for
                                                          a server that mounts it read-only (Docker)
 
@@ -35,8 +36,10 @@ def accounts_from_env(env: dict[str, str]) -> list[Account]:
     ]
     if env.get("MLFLOW_METRICS_USERNAME"):
         accounts.append(Account(env["MLFLOW_METRICS_USERNAME"], _required(env, "MLFLOW_METRICS_PASSWORD"), False))
+    if env.get("MLFLOW_SERVING_USERNAME"):  # the scoring servers' downloads: non-admin, so READ only
+        accounts.append(Account(env["MLFLOW_SERVING_USERNAME"], _required(env, "MLFLOW_SERVING_PASSWORD"), False))
     if len({a.username for a in accounts}) != len(accounts):
-        raise SystemExit("auth bootstrap: the metrics account must not be the admin account")
+        raise SystemExit("auth bootstrap: the metrics and serving accounts must not be the admin account")
     return accounts
 
 

@@ -16,6 +16,7 @@ import pulumi
 from infra.images import MINIO_IMAGE_TAG
 from infra.k8s.server_settings import MAX_SURGE
 from infra.server_command import MLFLOW_VERSION, DatabasePools
+from infra.serving import ServingConfig
 
 LOCAL_MLFLOW_IMAGE = f"mlflow-registry-server:{MLFLOW_VERSION}"
 LOCAL_MINIO_IMAGE = f"mlflow-registry-minio:{MINIO_IMAGE_TAG}"
@@ -148,6 +149,7 @@ class StackConfig:
     node_selector: dict[str, str]
     tolerations: list[dict[str, Any]]
     mlflow_resources: dict[str, Any]
+    serving: ServingConfig
 
     @classmethod
     def load(cls) -> StackConfig:
@@ -194,6 +196,9 @@ class StackConfig:
             node_selector=c.get_object("nodeSelector") or {},
             tolerations=c.get_object("tolerations") or [],
             mlflow_resources=c.get_object("mlflowResources") or {},
+            serving=ServingConfig.load(
+                c, f"http://localhost:{c.get_int('mlflowPort') or 5000}" if docker else f"https://{c.get('hostname')}"
+            ),
         )
         config.check()
         return config

@@ -15,7 +15,9 @@ from infra.k8s.common import labels
 from infra.k8s.mlflow_server import SERVICE, MlflowServer, ServerInputs
 from infra.k8s.object_store import BACKUP_CREDENTIALS, ObjectStore, StoreInputs
 from infra.k8s.postgres import Postgres
+from infra.k8s.serving import SERVING, ServedModel
 from infra.server_command import with_connection_options, with_psycopg_driver
+from infra.serving import served_workloads
 
 EXTERNAL_BACKUP_CREDENTIALS = "postgres-backup-s3"
 
@@ -38,8 +40,9 @@ METADATA_SERVICE = ("169.254.169.254/32", "fd00:ec2::254/128")  # the link-local
 
 
 def no_metadata_egress_spec() -> dict:
+    # Not the scoring pods: their own policy allows the tracking server and DNS only (policies add up).
     return {
-        "pod_selector": {},
+        "pod_selector": {"match_expressions": [{"key": SERVING, "operator": "DoesNotExist"}]},
         "policy_types": ["Egress"],
         "egress": [
             {
@@ -150,6 +153,7 @@ def _server_inputs(c: StackConfig, endpoint: str | None) -> ServerInputs:
 
 
 def build(c: StackConfig) -> KubernetesStack:
+    served = served_workloads(c.serving, pinned=True)  # checked before any resource exists
     namespace = _namespace(c)
     in_ns = pulumi.ResourceOptions(depends_on=[namespace])
     default_deny = k8s.networking.v1.NetworkPolicy(
@@ -197,8 +201,11 @@ def build(c: StackConfig) -> KubernetesStack:
         pulumi.ResourceOptions(depends_on=depends),
         before_migration=database.backup_before if isinstance(database, CloudNativePg) else None,
     )
+    for w in served:
+        ServedModel(w, c.namespace, c.serving.credentials_secret, pulumi.ResourceOptions(depends_on=[server]))
     outputs = {
         "target": "kubernetes",
+        "served_versions": {w.served.model: w.served.version for w in served},
         "tracking_uri": f"https://{c.hostname}",
         "in_cluster_tracking_uri": f"http://{SERVICE}.{c.namespace}.svc.cluster.local",
         "admin_username": "admin",

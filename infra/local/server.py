@@ -28,6 +28,7 @@ INFRA_DIR = Path(__file__).resolve().parents[1]
 MIGRATE_CONTAINER = "mlflow-db-migrate"
 AUTH_DIR = str(Path(AUTH_CONFIG_PATH).parent)
 AUTH_DB = SecretRef("mlflow-auth", "database-uri")
+SERVING_USERNAME = "serving-reader"
 
 
 class MlflowServer(pulumi.ComponentResource):
@@ -51,6 +52,8 @@ class MlflowServer(pulumi.ComponentResource):
         )
         self.command = server_command(self.settings)
         self.admin_password = secrets.generated(f"{name}-admin-password", self)
+        # The scoring servers' non-admin account (basic_auth.ini's default_permission READ).
+        self.serving_password = secrets.generated(f"{name}-serving-password", self)
         s = self.settings
         values: dict[SecretRef, pulumi.Input[str]] = {
             s.backend_store_uri: db.uri,
@@ -96,7 +99,11 @@ class MlflowServer(pulumi.ComponentResource):
         }
 
     def _migration(self, name: str, network: docker.Network, db: Postgres, values: dict) -> docker.Container:
-        env = migrate_env(self.settings, AUTH_DB, write_auth_config=True)
+        env: dict = {
+            **migrate_env(self.settings, AUTH_DB, write_auth_config=True),
+            "MLFLOW_SERVING_USERNAME": SERVING_USERNAME,
+            "MLFLOW_SERVING_PASSWORD": self.serving_password,
+        }
         return one_shot(
             f"{name}-migrate",
             MIGRATE_CONTAINER,

@@ -13,6 +13,8 @@ from infra.config import StackConfig
 from infra.local.database import Postgres
 from infra.local.object_store import ObjectStore
 from infra.local.server import MlflowServer
+from infra.local.serving import build_served
+from infra.serving import served_workloads
 
 
 @dataclass
@@ -25,6 +27,7 @@ class DockerStack:
 
 
 def build(c: StackConfig) -> DockerStack:
+    served = served_workloads(c.serving, pinned=False)  # checked before any resource exists
     network = docker.Network("network", name="mlflow-registry", driver="bridge")
     postgres = Postgres("postgres", network, protect=c.protect)
     store = ObjectStore("minio", network, c.bucket, c.minio_image, protect=c.protect)
@@ -35,5 +38,7 @@ def build(c: StackConfig) -> DockerStack:
         "tracking_uri": f"http://{host}:{c.mlflow_port}",
         "admin_username": "admin",
         "admin_password": server.admin_password,
+        "served_versions": {w.served.model: w.served.version for w in served},
+        "scoring_urls": build_served(served, c.serving.image, network, server, c.serving.port, c.bind_address),
     }
     return DockerStack(network, postgres, store, server, outputs)

@@ -246,3 +246,23 @@ def schedule(gh: FakeGitHub, cron: str, actor: str = "octocat") -> Event:
     sha = gh.git.tip(branch)
     assert sha is not None, f"no branch {branch!r}"
     return Event("schedule", {"schedule": cron}, sha, f"refs/heads/{branch}", actor)
+
+
+def workflow_run(
+    gh: FakeGitHub, workflow_file: str, workflow_name: str, head_sha: str, conclusion: str, actor: str = "octocat"
+) -> Event:
+    """`workflow_run` `completed` of the workflow named `workflow_name` that ran on `head_sha` (of the
+    default branch). GitHub runs the triggered workflow on the default branch's tip (GITHUB_SHA)."""
+    branch = gh.repo.default_branch
+    payload = example("workflow_run", "completed")
+    _common(gh, payload, actor)
+    run = payload["workflow_run"]
+    run.update(name=workflow_name, head_sha=head_sha, head_branch=branch, conclusion=conclusion, status="completed")
+    run["event"] = "push"
+    # The recorded example predates fields GitHub's schema now requires: the acting user, the file.
+    run.update(actor=payload["sender"], triggering_actor=payload["sender"])
+    run["path"] = f".github/workflows/{workflow_file}"
+    payload["workflow"].update(name=workflow_name, path=run["path"])
+    tip = gh.git.tip(branch)
+    assert tip is not None, f"no branch {branch!r}"
+    return Event("workflow_run", _validated("workflow_run", payload), tip, f"refs/heads/{branch}", actor)

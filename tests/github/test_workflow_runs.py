@@ -170,6 +170,37 @@ def test_infra_previews_pull_requests_and_brings_merges_up(harness: Harness, fak
     assert harness.pulumi.calls[0].inputs["comment-on-pr"] == "true"
 
 
+def test_infra_comes_up_after_the_registry_apply_of_a_model_change(harness: Harness, fake_github: FakeGitHub):
+    """A merge of models/** (a serving: pin) is brought up by the registry apply's workflow_run, on the
+    commit that apply applied, with the serving reader's credentials; a failed apply brings nothing up."""
+    harness.secrets.update(PULUMI_ACCESS_TOKEN="pul-test-token", SERVING_READER_PASSWORD="reader-pw")
+    harness.vars["SERVING_READER_USERNAME"] = "serving-reader"
+    fake_github.commit("main", {"models/iris.yaml": "name: iris\n"}, author="alice")
+    applied = fake_github.git.tip("main")
+    assert applied is not None
+    fake_github.commit("main", {"README.md": "later\n"}, author="bob")  # main moved on meanwhile
+
+    failed = harness.run(
+        "infra.yml", events.workflow_run(fake_github, "registry-apply.yml", "registry apply", applied, "failure")
+    )
+    assert ran(failed) == {"preview": "skipped", "up": "skipped"} and not harness.pulumi.calls
+    done = harness.run(
+        "infra.yml", events.workflow_run(fake_github, "registry-apply.yml", "registry apply", applied, "success")
+    )
+    assert ran(done) == {"preview": "skipped", "up": "success"}
+    (call,) = harness.pulumi.calls
+    assert call.inputs["command"] == "up" and call.env["MLFLOW_TRACKING_USERNAME"] == "serving-reader"
+    assert call.env["MLFLOW_TRACKING_PASSWORD"] == "reader-pw"
+    assert done["up"].steps[0].outputs["commit"] == applied  # not main's newer tip
+    docs = _workflows()
+    assert docs["infra.yml"]["on"]["workflow_run"] == {
+        "workflows": [docs["registry-apply.yml"]["name"]],
+        "types": ["completed"],
+        "branches": ["main"],
+    }
+    assert "models/**" not in docs["infra.yml"]["on"]["push"]["paths"]  # never before the apply
+
+
 def _workflows() -> dict[str, dict]:
     return {p.name: YAML(typ="safe").load(p.read_text()) for p in sorted(WORKFLOWS.glob("*.yml"))}
 
@@ -200,4 +231,4 @@ def test_the_registry_workflows_serialize_and_never_cancel():
     assert "environment" not in docs["registry-pr.yml"]["jobs"]["fork"]
     # CI runs the README's test command, as root like .ci/run (tests/support/sandbox.py needs namespaces)
     assert docs["ci.yml"]["jobs"]["test"]["steps"][-1]["run"] == "sudo --preserve-env=PATH,HOME make test"
-    assert docs["infra.yml"]["on"]["pull_request"]["paths"] == ["infra/**", "Pulumi.*"]
+    assert docs["infra.yml"]["on"]["pull_request"]["paths"] == ["infra/**", "Pulumi.*", "models/**"]
