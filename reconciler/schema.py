@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.fields import FIELDS, Level, prune_flags
 from reconciler.governance.schema import review_block
+from reconciler.proposal.schema import rule_schema
 from reconciler.schema_parts import ALIAS_NAME, MODEL_NAME, OWNER
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/model.schema.json"
@@ -97,6 +98,7 @@ def build() -> dict[str, Any]:
             },
             "policy": _policy(),
             "review": review_block(),
+            "propose": rule_schema(),
         },
     }
 
