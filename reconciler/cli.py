@@ -19,6 +19,8 @@ VERBS = {
     "history": "history_cmd",
     "github": "github_cmd",
     "propose": "propose_cmd",
+    "show": "show_cmd",
+    "gates": "gates_cmd",
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;

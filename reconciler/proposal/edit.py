@@ -46,6 +46,7 @@ def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_ta
     parse(text, source)  # the strict reading refuses tags, bombs, bad bytes before we edit
     yaml = _yaml()
     yaml.preserve_quotes = True  # 'vision' stays 'vision'
+    yaml.width = 4096  # a long tag value (a digest) stays on its key's line
     data = yaml.load(text)
     versions = _mapping(data, "versions")
     key = next((k for k in versions if str(k) == str(version)), version)

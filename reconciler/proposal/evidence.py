@@ -35,6 +35,8 @@ class VersionInfo:
     run: RunInfo | None
     tags: Mapping[str, str] = field(default_factory=frozen_map)
     description: str = ""
+    source: str = ""  # models:/m-… (MLflow 3's logged model) or runs:/…/model
+    artifacts: tuple[str, ...] = ()  # the logged model's files, when read (`reconciler show`)
 
 
 @dataclass(frozen=True)

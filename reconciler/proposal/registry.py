@@ -7,6 +7,7 @@ runs of the versions that matter (the candidate, the holders of the targets), on
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import ReconcilerError
@@ -27,14 +28,22 @@ def open_client(target: Target) -> Any:
     return mlflow_client(target)
 
 
-def read_view(client: Any, target: Target, name: str, candidate: int, artifacts: bool = False) -> ModelView:
+UNREGISTERED = 0  # the number a run not registered yet stands under (`reconciler gates --run`)
+
+
+def read_view(
+    client: Any, target: Target, name: str, candidate: int, artifacts: bool = False, run_id: str | None = None
+) -> ModelView:
     """The model's aliases, every version's stage, and the runs of the candidate and of the holders
-    of aliases and stages (the versions a comparison or a gate looks at)."""
+    of aliases and stages (the versions a comparison or a gate looks at). `run_id`: a candidate run
+    not registered yet, as version UNREGISTERED (`candidate` is then UNREGISTERED too)."""
     from reconciler.clients import translate_errors
 
     with translate_errors(target):
-        model = _registered(client, target, name)
-        raw = {int(v.version): v for v in _versions(client, name)}
+        model = _registered(client, target, name) if run_id is None else _registered_or_none(client, name)
+        raw = {int(v.version): v for v in _versions(client, name)} if model is not None else {}
+        if run_id is not None:
+            return _with_run(client, target, name, model, raw, run_id)
         if candidate not in raw:
             raise NotProposable(
                 f"model {name!r} has no version {candidate} in {target.describe()}; check the number "
@@ -44,6 +53,30 @@ def read_view(client: Any, target: Target, name: str, candidate: int, artifacts:
         wanted = {candidate, *aliases.values(), *_stage_holders(raw)}
         runs = {n: _run(client, target, raw[n].run_id, artifacts and n == candidate) for n in wanted if n in raw}
     versions = {n: _version(v, runs.get(n)) for n, v in raw.items()}
+    if artifacts:
+        versions[candidate] = replace(versions[candidate], artifacts=_model_files(client, raw[candidate].source))
+    return ModelView(name, frozen_map(aliases), frozen_map(versions))
+
+
+def _registered_or_none(client: Any, name: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_registered_model(name)
+    except MlflowException as e:
+        if e.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None  # the first version of a new model: nothing to compare with
+        raise
+
+
+def _with_run(client: Any, target: Target, name: str, model: Any, raw: dict[int, Any], run_id: str) -> ModelView:
+    run = _run(client, target, run_id, False)
+    if run is None:
+        raise NotProposable(f"no run {run_id!r} in {target.describe()}; check the run id the training step printed")
+    aliases = {a: int(v) for a, v in ((model.aliases if model else None) or {}).items()}
+    wanted = {*aliases.values(), *_stage_holders(raw)}
+    versions = {n: _version(v, _run(client, target, v.run_id, False) if n in wanted else None) for n, v in raw.items()}
+    versions[UNREGISTERED] = VersionInfo(UNREGISTERED, "READY", Stage.NONE, run)
     return ModelView(name, frozen_map(aliases), frozen_map(versions))
 
 
@@ -99,7 +132,21 @@ def _stage_holders(raw: dict[int, Any]) -> set[int]:
 
 def _version(v: Any, run: RunInfo | None) -> VersionInfo:
     stage = Stage(v.current_stage) if v.current_stage in {s.value for s in Stage} else Stage.NONE
-    return VersionInfo(int(v.version), v.status, stage, run, frozen_map(dict(v.tags or {})), v.description or "")
+    tags = frozen_map(dict(v.tags or {}))
+    return VersionInfo(int(v.version), v.status, stage, run, tags, v.description or "", v.source or "")
+
+
+def _model_files(client: Any, source: str) -> tuple[str, ...]:
+    """The files of MLflow 3's logged model a version was registered from (models:/m-…)."""
+    from mlflow.exceptions import MlflowException
+
+    if not source.startswith("models:/m-"):
+        return ()
+    try:
+        files = client.list_logged_model_artifacts(source.removeprefix("models:/"))
+    except (MlflowException, AttributeError):
+        return ()
+    return tuple(sorted(f.path for f in files))[:MAX_ARTIFACTS]
 
 
 def _run(client: Any, target: Target, run_id: str | None, artifacts: bool) -> RunInfo | None:
