@@ -48,7 +48,7 @@ def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_ta
     yaml.preserve_quotes = True  # 'vision' stays 'vision'
     yaml.width = 4096  # a long tag value (a digest) stays on its key's line
     data = yaml.load(text)
-    versions = _mapping(data, "versions")
+    versions = _top(data, "versions")
     key = next((k for k in versions if str(k) == str(version)), version)
     entry = versions.get(key)
     added = not isinstance(entry, CommentedMap)
@@ -65,7 +65,7 @@ def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_ta
         _move_trailing_comment(versions, list(versions)[-2], key)
     replaced = None
     if rule.alias is not None:
-        aliases = _mapping(data, "aliases")
+        aliases = _top(data, "aliases")
         before = aliases.get(rule.alias)
         replaced = int(before) if isinstance(before, int) and before != version else None
         aliases[rule.alias] = version
@@ -93,6 +93,18 @@ def _deepest_last(parent: CommentedMap, key: object) -> tuple[CommentedMap, obje
     while isinstance(parent.get(key), CommentedMap) and len(parent[key]):
         parent, key = parent[key], list(parent[key])[-1]
     return parent, key
+
+
+TRAILING_SECTIONS = ("review", "policy", "propose")  # a new aliases: or versions: goes above these
+
+
+def _top(data: CommentedMap, key: str) -> CommentedMap:
+    """A top-level mapping; a new one above the review, policy and propose sections, as files are laid out."""
+    if key not in data:
+        keys = list(data)
+        at = next((i for i, k in enumerate(keys) if k in TRAILING_SECTIONS), len(keys))
+        data.insert(at, key, CommentedMap())
+    return _mapping(data, key)
 
 
 def _mapping(parent: CommentedMap, key: str) -> CommentedMap:
