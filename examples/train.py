@@ -207,6 +207,8 @@ def _train(model_name: str, params: dict[str, float]) -> Trained:
 
 
 def _connect() -> None:
+    # MLflow prints "View run … at: <tracking URI>" when a run ends, the URI with its password if it has one.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     target = resolve_target()
     mlflow.set_tracking_uri(target.tracking_uri)
     mlflow.set_registry_uri(target.registry_uri)

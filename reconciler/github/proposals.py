@@ -12,7 +12,9 @@ naming the version, the branch tip and base it was made from, and a digest of th
   updates the pull request, with a comment when a newer version replaces an older one.
 
 GitHub calls: at most eight, whatever the number of models or pull requests. A conflict (a branch
-moved, a pull request opened by a concurrent run) restarts the run from its reads, three times.
+moved, a pull request opened by a concurrent run, a branch a concurrent run committed to but has
+not opened its pull request for yet) restarts the run from its reads, three times; two runs
+finishing at once leave one pull request, naming the newer version.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -33,6 +36,7 @@ from reconciler.proposal.local import Proposal
 BRANCH_PREFIX = "reconciler/propose/"
 MAX_BODY = 65_000  # GitHub refuses bodies past 65,536 characters
 ATTEMPTS = 3
+RETRY_PAUSE = 1.0  # seconds, times the attempt: a concurrent run opens its pull request meanwhile
 
 
 class Conflict(Exception):
@@ -149,11 +153,12 @@ class ProposalClient(Client):
 
 def publish(gh: ProposalClient, p: Proposal, models_dir: Path, base: str | None) -> Outcome:
     path = _repo_path(p.path)
-    for _ in range(ATTEMPTS):
+    base = base or gh.default_branch()
+    for attempt in range(ATTEMPTS):
         try:
-            return _publish_once(gh, p, path, base or gh.default_branch())
+            return _publish_once(gh, p, path, base, last=attempt == ATTEMPTS - 1)
         except Conflict:
-            continue
+            time.sleep(RETRY_PAUSE * (attempt + 1))
     raise GitHubError(
         f"the proposal branch of {p.evidence.model!r} or {path} on the base kept changing while proposing "
         f"({ATTEMPTS} tries); re-run the job on the newest base branch"
@@ -166,7 +171,7 @@ def _repo_path(path: Path) -> str:
     return path.as_posix()
 
 
-def _publish_once(gh: ProposalClient, p: Proposal, path: str, base: str) -> Outcome:
+def _publish_once(gh: ProposalClient, p: Proposal, path: str, base: str, last: bool) -> Outcome:
     e = p.evidence
     branch = branch_name(e.model)
     base_sha = gh.branch_tip(base)
@@ -177,6 +182,8 @@ def _publish_once(gh: ProposalClient, p: Proposal, path: str, base: str) -> Outc
     current = next((pr for pr in pulls if pr.state == "open"), None)
     ours = _check_ours(branch, tip, current, pulls, base_sha)
     if isinstance(ours, Outcome):
+        if ours.number is None and not last:
+            raise Conflict("a branch without a pull request: perhaps a concurrent run, between its commit and its PR")
         return ours
     marker = ours
     if current is not None and marker is not None and marker.version > e.candidate:

@@ -176,3 +176,27 @@ def test_an_unreachable_github_is_one_line(setup, tmp_path):
     assert len(lines) == 1, done.stdout + done.stderr
     line = lines[0]
     assert line.startswith("error: cannot reach GitHub to read branch 'main'"), line
+
+
+def test_two_trainings_finishing_at_once_leave_one_pull_request_naming_the_newer(setup, tmp_path):
+    gh, ws, c, token = setup
+    v2 = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94})
+    v3 = train(c, "iris", {"accuracy": 0.96, "f1_macro": 0.95})
+    procs = []
+    for version in (v3, v2):  # each run has its own checkout; both read the same registry
+        checkout_dir = tmp_path / f"ws-{version}"
+        (checkout_dir / "models").mkdir(parents=True)
+        checkout(gh, checkout_dir)
+        extra = {"GITHUB_API_URL": gh.url, "GITHUB_REPOSITORY": "acme/registry", "GITHUB_TOKEN": token}
+        e = env(ws, **extra)
+        cmd = [sys.executable, "-m", "reconciler", "propose", "iris", str(version), "--open-pr", "--base", "main"]
+        procs.append(
+            subprocess.Popen(cmd, cwd=checkout_dir, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        )
+    results = [(p.wait(300), *p.communicate()) for p in procs]
+    assert all(code == 0 for code, _, _ in results), results
+    [pr] = _open(gh)
+    assert pr.title == f"Propose iris v{v3} as alias challenger", results
+    assert f"challenger: {v3}" in (gh.git.read(pr.head_sha, "models/iris.yaml") or "")
+    marker = read_marker(pr.body)
+    assert marker is not None and marker[0].version == v3 and marker[1]
