@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from reconciler.proposal import lineage
-from reconciler.target import resolve_target
+from reconciler.registry.target import resolve_target
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,7 +1,7 @@
 """Training proposes its own promotion: the `propose:` rule, the model-file edit, the evidence and PR body.
 
 Pure: no MLflow and no GitHub here. reconciler/proposal/registry.py reads what these take from the
-registry; reconciler/github/proposals.py opens the pull request; reconciler/commands/propose_cmd.py
+registry; reconciler/github/proposals.py opens the pull request; reconciler/commands/propose.py
 joins them.
 
 rule      ProposeRule (a model file's `propose:`), rule_schema(), read_rule(), check_not_protected()

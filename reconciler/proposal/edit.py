@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from ruamel.yaml.comments import CommentedMap
 
-from reconciler.desired import check_document
-from reconciler.document import check_semantics, from_document
 from reconciler.errors import DesiredStateError
-from reconciler.importer import _styled, _yaml
+from reconciler.files.convert import check_semantics, from_document
+from reconciler.files.desired import check_document
+from reconciler.files.importer import _styled, _yaml
+from reconciler.files.yamlsource import parse
 from reconciler.proposal.rule import ProposeRule
 from reconciler.state import DesiredModel, Origin, Stage
-from reconciler.yamlsource import parse
 
 RUN_DESCRIPTION_TAG = "mlflow.note.content"
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from reconciler.audit import describe
-from reconciler.journal import Entry
+from reconciler.apply.audit import describe
+
+if TYPE_CHECKING:  # the journal reads MLflow; lineage only takes its entries as values
+    from reconciler.apply.journal import Entry
 
 PREFIX = "lineage."
 GIT_COMMIT = PREFIX + "git_commit"  # the commit of the training code

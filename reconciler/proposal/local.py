@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.desired import check_document, origin_for
-from reconciler.document import from_document
 from reconciler.errors import DesiredStateError
+from reconciler.files.convert import from_document
+from reconciler.files.desired import check_document, origin_for
+from reconciler.files.modelfiles import model_path
+from reconciler.files.yamlsource import parse, read_text
 from reconciler.governance.policy import combined, load_repository_policy
-from reconciler.modelfiles import model_path
 from reconciler.proposal import registry
 from reconciler.proposal.edit import Edit, propose_text
 from reconciler.proposal.evidence import Evidence, gather
 from reconciler.proposal.rule import ProposeRule, check_not_protected, read_rule
-from reconciler.target import Target
-from reconciler.yamlsource import parse, read_text
+from reconciler.registry.target import Target
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Any
 
 from reconciler.errors import ReconcilerError
 from reconciler.proposal.evidence import ModelView, RunInfo, VersionInfo
+from reconciler.registry.target import Target
 from reconciler.state import Stage, frozen_map
-from reconciler.target import Target
 
 MAX_ARTIFACTS = 200
 
@@ -23,7 +23,7 @@ class NotProposable(ReconcilerError):
 
 
 def open_client(target: Target) -> Any:
-    from reconciler.clients import mlflow_client
+    from reconciler.registry.clients import mlflow_client
 
     return mlflow_client(target)
 
@@ -37,7 +37,7 @@ def read_view(
     """The model's aliases, every version's stage, and the runs of the candidate and of the holders
     of aliases and stages (the versions a comparison or a gate looks at). `run_id`: a candidate run
     not registered yet, as version UNREGISTERED (`candidate` is then UNREGISTERED too)."""
-    from reconciler.clients import translate_errors
+    from reconciler.registry.clients import translate_errors
 
     with translate_errors(target):
         model = _registered(client, target, name) if run_id is None else _registered_or_none(client, name)

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.github.proposals import branch_name
-from tests.actions.harness import Harness, log
 from tests.github import events
 from tests.github.fake import FakeGitHub
+from tests.github.harness import Harness, log
 from tests.integration.conftest import REPO, Stack, run_cli
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_file
+from reconciler.files.desired import load_file
 from tests.proposal.registry import IRIS_FILE, env, seed, train
 
 
