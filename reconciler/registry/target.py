@@ -103,15 +103,30 @@ def resolve_target(cwd: Path | None = None) -> Target:
 
 def check_uri(variable: str, uri: str) -> None:
     """A URI the reconciler and MLflow can parse, or a one-line error naming the variable (a bad
-    port or IPv6 host made Python's URL parser raise deep inside a command)."""
+    port or IPv6 host made Python's URL parser raise deep inside a command). The parser's own
+    text is never quoted: it holds pieces of the URI (the port it could not read is the start of a
+    password that holds an unencoded `/`), which no masking can tell from other words."""
+    shown = mask(uri)
     try:
         parts = urlsplit(uri)
+    except ValueError:
+        raise RegistryError(f"{variable} is not a URI ({shown}): its host cannot be read; correct it") from None
+    if parts.netloc and "@" in "".join((parts.path, parts.query, parts.fragment)):
+        # `http://bob:pass/word@host`: the parser ends the host at the `/` and reads the password as
+        # host and port; the masking (reconciler/masking.py) takes all before the last `@` as userinfo.
+        raise RegistryError(
+            f"{variable} is not a URI ({shown}): it has an '@' after its host; percent-encode a '/', '?' or "
+            "'#' in the user or password (%2F, %3F, %23), and an '@' in the path or query (%40)"
+        )
+    try:
         parts.port  # noqa: B018 (raises ValueError for a port that is no number)
-    except ValueError as e:
-        raise RegistryError(f"{variable} is not a URI ({mask(uri)}: {e}); correct it") from None
+    except ValueError:
+        raise RegistryError(
+            f"{variable} is not a URI ({shown}): its port is not a number from 0 to 65535; correct it"
+        ) from None
     if parts.scheme.lower() == "sqlite" and not uri.startswith("sqlite:///"):
         raise RegistryError(
-            f"{variable} {mask(uri)} names no SQLite file: write sqlite:///relative/path.db or "
+            f"{variable} {shown} names no SQLite file: write sqlite:///relative/path.db or "
             "sqlite:////absolute/path.db (no user, password or host)"
         )
 

@@ -59,10 +59,10 @@ def test_a_mistyped_tracking_uri_is_never_printed_with_its_password(checkout, ur
 @pytest.mark.parametrize(
     ("uri", "words"),
     [
-        (f"http://u:{SECRET}@[::1", "MLFLOW_TRACKING_URI is not a URI (http://u:***@[::1: Invalid IPv6 URL)"),
+        (f"http://u:{SECRET}@[::1", "MLFLOW_TRACKING_URI is not a URI (http://u:***@[::1): its host cannot"),
         (f"sqlite://u:{SECRET}@/x.db", "MLFLOW_TRACKING_URI sqlite://u:***@/x.db names no SQLite file"),
-        (f"postgresql://u:{SECRET}@db:abc/x", "MLFLOW_TRACKING_URI is not a URI (postgresql://u:***@db:abc/x: Port"),
-        (f"https://u:{SECRET}@[zz]/", "MLFLOW_TRACKING_URI is not a URI (https://u:***@[zz]/:"),
+        (f"postgresql://u:{SECRET}@db:abc/x", "is not a URI (postgresql://u:***@db:abc/x): its port"),
+        (f"https://u:{SECRET}@[zz]/", "MLFLOW_TRACKING_URI is not a URI (https://u:***@[zz]/): its host cannot"),
     ],
 )
 def test_a_uri_that_cannot_be_parsed_is_a_one_line_user_error(checkout, uri, words):
@@ -71,6 +71,31 @@ def test_a_uri_that_cannot_be_parsed_is_a_one_line_user_error(checkout, uri, wor
     assert done.returncode == 1 and words in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) == 1 and SECRET not in done.stderr
     assert not (checkout / "cache").exists()
+
+
+# A password holding an unencoded `/`, `?` or `#`: the URL parser ends the host there and reads the
+# password's first piece as the port, and its error text quoted that piece.
+PIECE = "longpass123hostile"
+
+
+@pytest.mark.parametrize("variable", ["MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        f"http://bob:{PIECE}/abcdef@127.0.0.1:9/",
+        f"https://ci:{PIECE}?xyzzy@127.0.0.1:9/",
+        f"postgresql://bob:{PIECE}/abcdef@127.0.0.1:9/db",
+        f"http://bob:{PIECE}#abcdef@127.0.0.1:9/",
+        "http://bob:123/abcdef@127.0.0.1:9/",  # a "port" the parser can read: the rest was the path
+    ],
+)
+def test_no_piece_of_a_password_with_an_unencoded_delimiter_is_printed(checkout, variable, uri):
+    done = run(checkout, "plan", env={variable: uri})
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(f"error: {variable} is not a URI (") and len(done.stderr.splitlines()) == 1
+    assert "percent-encode" in done.stderr, done.stderr
+    for piece in (PIECE, "abcdef", "xyzzy"):
+        assert piece not in done.stdout + done.stderr, done.stderr
 
 
 CRASH = f"""
