@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit, urlunsplit
 
 from reconciler.errors import RegistryError
 from reconciler.masking import mask
@@ -95,6 +95,8 @@ def resolve_target(cwd: Path | None = None) -> Target:
     for variable, uri in (("MLFLOW_TRACKING_URI", tracking), ("MLFLOW_REGISTRY_URI", registry)):
         if uri:
             check_uri(variable, uri)
+    if any(uri and uri.startswith(("http://", "https://")) for uri in (tracking, registry)):
+        check_credentials()
     if tracking or registry:
         return Target(tracking or registry or "", registry or tracking or "", embedded=False)
     uri = embedded_uri(cwd)
@@ -129,6 +131,33 @@ def check_uri(variable: str, uri: str) -> None:
             f"{variable} {shown} names no SQLite file: write sqlite:///relative/path.db or "
             "sqlite:////absolute/path.db (no user, password or host)"
         )
+
+
+CREDENTIAL_VARIABLES = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+_ASCII_ONLY = (
+    "MLflow's client (requests) sends basic-auth credentials and headers as Latin-1, which an MLflow "
+    "server reads as UTF-8, so no character outside ASCII can reach it intact"
+)
+
+
+def check_credentials() -> None:
+    """Credentials an HTTP registry can be sent, or a one-line error naming where they are, and
+    never a character of them (requests raised UnicodeEncodeError quoting the character and its
+    position). RFC 7617 allows UTF-8, but MLflow's client, which apply writes through, encodes
+    Latin-1 (requests.auth._basic_auth_str), so the only safe answer is to refuse."""
+    for variable in CREDENTIAL_VARIABLES:
+        if not os.environ.get(variable, "").isascii():
+            raise RegistryError(f"{variable} holds a character outside ASCII; {_ASCII_ONLY}: use an ASCII value")
+    for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        uri = os.environ.get(variable, "")
+        if not uri.startswith(("http://", "https://")):
+            continue
+        userinfo = urlsplit(uri).netloc.rpartition("@")[0]
+        if not unquote_to_bytes(userinfo).isascii():
+            raise RegistryError(
+                f"the user or password in {variable} holds a character outside ASCII (percent-encoded or not); "
+                f"{_ASCII_ONLY}: use an ASCII value"
+            )
 
 
 def embedded_uri(cwd: Path | None = None) -> str:

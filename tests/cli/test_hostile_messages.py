@@ -98,6 +98,41 @@ def test_no_piece_of_a_password_with_an_unencoded_delimiter_is_printed(checkout,
         assert piece not in done.stdout + done.stderr, done.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MLFLOW_TRACKING_USERNAME": "bob", "MLFLOW_TRACKING_PASSWORD": "Eur\u20acSecret77"}, "_PASSWORD"),
+        ({"MLFLOW_TRACKING_USERNAME": "b\u00f6b", "MLFLOW_TRACKING_PASSWORD": "Secret77"}, "MLFLOW_TRACKING_USERNAME"),
+        ({"MLFLOW_TRACKING_TOKEN": "tok\u20acSecret77"}, "MLFLOW_TRACKING_TOKEN"),
+        ({"MLFLOW_TRACKING_URI": "http://bob:Sx%ecret9@127.0.0.1:9/"}, "MLFLOW_TRACKING_URI"),
+        ({"MLFLOW_REGISTRY_URI": "http://bob:Eur\u20acSecret77@127.0.0.1:9/"}, "MLFLOW_REGISTRY_URI"),
+    ],
+)
+def test_credentials_outside_ascii_are_a_one_line_error_naming_the_variable(checkout, env, named):
+    """They were `internal error: UnicodeEncodeError: ... character '\\u20ac' in position 3`, exit 3."""
+    env = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9/", **env}
+    done = run(checkout, "plan", env=env)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: ") and named in done.stderr and len(done.stderr.splitlines()) == 1
+    for piece in ("\u20ac", "\u00f6", "\\u", "Secret77", "Sx", "cret9", "position"):
+        assert piece not in done.stdout + done.stderr, done.stderr
+
+
+def test_an_internal_codec_error_names_no_character_or_position(tmp_path):
+    code = (
+        "from reconciler.error_handler import error_handler\n"
+        "with error_handler():\n"
+        "    'Eur\\u20acSecret77'.encode('latin-1')\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env = {**base, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("error: internal error: UnicodeEncodeError: 'latin-1' codec:"), first
+    assert "\\u20ac" not in first and "position" not in first and "\u20ac" not in first
+
+
 CRASH = f"""
 import sys
 from reconciler.error_handler import error_handler
