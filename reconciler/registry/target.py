@@ -13,6 +13,9 @@ from reconciler.masking import mask
 DEFAULT_DB = "mlflow.db"
 DATABASE_SERVERS = ("postgresql", "mysql", "mssql")  # URI schemes MLflow reaches through SQLAlchemy
 DEMO_DB = ".demo/mlflow.db"
+# The registries the reconciler reads and writes; MLflow knows more (databricks://, uc:), which
+# failed deep inside it. A SQLAlchemy scheme may name its driver (postgresql+psycopg://).
+SCHEMES = ("http", "https", "sqlite", "file", *DATABASE_SERVERS)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,18 @@ def check_uri(variable: str, uri: str) -> None:
         raise RegistryError(
             f"{variable} is not a URI ({shown}): its port is not a number from 0 to 65535; correct it"
         ) from None
+    scheme = parts.scheme.lower().partition("+")[0]
+    if parts.scheme and scheme not in SCHEMES and len(parts.scheme) > 1:  # `C:/path`: a drive letter
+        raise RegistryError(
+            f"{variable} {shown} is no registry the reconciler can use: its scheme is none of "
+            f"{', '.join(s + '://' for s in SCHEMES)}; correct it"
+        )
+    host = parts.hostname or ""
+    if scheme in ("http", "https") and (len(host) > 253 or any(len(label) > 63 for label in host.split("."))):
+        raise RegistryError(
+            f"{variable} is not a URI ({shown}): its host name is longer than DNS allows "
+            "(63 characters a label, 253 in all); correct it"
+        )
     if parts.scheme.lower() == "sqlite" and not uri.startswith("sqlite:///"):
         raise RegistryError(
             f"{variable} {shown} names no SQLite file: write sqlite:///relative/path.db or "

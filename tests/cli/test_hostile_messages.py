@@ -133,6 +133,25 @@ def test_an_internal_codec_error_names_no_character_or_position(tmp_path):
     assert "\\u20ac" not in first and "position" not in first and "\u20ac" not in first
 
 
+@pytest.mark.parametrize(
+    ("uri", "words"),
+    [
+        (f"postgresql://bob@127.0.0.1:9/db?password={SECRET}&connect_timeout=x", "bad value for connect_timeout"),
+        (f"http://bob:{SECRET}@{'a' * 300}.com/", "longer than DNS allows"),
+        (f"http://bob:{SECRET}@{'a' * 64}.example.com/", "longer than DNS allows"),
+        (f"databricks://bob:{SECRET}@x", "is no registry the reconciler can use"),
+        (f"uc://bob:{SECRET}@x", "is no registry the reconciler can use"),
+    ],
+)
+def test_a_registry_uri_mlflow_or_its_drivers_cannot_use_is_a_one_line_user_error(checkout, uri, words):
+    """They were internal errors (exit 3): psycopg's ProgrammingError, urllib3's LocationParseError,
+    MLflow's _NoDbutilsError."""
+    done = run(checkout, "plan", env={"MLFLOW_REGISTRY_URI": uri})
+    assert done.returncode == 1 and words in done.stderr, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and SECRET not in done.stdout + done.stderr
+    assert not (checkout / "cache").exists()
+
+
 CRASH = f"""
 import sys
 from reconciler.error_handler import error_handler
