@@ -144,3 +144,31 @@ def test_plan_out_refuses_to_save_what_apply_would_refuse(tmp_path, monkeypatch)
     monkeypatch.setattr(saved_plan, "MAX_PLAN_BYTES", len(saved_plan.text(plan).encode()) - 1)
     with pytest.raises(PlanFileError, match=r"p\.json: the plan would be 0\.0 MiB, over the 0 MiB that"):
         saved_plan.saved_text(plan, tmp_path / "p.json")
+
+
+def _with_duplicate(saved: dict, where: str) -> str:
+    """The saved plan's text with one key written twice, the first copy in front (json.loads keeps the last)."""
+    text = json.dumps(saved)
+    if where == "changes":  # an empty `changes` before the real one
+        return text.replace('{"format_version"', '{"changes": [], "format_version"', 1)
+    if where == "format_version":
+        return text.replace('{"format_version": 2', '{"format_version": 2, "format_version": 2', 1)
+    first = json.dumps(saved["changes"][0])  # deep: a key twice inside the first change
+    key = next(iter(saved["changes"][0]))
+    doubled = "{" + json.dumps(key) + ": null, " + first[1:]
+    return text.replace(first, doubled, 1)
+
+
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        ("changes", "#/changes: the key is in its object twice"),
+        ("format_version", "#/format_version: the key is in its object twice"),
+        ("deep", "#/changes/0/"),
+    ],
+)
+def test_a_key_written_twice_is_refused_with_its_pointer(tmp_path, saved, where, says):
+    """`"changes": []` before the real `changes`, or `format_version` twice, was read and applied (rc 0)."""
+    assert saved["changes"], "the golden case must have changes"
+    message = refused(write(tmp_path, _with_duplicate(saved, where)))
+    assert says in message and "twice" in message and message.endswith(AGAIN), message
