@@ -41,6 +41,8 @@ def lock_settings_from_env() -> LockSettings:
         ttl = float(text) if text else 60.0
     except ValueError:
         ttl = math.nan
+    if not text.isascii():  # float() reads full-width and other Unicode digits too: ASCII only
+        ttl = math.nan
     if not MIN_TTL <= ttl <= MAX_TTL:  # NaN and the infinities too
         raise ReconcilerError(
             f"{TTL_ENV}={text[:40]!r} is not a number of seconds from {MIN_TTL:g} to {MAX_TTL:g}; "

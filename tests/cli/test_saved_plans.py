@@ -214,7 +214,7 @@ def test_devices_fifos_and_huge_numbers_are_one_line_user_errors(work):
     assert untouched(work)
 
 
-@pytest.mark.parametrize("ttl", ["0", "-5", "abc", "nan", "inf"])
+@pytest.mark.parametrize("ttl", ["0", "-5", "abc", "nan", "inf", "\uff13\uff16\uff10\uff10"])
 def test_a_bad_lock_ttl_is_refused_before_anything_is_written(work, ttl):
     """0, -5, abc and nan were exit 3; inf killed the heartbeat thread with a traceback, and the
     apply went on and exited 0."""
@@ -224,6 +224,15 @@ def test_a_bad_lock_ttl_is_refused_before_anything_is_written(work, ttl):
         f"error: RECONCILER_LOCK_TTL={ttl!r} is not a number of seconds from 5 to 3600; "
         "set one in that range, or unset it for the default of 60\n"
     )
+    assert untouched(work)
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "-inf"])
+def test_a_lock_timeout_that_is_no_finite_number_is_refused(work, timeout):
+    """nan was accepted (FloatRange compares nothing true with NaN), and inf waited for ever."""
+    done = run(work, "apply", "plan.json", "--lock-timeout", timeout)
+    assert done.returncode == 1 and "--lock-timeout" in done.stderr, done.stderr
+    assert "finite" in done.stderr or "range" in done.stderr, done.stderr
     assert untouched(work)
 
 
