@@ -32,6 +32,7 @@ from reconciler.plan.values import Plan, change_from_json, note_from_json
 from reconciler.pointer import child
 from reconciler.pointer import pointer as json_pointer
 from reconciler.state import Origin
+from reconciler.text import json_text
 
 FORMAT_VERSION = 2
 # The largest registry measured (1,000 models x 20 versions, bench/RESULTS.md) with every file's
@@ -70,7 +71,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
 
 
 def text(plan: Plan) -> str:
-    return json.dumps(to_json(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_text(to_json(plan), indent=2) + "\n"
 
 
 def saved_text(plan: Plan, path: Path) -> str:

@@ -172,3 +172,21 @@ def test_a_key_written_twice_is_refused_with_its_pointer(tmp_path, saved, where,
     assert saved["changes"], "the golden case must have changes"
     message = refused(write(tmp_path, _with_duplicate(saved, where)))
     assert says in message and "twice" in message and message.endswith(AGAIN), message
+
+
+def test_plan_json_escapes_invisible_characters_from_live_values(tmp_path):
+    """`plan --format json` (and a saved plan) printed U+202E and U+2028 from live values raw."""
+    from dataclasses import replace
+
+    from reconciler.text import json_text
+
+    value = {"description": "safe\u202eexe.txt\u2028next \u200b \U000e0001 caf\u00e9 \u6a21\u578b"}
+    text = json_text(value, indent=2)
+    for ch in ("\u202e", "\u2028", "\u200b", "\U000e0001"):
+        assert ch not in text
+    assert "caf\u00e9 \u6a21\u578b" in text and json.loads(text) == value
+    plan = plan_for(CASES / "keep-latest")
+    hostile = replace(plan, changes=(replace(plan.changes[0], after="x\u202ey\u2029z"),))
+    saved = saved_plan.text(hostile)
+    assert "\u202e" not in saved and "\u2029" not in saved and "\\u202e" in saved
+    assert json.loads(saved)["plan_hash"] == hostile.plan_hash
