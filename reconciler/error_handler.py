@@ -68,7 +68,7 @@ def _interrupted(signum: int) -> SystemExit:
 
 def _internal(e: Exception) -> None:
     text = mask(traceback.format_exc())
-    _say(f"internal error: {type(e).__name__}: {clip(_first_line(str(e)), 300)}")
+    _say(f"internal error: {type(e).__name__}: {clip(_first_line(_described(e)), 300)}")
     where, reason = "~/.cache/reconciler/crash.log", None
     try:
         log = crash_log()
@@ -86,6 +86,13 @@ def _internal(e: Exception) -> None:
         )
         click.echo(text.rstrip("\n"), err=True)
     sys.stdout.flush()
+
+
+def _described(e: Exception) -> str:
+    """A codec error's own text quotes the character and its position, perhaps one of a password's."""
+    if isinstance(e, UnicodeEncodeError | UnicodeDecodeError):
+        return f"{e.encoding!r} codec: {e.reason} (the traceback has where)"
+    return str(e)
 
 
 def _first_line(text: str) -> str:

@@ -3,7 +3,9 @@ control characters, HTML-safe Markdown, long values shown where they differ, plu
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from typing import Any
 
 from reconciler.masking import mask
 
@@ -19,6 +21,21 @@ def printable(text: str) -> str:
     if unicodedata.is_normalized("NFC", text):
         return text if text.isprintable() else "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
     return "".join(ch if ch.isascii() and ch.isprintable() else _code_point(ch) for ch in text)
+
+
+def json_text(value: object, **options: Any) -> str:
+    """JSON as json.dumps writes it with ensure_ascii=False, except that every invisible character
+    outside ASCII (bidi overrides such as U+202E, U+2028/U+2029, zero-width, ...) is written as its
+    \\u escape: the same JSON value, but a terminal or a reviewer cannot be misled by it. Outside
+    ASCII such characters can only stand inside strings, where an escape means the same."""
+    out = json.dumps(value, ensure_ascii=False, **options)
+    if out.isascii():
+        return out
+    return "".join(ch if ch.isascii() or ch.isprintable() else _json_escape(ch) for ch in out)
+
+
+def _json_escape(ch: str) -> str:
+    return json.dumps(ch)[1:-1]  # ensure_ascii: \\uXXXX, or a surrogate pair past U+FFFF
 
 
 def _code_point(ch: str) -> str:

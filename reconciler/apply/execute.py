@@ -41,6 +41,8 @@ def lock_settings_from_env() -> LockSettings:
         ttl = float(text) if text else 60.0
     except ValueError:
         ttl = math.nan
+    if not text.isascii():  # float() reads full-width and other Unicode digits too: ASCII only
+        ttl = math.nan
     if not MIN_TTL <= ttl <= MAX_TTL:  # NaN and the infinities too
         raise ReconcilerError(
             f"{TTL_ENV}={text[:40]!r} is not a number of seconds from {MIN_TTL:g} to {MAX_TTL:g}; "
@@ -88,12 +90,13 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         # completing an earlier apply's records (recover) is not one of this plan's changes
         interrupt.leaves(interrupt.WRITES, "none of the plan's changes was written")
         live = session.read(saved.desired)
-        already = _check_fresh(session, saved, live)
+        rest = _check_fresh(session, saved, live)
         applier = Applier(clients, session.target, options.concurrency, options.on_progress, _fenced(lease))
         journal = Journal(clients.registry)
         recovered = tuple(recover(journal, applier, live, session.target.identity))
-        if already or not saved.has_changes():
-            return Report(saved, recovered=recovered, already_applied=already)
+        if rest is None or not rest.has_changes():
+            return Report(saved, recovered=recovered, already_applied=rest is None)
+        saved = rest
         _check_values(saved)
         lease.ensure()
         run_id = _open_journal(journal, saved, audit, session)
@@ -144,15 +147,20 @@ def _finish_journal(
     return None
 
 
-def _check_fresh(session: Session, saved: Plan, live: LiveState) -> bool:
-    """False: the registry is as the plan found it, and the plan is what the planner makes of it.
-    True: the registry already holds what the plan's desired state asks. Else refuse."""
+def _check_fresh(session: Session, saved: Plan, live: LiveState) -> Plan | None:
+    """The plan to apply: `saved`, when the registry is as the plan found it and the plan is what
+    the planner makes of it; the plan made now, when its changes are the rest of the saved plan's
+    (Plan.is_rest_of, as the merge apply accepts: an apply of it was killed half-way); None when the
+    registry already holds what the plan's desired state asks. Else refuse."""
     now = fingerprint(live, saved.scope)
     live = session.with_runs(saved.desired, live, changed_only=True)
     fresh = build_plan(saved.desired, live, saved.registry)
     if now != saved.live_fingerprint:
         if not fresh.has_changes():
-            return True
+            return None
+        if fresh.scope == saved.scope and fresh.is_rest_of(saved.changes):
+            check(saved.desired, live)
+            return fresh
         raise StalePlanError(
             f"the registry changed since this plan was made (live state {now[:19]}…, plan made against "
             f"{saved.live_fingerprint[:19]}…); run 'reconciler plan' (or the one-step apply) again and review "
@@ -164,7 +172,7 @@ def _check_fresh(session: Session, saved: Plan, live: LiveState) -> bool:
             "the plan's changes are not what its desired state gives against this registry (was it edited?); "
             "nothing was written; make the plan again"
         )
-    return False
+    return saved
 
 
 def _open_journal(journal: Journal, saved: Plan, audit: Audit, session: Session) -> str:

@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
 
-from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tickets, iso, now
+from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, STATE_TAG, Owner, Ticket, Tickets, iso, now
 from reconciler.errors import LockError, LockLost, LockTimeout
 from reconciler.masking import clip
 from reconciler.names import LOCK_MODEL, RESERVED_MODELS
@@ -105,8 +105,36 @@ def judged_ttl(t: Ticket) -> float:
 
 
 def waiting_message(holder: Ticket) -> str:
-    """What the CLI prints when the holder it waits for changes."""
-    return f"waiting for the registry lock held by {holder.describe()}…"
+    """What the CLI prints when the holder it waits for changes; when the holder ran on this host
+    and its process is gone, that too, and the safe way to clear its ticket now."""
+    message = f"waiting for the registry lock held by {holder.describe()}…"
+    if not holder_is_dead_here(holder):
+        return message
+    ttl = f" after its TTL of {holder.ttl:g} s" if holder.ttl is not None else " after its TTL"
+    return (
+        f"{message} Its process is gone (host {holder.owner.host} is this host, and no process {holder.owner.pid} "
+        f"runs here): it was killed, and its ticket lapses{ttl}. To clear it now, with this registry's "
+        f'MLFLOW_TRACKING_URI set: python -c "from mlflow import MlflowClient; MlflowClient().set_model_version_tag('
+        f"'{LOCK_MODEL}', '{holder.number}', '{STATE_TAG}', '{EXPIRED}')\"; then run the apply again: it finishes "
+        "what the killed one left"
+    )
+
+
+def holder_is_dead_here(holder: Ticket) -> bool:
+    """The ticket's holder ran on this host and no process has its pid: provably dead (a pid reused
+    since counts as alive, so this never says so of a live holder on this host)."""
+    if holder.owner.host != socket.gethostname() or not holder.owner.pid.isascii() or not holder.owner.pid.isdigit():
+        return False
+    pid = int(holder.owner.pid)
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # no such process; a pid no process can have
+        return True
+    except PermissionError:  # another user's process: alive
+        return False
+    return False
 
 
 class Lease:

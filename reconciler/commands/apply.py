@@ -4,6 +4,7 @@ plan and apply in one step."""
 from __future__ import annotations
 
 import getpass
+import math
 from pathlib import Path
 
 import click
@@ -47,6 +48,7 @@ def _split(values: str | None) -> tuple[str, ...]:
     type=click.FloatRange(0),
     default=600,
     show_default=True,
+    callback=lambda ctx, param, value: _finite(value),
     help="Seconds to wait for another apply to the same registry to finish (0: refuse at once).",
 )
 @click.pass_context
@@ -155,3 +157,10 @@ def _report(report: execute.Report, plan_file: Path | None, target: Target) -> i
             "(above); the next 'reconciler apply' closes it"
         )
     return 0
+
+
+def _finite(value: float) -> float:
+    """FloatRange lets NaN through (no comparison holds) and infinity: a wait must end."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number of seconds")
+    return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from reconciler.commands import err, models_dir_option, out, status
 from reconciler.errors import ReconcilerError
 from reconciler.files.modelfiles import SUFFIXES, model_files
 from reconciler.git import Git, LogEntry
-from reconciler.text import printable
+from reconciler.text import json_text, printable
 
 
 @click.command("history")
@@ -36,7 +35,7 @@ def command(model: str, models_dir: Path, fmt: str, limit: int) -> int:
     oldest = _window_start(entries, limit)
     lines = history.join(model, entries, _log(models_dir, model), _file_at(models_dir, model), oldest)
     if fmt == "json":
-        click.echo(json.dumps([line.to_json() for line in lines], indent=2, ensure_ascii=False))
+        click.echo(json_text([line.to_json() for line in lines], indent=2))
     else:
         _print(model, lines)
         if any(line.kind == history.OLDER for line in lines):

@@ -150,7 +150,7 @@ def _at_node_start(text: str, char: str, before_space: bool = False) -> bool:
 def _fast_reader_safe(text: str, raw: bytes, classes: bytes) -> bool:
     if _SPECIAL in classes and _needs_reference(text):
         return False
-    if b"<<" in raw:  # a merge key
+    if b"<<" in raw:  # a merge key: yaml-rs reads it as an ordinary key, the reference reader refuses it
         return False
     if (b"|" in raw or b">" in raw) and (not raw.endswith(b"\n") or _EMPTY_BLOCK_AT_END.search(text[-300:].rstrip())):
         return False  # it adds a newline to a last block scalar without a final line break, or an empty one

@@ -4,7 +4,9 @@ them into plain data and refuses, before the data is built, what a desired-state
 Refused: tags other than the core ones (!!python/object, !custom, !!binary, !!set, !!timestamp...),
 aliases that expand past MAX_NODES nodes or refer to themselves, nesting deeper than MAX_DEPTH,
 duplicate keys, keys that collide once read as text (`1:` and `"1":`), keys that are not strings
-(except version numbers in `versions`), more than one document, a %YAML directive other than 1.2.
+(except version numbers in `versions`), more than one document, a %YAML directive other than 1.2,
+and YAML 1.1's merge key (a plain `<<:`): YAML 1.2 has none, and applying it dropped values
+silently (`{k: a, <<: {k: b}}` kept a); a quoted `"<<":` is an ordinary key, as yaml-rs reads it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ _MERGE = object()
 
 
 class _Frame:
-    __slots__ = ("anchor", "height", "is_map", "key", "keys", "line", "merges", "path", "size", "value")
+    __slots__ = ("anchor", "height", "is_map", "key", "keys", "line", "path", "size", "value")
 
     def __init__(self, is_map: bool, path: tuple[Any, ...], line: int):
         self.is_map = is_map
@@ -41,7 +43,6 @@ class _Frame:
         self.key: Any = _NO_KEY
         self.keys: dict[str, tuple[int, str, type]] = {}  # key -> (line, as written, type read)
         self.anchor: str | None = None
-        self.merges: list[tuple[Any, int]] = []
         self.size = 1
         self.height = 1
 
@@ -189,8 +190,6 @@ class _Builder:
 
     def close(self) -> None:
         frame = self.stack.pop()
-        if frame.merges:
-            self.merge(frame)
         if frame.anchor is not None:
             self.open_anchors.discard(frame.anchor)
             self.anchors[frame.anchor] = (frame.value, frame.size, frame.height)
@@ -219,16 +218,17 @@ class _Builder:
         elif frame.key is _NO_KEY:
             frame.key = self.key(frame, value, line, raw)
         else:
-            if frame.key is _MERGE:
-                frame.merges.append((value, line))
-            else:
-                frame.value[frame.key] = "<<" if value is _MERGE else value
+            frame.value[frame.key] = "<<" if value is _MERGE else value
             frame.key = _NO_KEY
 
     def key(self, frame: _Frame, key: Any, line: int, raw: str) -> Any:
         if key is _MERGE:
-            text = "<<"
-        elif type(key) is str:
+            raise self.fail(
+                line,
+                "'<<' is a YAML 1.1 merge key, and these files are YAML 1.2, which has none; write the keys "
+                "out in full (or quote '<<' if it is meant as a key)",
+            )
+        if type(key) is str:
             text = key
         elif type(key) is int and frame.path == VERSIONS_PATH:
             text = str(key)
@@ -248,18 +248,7 @@ class _Builder:
                 "keep one",
             )
         frame.keys[text] = (line, raw, type(key))
-        return _MERGE if key is _MERGE else text
-
-    def merge(self, frame: _Frame) -> None:
-        """YAML merge keys (`<<: *defaults`), as ruamel.yaml applied them: explicit keys win, then the
-        first merged mapping that has the key."""
-        for value, line in frame.merges:
-            sources = value if isinstance(value, list) else [value]
-            if not sources or not all(isinstance(s, dict) for s in sources):
-                raise self.fail(line, "a merge key (<<) needs a mapping or a list of mappings")
-            for mapping in sources:
-                for k, v in mapping.items():
-                    frame.value.setdefault(k, v)
+        return text
 
 
 def line_of(text: str, path: Sequence[str | int]) -> int:

@@ -123,7 +123,7 @@ def run(a: Applying) -> Outcome:
             POLICY_TODO,
             [f"The policy, judged at merge: {md_code(description)}"],
         )
-    if plan.changes_digest != data.changes_digest and not set(plan.changes) <= set(data.changes):
+    if plan.changes_digest != data.changes_digest and not plan.is_rest_of(data.changes):
         raise a.refuse(_drifted(data, plan), DRIFT_TODO, difference(data.changes, plan.changes))
     return _apply(a, session, plan, judgement.approvers(), len(data.changes))
 

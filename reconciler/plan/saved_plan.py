@@ -30,7 +30,9 @@ from reconciler.files import convert
 from reconciler.files.yamltext import BAD_IN_TEXT, describe
 from reconciler.plan.values import Plan, change_from_json, note_from_json
 from reconciler.pointer import child
+from reconciler.pointer import pointer as json_pointer
 from reconciler.state import Origin
+from reconciler.text import json_text
 
 FORMAT_VERSION = 2
 # The largest registry measured (1,000 models x 20 versions, bench/RESULTS.md) with every file's
@@ -69,7 +71,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
 
 
 def text(plan: Plan) -> str:
-    return json.dumps(to_json(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_text(to_json(plan), indent=2) + "\n"
 
 
 def saved_text(plan: Plan, path: Path) -> str:
@@ -163,7 +165,7 @@ def parse(raw: bytes, source: str) -> Any:
     except UnicodeDecodeError as e:
         raise PlanFileError(f"{source}: not a JSON plan (not UTF-8 at byte offset {e.start}); {again}") from None
     try:
-        data = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        data = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant, object_pairs_hook=_object)
     except _BadNumber as e:
         raise PlanFileError(f"{source}: not a plan this reconciler wrote: it holds {e}; {again}") from None
     except json.JSONDecodeError as e:
@@ -172,7 +174,43 @@ def parse(raw: bytes, source: str) -> Any:
         raise PlanFileError(f"{source}: not a JSON plan (nested too deeply); {again}") from None
     if _depth(data) > MAX_DEPTH:
         raise PlanFileError(f"{source}: not a plan this reconciler wrote: nested over {MAX_DEPTH} levels; {again}")
+    twice = _duplicate(data)
+    if twice is not None:
+        raise PlanFileError(
+            f"{source}#{json_pointer(twice)}: the key is in its object twice (was the file edited?); {again}"
+        )
     return data
+
+
+class _Twice(dict[str, Any]):
+    """An object that holds a key twice: json.loads keeps the last value silently (a `"changes": []`
+    put before the real one, a second `format_version`), so the reader refuses it."""
+
+    key: str
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in d and not isinstance(d, _Twice):
+            d = _Twice(d)
+            d.key = key
+        d[key] = value
+    return d
+
+
+def _duplicate(value: Any) -> list[object] | None:
+    """The path of the first key held twice, in document order, without recursion."""
+    stack: list[tuple[Any, list[object]]] = [(value, [])]
+    while stack:
+        v, steps = stack.pop()
+        if isinstance(v, _Twice):
+            return [*steps, v.key]
+        if isinstance(v, dict):
+            stack += [(x, [*steps, k]) for k, x in reversed(v.items())]
+        elif isinstance(v, list):
+            stack += [(x, [*steps, i]) for i, x in reversed(list(enumerate(v)))]
+    return None
 
 
 def _depth(value: Any) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -101,6 +101,12 @@ class Plan:
 
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    def is_rest_of(self, changes: Sequence[Change]) -> bool:
+        """Every change of this plan is one of `changes`: the others are in the registry already (an
+        apply of them stopped half-way, or someone made them by hand). The merge apply and a
+        saved plan's apply accept such a plan for the one reviewed."""
+        return set(self.changes) <= set(changes)
 
     def counts(self) -> dict[Action, int]:
         return {a: sum(1 for c in self.changes if c.action is a) for a in Action}

@@ -88,7 +88,9 @@ def classify(e: BaseException, target: Target) -> RegistryError | None:
         return RegistryError(f"cannot reach the {where}; check MLFLOW_TRACKING_URI and that the server is up")
     if isinstance(e, sqlalchemy.exc.ArgumentError):  # a database URI SQLAlchemy cannot read
         return RegistryError(f"the {where} is no database URI SQLAlchemy can read: {first_line(text)}; correct it")
-    if isinstance(e, sqlalchemy.exc.OperationalError):  # a database URI: the driver's reason, never the URI
+    if isinstance(e, sqlalchemy.exc.DBAPIError):  # a database URI: the driver's reason, never the URI
+        # OperationalError (unreachable, refused login) and ProgrammingError (a bad connection option
+        # in the URI's query, `connect_timeout=x`) alike.
         return RegistryError(
             f"cannot use the {where}: {first_line(str(e.orig))}; check MLFLOW_TRACKING_URI and that the database is up"
         )

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -103,7 +104,8 @@ class Rest:
     def _call(self, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = self.session.request(method, self.base + endpoint, timeout=self.timeout, **kwargs)
-        except requests.exceptions.RequestException as e:
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+            # urllib3's LocationParseError (a host it cannot encode) is no RequestException.
             raise RegistryError(
                 f"cannot reach the registry {self.target.describe()} ({type(e).__name__}); "
                 "check MLFLOW_TRACKING_URI and that the server is up"

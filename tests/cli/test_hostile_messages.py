@@ -59,10 +59,10 @@ def test_a_mistyped_tracking_uri_is_never_printed_with_its_password(checkout, ur
 @pytest.mark.parametrize(
     ("uri", "words"),
     [
-        (f"http://u:{SECRET}@[::1", "MLFLOW_TRACKING_URI is not a URI (http://u:***@[::1: Invalid IPv6 URL)"),
+        (f"http://u:{SECRET}@[::1", "MLFLOW_TRACKING_URI is not a URI (http://u:***@[::1): its host cannot"),
         (f"sqlite://u:{SECRET}@/x.db", "MLFLOW_TRACKING_URI sqlite://u:***@/x.db names no SQLite file"),
-        (f"postgresql://u:{SECRET}@db:abc/x", "MLFLOW_TRACKING_URI is not a URI (postgresql://u:***@db:abc/x: Port"),
-        (f"https://u:{SECRET}@[zz]/", "MLFLOW_TRACKING_URI is not a URI (https://u:***@[zz]/:"),
+        (f"postgresql://u:{SECRET}@db:abc/x", "is not a URI (postgresql://u:***@db:abc/x): its port"),
+        (f"https://u:{SECRET}@[zz]/", "MLFLOW_TRACKING_URI is not a URI (https://u:***@[zz]/): its host cannot"),
     ],
 )
 def test_a_uri_that_cannot_be_parsed_is_a_one_line_user_error(checkout, uri, words):
@@ -70,6 +70,85 @@ def test_a_uri_that_cannot_be_parsed_is_a_one_line_user_error(checkout, uri, wor
     done = run(checkout, "plan", env={"MLFLOW_TRACKING_URI": uri})
     assert done.returncode == 1 and words in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) == 1 and SECRET not in done.stderr
+    assert not (checkout / "cache").exists()
+
+
+# A password holding an unencoded `/`, `?` or `#`: the URL parser ends the host there and reads the
+# password's first piece as the port, and its error text quoted that piece.
+PIECE = "longpass123hostile"
+
+
+@pytest.mark.parametrize("variable", ["MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        f"http://bob:{PIECE}/abcdef@127.0.0.1:9/",
+        f"https://ci:{PIECE}?xyzzy@127.0.0.1:9/",
+        f"postgresql://bob:{PIECE}/abcdef@127.0.0.1:9/db",
+        f"http://bob:{PIECE}#abcdef@127.0.0.1:9/",
+        "http://bob:123/abcdef@127.0.0.1:9/",  # a "port" the parser can read: the rest was the path
+    ],
+)
+def test_no_piece_of_a_password_with_an_unencoded_delimiter_is_printed(checkout, variable, uri):
+    done = run(checkout, "plan", env={variable: uri})
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(f"error: {variable} is not a URI (") and len(done.stderr.splitlines()) == 1
+    assert "percent-encode" in done.stderr, done.stderr
+    for piece in (PIECE, "abcdef", "xyzzy"):
+        assert piece not in done.stdout + done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MLFLOW_TRACKING_USERNAME": "bob", "MLFLOW_TRACKING_PASSWORD": "Eur\u20acSecret77"}, "_PASSWORD"),
+        ({"MLFLOW_TRACKING_USERNAME": "b\u00f6b", "MLFLOW_TRACKING_PASSWORD": "Secret77"}, "MLFLOW_TRACKING_USERNAME"),
+        ({"MLFLOW_TRACKING_TOKEN": "tok\u20acSecret77"}, "MLFLOW_TRACKING_TOKEN"),
+        ({"MLFLOW_TRACKING_URI": "http://bob:Sx%ecret9@127.0.0.1:9/"}, "MLFLOW_TRACKING_URI"),
+        ({"MLFLOW_REGISTRY_URI": "http://bob:Eur\u20acSecret77@127.0.0.1:9/"}, "MLFLOW_REGISTRY_URI"),
+    ],
+)
+def test_credentials_outside_ascii_are_a_one_line_error_naming_the_variable(checkout, env, named):
+    """They were `internal error: UnicodeEncodeError: ... character '\\u20ac' in position 3`, exit 3."""
+    env = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9/", **env}
+    done = run(checkout, "plan", env=env)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: ") and named in done.stderr and len(done.stderr.splitlines()) == 1
+    for piece in ("\u20ac", "\u00f6", "\\u", "Secret77", "Sx", "cret9", "position"):
+        assert piece not in done.stdout + done.stderr, done.stderr
+
+
+def test_an_internal_codec_error_names_no_character_or_position(tmp_path):
+    code = (
+        "from reconciler.error_handler import error_handler\n"
+        "with error_handler():\n"
+        "    'Eur\\u20acSecret77'.encode('latin-1')\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env = {**base, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("error: internal error: UnicodeEncodeError: 'latin-1' codec:"), first
+    assert "\\u20ac" not in first and "position" not in first and "\u20ac" not in first
+
+
+@pytest.mark.parametrize(
+    ("uri", "words"),
+    [
+        (f"postgresql://bob@127.0.0.1:9/db?password={SECRET}&connect_timeout=x", "bad value for connect_timeout"),
+        (f"http://bob:{SECRET}@{'a' * 300}.com/", "longer than DNS allows"),
+        (f"http://bob:{SECRET}@{'a' * 64}.example.com/", "longer than DNS allows"),
+        (f"databricks://bob:{SECRET}@x", "is no registry the reconciler can use"),
+        (f"uc://bob:{SECRET}@x", "is no registry the reconciler can use"),
+    ],
+)
+def test_a_registry_uri_mlflow_or_its_drivers_cannot_use_is_a_one_line_user_error(checkout, uri, words):
+    """They were internal errors (exit 3): psycopg's ProgrammingError, urllib3's LocationParseError,
+    MLflow's _NoDbutilsError."""
+    done = run(checkout, "plan", env={"MLFLOW_REGISTRY_URI": uri})
+    assert done.returncode == 1 and words in done.stderr, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and SECRET not in done.stdout + done.stderr
     assert not (checkout / "cache").exists()
 
 

@@ -214,7 +214,7 @@ def test_devices_fifos_and_huge_numbers_are_one_line_user_errors(work):
     assert untouched(work)
 
 
-@pytest.mark.parametrize("ttl", ["0", "-5", "abc", "nan", "inf"])
+@pytest.mark.parametrize("ttl", ["0", "-5", "abc", "nan", "inf", "\uff13\uff16\uff10\uff10"])
 def test_a_bad_lock_ttl_is_refused_before_anything_is_written(work, ttl):
     """0, -5, abc and nan were exit 3; inf killed the heartbeat thread with a traceback, and the
     apply went on and exited 0."""
@@ -224,6 +224,15 @@ def test_a_bad_lock_ttl_is_refused_before_anything_is_written(work, ttl):
         f"error: RECONCILER_LOCK_TTL={ttl!r} is not a number of seconds from 5 to 3600; "
         "set one in that range, or unset it for the default of 60\n"
     )
+    assert untouched(work)
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "-inf"])
+def test_a_lock_timeout_that_is_no_finite_number_is_refused(work, timeout):
+    """nan was accepted (FloatRange compares nothing true with NaN), and inf waited for ever."""
+    done = run(work, "apply", "plan.json", "--lock-timeout", timeout)
+    assert done.returncode == 1 and "--lock-timeout" in done.stderr, done.stderr
+    assert "finite" in done.stderr or "range" in done.stderr, done.stderr
     assert untouched(work)
 
 
@@ -296,3 +305,27 @@ def test_a_plan_nested_too_deeply_is_a_user_error(work):
     (work / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     done = run(work, "apply", "deep.json")
     assert done.returncode == 1 and "not a JSON plan (nested too deeply)" in done.stderr
+
+
+def test_a_saved_plan_whose_apply_stopped_half_way_is_finished_by_applying_it_again(work):
+    """As the README's exit codes say: the description was written, then the apply was killed; applying
+    the same saved plan again applies the rest. It said "the registry changed since this plan was made"."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.update_registered_model("churn", description="reviewed")  # the first of the plan's writes
+    done = run(work, "apply", "plan.json")
+    assert done.returncode == 0, done.stderr
+    model = client.get_registered_model("churn")
+    assert model.description == "reviewed" and model.aliases == {"champion": 2}
+    assert client.get_model_version("churn", "2").current_stage == "Production"
+
+
+def test_a_saved_plan_is_still_refused_when_the_registry_changed_otherwise(work):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    MlflowClient(tracking_uri=uri, registry_uri=uri).update_registered_model("churn", description="by hand")
+    done = run(work, "apply", "plan.json")
+    assert done.returncode == 1 and "the registry changed since this plan was made" in done.stderr, done.stderr

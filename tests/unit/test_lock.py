@@ -153,3 +153,42 @@ def test_a_lock_message_quoting_a_uri_is_masked_before_it_is_cut():
         text = _first_line(RuntimeError("x" * pad + f" http://admin:{secret}@registry.example/api\nmore"))
         assert secret[:4] not in text, (pad, text)
         assert len(text) <= 300
+
+
+def _holder(host: str, pid: str) -> Ticket:
+    return Ticket(7, Owner(actor="ci", host=host, pid=pid), LIVE, "beat 3", 1, 2, ttl=3600.0)
+
+
+def _dead_pid() -> str:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped: no process has its pid until the kernel reuses it
+    return str(child.pid)
+
+
+def test_a_holder_killed_on_this_host_is_named_dead_with_how_to_clear_its_ticket():
+    """A holder killed with RECONCILER_LOCK_TTL=3600 blocked applies for an hour without a word."""
+    import socket
+
+    from reconciler.apply.lock import waiting_message
+
+    message = waiting_message(_holder(socket.gethostname(), _dead_pid()))
+    assert "Its process is gone" in message and "lapses after its TTL of 3600 s" in message, message
+    assert "set_model_version_tag('gitops.lock', '7', 'gitops.lock.state', 'expired')" in message, message
+
+
+@pytest.mark.parametrize("where", ["other host", "live pid", "no pid"])
+def test_a_holder_is_never_called_dead_unless_it_provably_is(where):
+    import os
+    import socket
+
+    from reconciler.apply.lock import waiting_message
+
+    host, pid = {
+        "other host": ("runner-3", _dead_pid()),
+        "live pid": (socket.gethostname(), str(os.getppid())),
+        "no pid": (socket.gethostname(), "?"),
+    }[where]
+    assert "gone" not in waiting_message(_holder(host, pid))

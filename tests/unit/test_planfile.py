@@ -144,3 +144,49 @@ def test_plan_out_refuses_to_save_what_apply_would_refuse(tmp_path, monkeypatch)
     monkeypatch.setattr(saved_plan, "MAX_PLAN_BYTES", len(saved_plan.text(plan).encode()) - 1)
     with pytest.raises(PlanFileError, match=r"p\.json: the plan would be 0\.0 MiB, over the 0 MiB that"):
         saved_plan.saved_text(plan, tmp_path / "p.json")
+
+
+def _with_duplicate(saved: dict, where: str) -> str:
+    """The saved plan's text with one key written twice, the first copy in front (json.loads keeps the last)."""
+    text = json.dumps(saved)
+    if where == "changes":  # an empty `changes` before the real one
+        return text.replace('{"format_version"', '{"changes": [], "format_version"', 1)
+    if where == "format_version":
+        return text.replace('{"format_version": 2', '{"format_version": 2, "format_version": 2', 1)
+    first = json.dumps(saved["changes"][0])  # deep: a key twice inside the first change
+    key = next(iter(saved["changes"][0]))
+    doubled = "{" + json.dumps(key) + ": null, " + first[1:]
+    return text.replace(first, doubled, 1)
+
+
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        ("changes", "#/changes: the key is in its object twice"),
+        ("format_version", "#/format_version: the key is in its object twice"),
+        ("deep", "#/changes/0/"),
+    ],
+)
+def test_a_key_written_twice_is_refused_with_its_pointer(tmp_path, saved, where, says):
+    """`"changes": []` before the real `changes`, or `format_version` twice, was read and applied (rc 0)."""
+    assert saved["changes"], "the golden case must have changes"
+    message = refused(write(tmp_path, _with_duplicate(saved, where)))
+    assert says in message and "twice" in message and message.endswith(AGAIN), message
+
+
+def test_plan_json_escapes_invisible_characters_from_live_values(tmp_path):
+    """`plan --format json` (and a saved plan) printed U+202E and U+2028 from live values raw."""
+    from dataclasses import replace
+
+    from reconciler.text import json_text
+
+    value = {"description": "safe\u202eexe.txt\u2028next \u200b \U000e0001 caf\u00e9 \u6a21\u578b"}
+    text = json_text(value, indent=2)
+    for ch in ("\u202e", "\u2028", "\u200b", "\U000e0001"):
+        assert ch not in text
+    assert "caf\u00e9 \u6a21\u578b" in text and json.loads(text) == value
+    plan = plan_for(CASES / "keep-latest")
+    hostile = replace(plan, changes=(replace(plan.changes[0], after="x\u202ey\u2029z"),))
+    saved = saved_plan.text(hostile)
+    assert "\u202e" not in saved and "\u2029" not in saved and "\\u202e" in saved
+    assert json.loads(saved)["plan_hash"] == hostile.plan_hash

@@ -83,3 +83,19 @@ def test_known_disagreements_are_read_by_the_reference_reader(text):
     doc = parse(text, "m.yaml")
     assert not doc.schema_valid  # not the fast reader's data
     assert doc.data == build(text, "m.yaml")
+
+
+@pytest.mark.parametrize("text", ['name: m\ntags: {"<<": x}\n', "name: m\ntags: {'<<': x, y: <<}\n"])
+def test_a_quoted_merge_key_is_an_ordinary_key_to_both_readers(text):
+    assert build(text, "m.yaml") == yaml_rs.loads(text) == parse(text, "m.yaml").data
+
+
+@pytest.mark.parametrize("text", ["name: m\ntags: {k: a, <<: {k: b}}\n", "name: m\ntags: {<<: x}\n"])
+def test_a_plain_merge_key_is_never_read_by_the_fast_reader(text):
+    """yaml-rs reads `<<` as an ordinary key (YAML 1.2); the reference reader refuses it, and parse agrees."""
+    from reconciler.errors import DesiredStateError
+
+    with pytest.raises(DesiredStateError, match=r"m\.yaml:2: '<<' is a YAML 1\.1 merge key"):
+        build(text, "m.yaml")
+    with pytest.raises(DesiredStateError, match=r"m\.yaml:2: '<<' is a YAML 1\.1 merge key"):
+        parse(text, "m.yaml")

@@ -162,11 +162,22 @@ def test_yaml12_meanings_are_kept():
     assert list(data["versions"]) == ["10", "11"]
 
 
-def test_merge_keys_as_ruamel_applied_them():
-    from ruamel.yaml import YAML
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("name: m\ntags: {k: a, <<: {k: b}}\n", 2),  # applied, it kept a and dropped b
+        ("name: m\n<<: {description: merged, name: other}\n", 2),  # applied, it was ignored
+        ("name: m\nx: &d {a: 1}\ntags:\n  b: c\n  <<: *d\n", 5),
+        ("name: m\ntags:\n  <<: [{a: b}]\n", 3),
+    ],
+)
+def test_a_yaml11_merge_key_is_refused_with_its_line(tmp_path, text, line):
+    message = error_for(tmp_path, text)
+    assert f":{line}: '<<' is a YAML 1.1 merge key" in message and "YAML 1.2" in message, message
 
-    text = "name: m\nx: &d {a: 1, b: 2}\ny: &e {c: 3, a: 9}\nz:\n  <<: [*d, *e]\n  b: 5\n"
-    assert parse(text, "m.yaml").data == YAML(typ="safe", pure=True).load(text)
+
+def test_a_quoted_merge_key_and_a_merge_value_are_plain_strings():
+    assert parse('name: m\ntags: {"<<": x, y: <<}\n', "m.yaml").data == {"name": "m", "tags": {"<<": "x", "y": "<<"}}
 
 
 def test_error_lines_point_at_the_key(tmp_path):
