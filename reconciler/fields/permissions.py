@@ -23,13 +23,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.errors import DesiredStateError, RegistryError
+from reconciler.fields.base import Fetched
 from reconciler.state import frozen_map
-
-if TYPE_CHECKING:
-    from reconciler.fields import Fetched
 
 CURRENT_USER = "/api/2.0/mlflow/users/current"
 USERS = "/api/2.0/mlflow/users/list"
@@ -106,8 +104,6 @@ def needs_server(names: Iterable[str], where: str) -> DesiredStateError:
 
 def fetch(session: Any, names: Sequence[str]) -> Fetched:
     """The grants on the named models, and the Directory that `verify` checks files against."""
-    from reconciler.fields import Fetched  # fields.py declares this module's field: imported late
-
     target = session.target
     if not target.is_http:
         raise needs_server(names, f"{target.describe()} is a database, not a server")
