@@ -3,12 +3,11 @@ MLflow's client for writes (created on first use), and the call counter the benc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.fields import FIELDS
-from reconciler.plan.references import runs_to_read
 from reconciler.registry.reader import CallCounter, HttpReader, StoreReader
 from reconciler.registry.rest import Rest
 from reconciler.registry.target import Target, resolve_target
@@ -88,9 +87,9 @@ class Session:
                     models[name] = replace(m, values={**m.values, f.file_key: value})
         return replace(live, models=frozen_map(models), context=frozen_map(context))
 
-    def with_runs(self, desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> LiveState:
-        """The live state plus the training runs of the versions the files promote."""
-        ids = runs_to_read(desired, live, changed_only)
+    def with_runs(self, live: LiveState, ids: Collection[str]) -> LiveState:
+        """The live state plus the named training runs (engine.with_runs: those of the versions the
+        files promote)."""
         if not ids:
             return live
         if self.target.is_http:
