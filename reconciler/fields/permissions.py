@@ -136,26 +136,17 @@ def _direct_grants(rest: Any) -> tuple[list[str], list[tuple[str, str, str]]]:
 
 def _current_user(session: Any, names: Sequence[str]) -> str:
     """Who the reconciler authenticates as; a server without MLflow's auth app answers 404."""
-    import requests
-
-    from reconciler.registry.rest import http_error
-
     session.counter.add()
-    rest = session.rest
-    try:
-        answer = rest.session.get(rest.base + CURRENT_USER, timeout=rest.timeout)
-    except requests.exceptions.RequestException as e:
-        raise RegistryError(
-            f"cannot reach the registry {rest.target.describe()} ({type(e).__name__}); check that the server is up"
-        ) from None
+    answer = session.answer(CURRENT_USER)
+    where = session.target.describe()
     if answer.status_code == 404:
-        raise needs_server(names, f"{rest.target.describe()} does not serve MLflow's auth API (HTTP 404)")
+        raise needs_server(names, f"{where} does not serve MLflow's auth API (HTTP 404)")
     if answer.status_code != 200:
-        raise http_error(rest.target, answer.status_code, answer.text)
+        raise session.http_error(answer.status_code, answer.text)
     try:
         return str(answer.json()["user"]["username"])
     except (ValueError, KeyError, TypeError):
-        raise needs_server(names, f"{rest.target.describe()} answered {CURRENT_USER} without a user") from None
+        raise needs_server(names, f"{where} answered {CURRENT_USER} without a user") from None
 
 
 def verify(desired: Any, live: Any, directory: Directory) -> list[tuple[tuple[str, ...], str]]:
@@ -198,9 +189,9 @@ def grant(clients: Any, address: Any, value: str) -> None:
     if _error_code(answer) == "RESOURCE_ALREADY_EXISTS":
         if _held(rest, address.key, address.model) is Grant(value):
             return
-        _check(_post(rest, REVOKE, body), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
+        _check(clients, _post(rest, REVOKE, body), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
         answer = _post(rest, GRANT, wanted)
-    _check(answer, GRANT, address)
+    _check(clients, answer, GRANT, address)
 
 
 def _held(rest: Any, username: str, model: str) -> Grant | None:
@@ -212,7 +203,7 @@ def _held(rest: Any, username: str, model: str) -> Grant | None:
 def revoke(clients: Any, address: Any) -> None:
     """Remove the user's grant; one already gone is fine."""
     rest = _rest(clients)
-    _check(_post(rest, REVOKE, _body(address)), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
+    _check(clients, _post(rest, REVOKE, _body(address)), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
 
 
 def _rest(clients: Any) -> Any:
@@ -240,17 +231,9 @@ def _error_code(answer: Any) -> str | None:
     return data.get("error_code") if isinstance(data, dict) else None
 
 
-def _check(answer: Any, endpoint: str, address: Any, allow: str | None = None) -> None:
-    """An error answer raises as MlflowClient's would (MLflow's own conversion), so the applier
-    reports it like any other failed write."""
+def _check(clients: Any, answer: Any, endpoint: str, address: Any, allow: str | None = None) -> None:
+    """An error answer raises as MlflowClient's would (the registry's clients convert it), so the
+    applier reports it like any other failed write."""
     if answer.status_code == 200 or (allow is not None and _error_code(answer) == allow):
         return
-    from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
-    from mlflow.utils.rest_utils import verify_rest_response
-
-    if answer.status_code == 403:
-        raise MlflowException(
-            f"changing who may use model {address.model!r} needs MANAGE on it", error_code=PERMISSION_DENIED
-        )
-    verify_rest_response(answer, endpoint)
+    clients.raise_write_error(answer, endpoint, f"changing who may use model {address.model!r} needs MANAGE on it")

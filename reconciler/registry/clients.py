@@ -27,6 +27,18 @@ class Clients:
     registry: Any
     rest: Any = None
 
+    @staticmethod
+    def raise_write_error(answer: Any, endpoint: str, denied: str) -> None:
+        """A REST write's error answer raises as MlflowClient's would (MLflow's own conversion), so
+        the applier reports it like any other failed write; `denied` is the message for HTTP 403."""
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
+        from mlflow.utils.rest_utils import verify_rest_response
+
+        if answer.status_code == 403:
+            raise MlflowException(denied, error_code=PERMISSION_DENIED)
+        verify_rest_response(answer, endpoint)
+
 
 def mlflow_client(target: Target) -> Any:
     use_write_defaults()

@@ -7,9 +7,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.errors import RegistryError
 from reconciler.fields import FIELDS
 from reconciler.registry.reader import CallCounter, HttpReader, StoreReader
-from reconciler.registry.rest import Rest
+from reconciler.registry.rest import Rest, http_error
 from reconciler.registry.target import Target, resolve_target
 from reconciler.state import DesiredModel, LiveState, frozen_map
 
@@ -57,6 +58,23 @@ class Session:
         if self._rest is None:
             self._rest = Rest(self.target)
         return self._rest
+
+    def answer(self, endpoint: str) -> Any:
+        """One GET on the REST API whose status the caller judges (a 404 may mean a missing plugin);
+        an unreachable server raises RegistryError."""
+        import requests
+
+        rest = self.rest
+        try:
+            return rest.session.get(rest.base + endpoint, timeout=rest.timeout)
+        except requests.exceptions.RequestException as e:
+            raise RegistryError(
+                f"cannot reach the registry {rest.target.describe()} ({type(e).__name__}); check that the server is up"
+            ) from None
+
+    def http_error(self, status: int, body: str) -> RegistryError:
+        """An error answer from `answer` -> the one-line RegistryError of every other read."""
+        return http_error(self.rest.target, status, body)
 
     def read(self, desired: Sequence[DesiredModel] = ()) -> LiveState:
         """The registry; and, for the models `desired` sets them on, the fields that read themselves."""
