@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from reconciler.state import frozen_map
+from reconciler.fields.seams import EntryAddress, FieldSession, WriteClients
+from reconciler.state import DesiredModel, LiveModel, frozen_map
 
 
 class Level(str, Enum):
@@ -41,8 +42,8 @@ class Field:
     kind: Kind
     schema: Mapping[str, Any]  # JSON Schema of the file value
     read: Callable[[Mapping[str, Any]], Any]  # the entity's registry JSON -> typed live value
-    write: Callable[[Any, Any, Any], None]  # (clients, address, value): set or update (one map entry)
-    delete: Callable[[Any, Any], None] | None = None  # (clients, address): remove one map entry
+    write: Callable[[WriteClients, EntryAddress, Any], None]  # set or update (one map entry)
+    delete: Callable[[WriteClients, EntryAddress], None] | None = None  # remove one map entry
     parse: Callable[[Any], Any] = _same  # file value (schema-valid) -> typed value; for maps, per entry
     dump: Callable[[Any], Any] = _same  # typed value -> file value; for maps, per entry
     show: Callable[[Any], str] = repr  # a value as plans show it
@@ -55,8 +56,8 @@ class Field:
     # not), in a bounded number of calls; `verify(desired_model, live_model_or_None, context)` lists
     # what is wrong with the file given that context (e.g. a grant for a user the server does not
     # know), each problem with its path in the file: [(("permissions", "bob"), "no user ...")].
-    fetch: Callable[[Any, Sequence[str]], Fetched] | None = None
-    verify: Callable[[Any, Any, Any], list[tuple[tuple[str, ...], str]]] | None = None
+    fetch: Callable[[FieldSession, Sequence[str]], Fetched] | None = None
+    verify: Callable[[DesiredModel, LiveModel | None, Any], list[tuple[tuple[str, ...], str]]] | None = None
 
     @property
     def source(self) -> str:

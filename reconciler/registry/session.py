@@ -5,23 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import RegistryError
 from reconciler.fields import FIELDS
-from reconciler.registry.reader import CallCounter, HttpReader, StoreReader
+from reconciler.registry.reader import CallCounter, HttpReader, RegistryReader, StoreReader
 from reconciler.registry.rest import Rest, http_error
 from reconciler.registry.target import Target, resolve_target
 from reconciler.state import DesiredModel, LiveState, frozen_map
+
+if TYPE_CHECKING:
+    from reconciler.registry.clients import Clients  # imports MLflow's client code paths: on first use only
 
 
 @dataclass
 class Session:
     target: Target
     counter: CallCounter = field(default_factory=CallCounter)
-    _reader: Any = field(default=None, repr=False)
-    _clients: Any = field(default=None, repr=False)
-    _rest: Any = field(default=None, repr=False)
+    _reader: RegistryReader | None = field(default=None, repr=False)
+    _clients: Clients | None = field(default=None, repr=False)
+    _rest: Rest | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, target: Target | None = None, write: bool = False) -> Session:
@@ -34,7 +37,7 @@ class Session:
         return cls(target)
 
     @property
-    def reader(self) -> Any:
+    def reader(self) -> RegistryReader:
         if self._reader is None:
             if self.target.is_http:
                 self._reader = HttpReader(self.rest, self.counter)
@@ -43,7 +46,7 @@ class Session:
         return self._reader
 
     @property
-    def clients(self) -> Any:
+    def clients(self) -> Clients:
         if self._clients is None:
             from reconciler.registry.clients import Clients, mlflow_client
 
