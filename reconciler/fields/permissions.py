@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any
 
 from reconciler.errors import DesiredStateError, RegistryError
-from reconciler.fields.base import Fetched
+from reconciler.fields.base import Fetched, Field, Kind, Level
 from reconciler.fields.seams import Answer, EntryAddress, FieldSession, RestApi, WriteClients, entry
 from reconciler.state import DesiredModel, LiveModel, frozen_map
 
@@ -240,3 +240,22 @@ def _check(
     if answer.status_code == 200 or (allow is not None and _error_code(answer) == allow):
         return
     clients.raise_write_error(answer, endpoint, f"changing who may use model {address.model!r} needs MANAGE on it")
+
+
+PERMISSIONS = Field(
+    name="permission",
+    file_key="permissions",
+    level=Level.MODEL,
+    kind=Kind.MAP,
+    schema=SCHEMA,
+    read=read,
+    write=grant,
+    delete=revoke,
+    parse=Grant,
+    dump=lambda g: Grant(g).value,
+    show=lambda g: repr(Grant(g).value),
+    prune="permissions",
+    empty=frozen_map(),
+    fetch=fetch,
+    verify=verify,
+)
