@@ -13,13 +13,13 @@ from pathlib import Path
 from reconciler.errors import ValidationErrors
 from reconciler.governance.repository import load_checked
 from reconciler.plan.builder import build_plan
-from reconciler.plan.references import check_references
+from reconciler.plan.references import check_references, runs_to_read
 from reconciler.plan.values import Plan
 from reconciler.registry.session import Session
 from reconciler.state import DesiredModel, LiveState
 from reconciler.timing import phase
 
-__all__ = ["Session", "check", "load", "plan", "plan_and_live"]
+__all__ = ["Session", "check", "load", "plan", "plan_and_live", "with_runs"]
 
 
 def load(models_dir: Path) -> list[DesiredModel]:
@@ -34,13 +34,18 @@ def check(desired: Sequence[DesiredModel], live: LiveState, changed_only: bool =
         raise ValidationErrors(errors)
 
 
+def with_runs(session: Session, desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> LiveState:
+    """The live state plus the training runs of the versions the files promote."""
+    return session.with_runs(live, runs_to_read(desired, live, changed_only))
+
+
 def plan(session: Session, desired: Sequence[DesiredModel]) -> Plan:
     return plan_and_live(session, desired)[0]
 
 
 def plan_and_live(session: Session, desired: Sequence[DesiredModel]) -> tuple[Plan, LiveState]:
     with phase("read"):
-        live = session.with_runs(desired, session.read(desired), changed_only=True)
+        live = with_runs(session, desired, session.read(desired), changed_only=True)
     with phase("check"):
         check(desired, live)
     with phase("plan"):

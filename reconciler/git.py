@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from reconciler.errors import GitHubError
 from reconciler.files.modelfiles import Entry, Kind
@@ -35,6 +36,30 @@ class LogEntry:
     author: str
     date: datetime
     subject: str
+
+
+class GitAccess(Protocol):
+    """Plain git on the checkout (objects, trees, history): `Git` satisfies it."""
+
+    def run(self, *args: str, stdin: str | None = None, ok: Sequence[int] = (0,)) -> subprocess.CompletedProcess: ...
+
+    def has(self, sha: str) -> bool: ...
+
+    def ensure(self, shas: Iterable[str]) -> set[str]: ...
+
+    def parent(self, sha: str) -> str: ...
+
+    def changed(self, a: str, b: str) -> list[str]: ...
+
+    def unchanged_since(self, commit: str, head: str, prefix: str = MODELS_DIR) -> bool: ...
+
+    def modes(self, sha: str, paths: Sequence[str]) -> dict[str, str]: ...
+
+    def entries(self, sha: str, paths: Sequence[str]) -> list[Entry]: ...
+
+    def files(self, sha: str, paths: Sequence[str]) -> dict[str, bytes]: ...
+
+    def log(self, path: str) -> list[LogEntry]: ...
 
 
 class Git:

@@ -1,28 +1,39 @@
 """Typed desired and live state. Plain frozen values: no I/O, no MLflow.
 
 The values of managed fields live in `values`, keyed by the field's file key and typed by its
-declaration (reconciler/fields/); everything else here is identity and policy.
+declaration (reconciler/fields/); everything else here is identity and policy. A model file's
+`review:` block is typed in reconciler/reviewblock.py, what governance/ judges it by.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
 from reconciler.names import GITOPS_PREFIX
+from reconciler.reviewblock import ReviewBlock
+from reconciler.stage import Stage
+
+__all__ = [
+    "AUDIT_NAMESPACE",
+    "DesiredModel",
+    "DesiredVersion",
+    "LiveModel",
+    "LiveState",
+    "LiveVersion",
+    "Origin",
+    "Policy",
+    "Prune",
+    "ReviewBlock",
+    "Run",
+    "Stage",
+    "frozen_map",
+]
 
 # Tags in this namespace belong to the reconciler (its audit trail); they are never diffed.
 AUDIT_NAMESPACE = GITOPS_PREFIX
-
-
-class Stage(str, Enum):
-    NONE = "None"
-    STAGING = "Staging"
-    PRODUCTION = "Production"
-    ARCHIVED = "Archived"
 
 
 _EMPTY: Mapping = MappingProxyType({})
@@ -63,47 +74,6 @@ class Policy:
     prune: Prune = Prune()
 
 
-class GateRule(str, Enum):
-    """How a metric gate judges a candidate version's training-run metric."""
-
-    AT_LEAST = "at_least"
-    AT_MOST = "at_most"
-    NO_WORSE_THAN_CURRENT_BY = "no_worse_than_current_by"
-
-
-@dataclass(frozen=True)
-class Gate:
-    """`accuracy >= 0.9`, `rmse <= 12.5`, or `accuracy no worse than the current holder by 0.01`."""
-
-    metric: str
-    rule: GateRule
-    value: float
-    lower_is_better: bool = False  # only for NO_WORSE_THAN_CURRENT_BY: a loss, where lower is better
-
-
-@dataclass(frozen=True)
-class TierTightening:
-    """A model file's stricter settings for one review tier; None: the repository's."""
-
-    approvals: int | None = None
-    from_: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class ReviewBlock:
-    """A model file's `review:` block: it may only tighten the repository's review policy
-    (models/_policy.yaml); reconciler/governance/policy.py checks that it does."""
-
-    changes: TierTightening = TierTightening()
-    protected: TierTightening = TierTightening()
-    aliases: frozenset[str] = frozenset()  # protected in addition to the repository's
-    stages: frozenset[Stage] = frozenset()
-    gates: tuple[Gate, ...] = ()  # in addition to the repository's
-
-    def is_empty(self) -> bool:
-        return self == ReviewBlock()
-
-
 @dataclass(frozen=True)
 class DesiredVersion:
     number: int
@@ -122,7 +92,7 @@ class DesiredModel:
     versions: Mapping[int, DesiredVersion] = field(default_factory=frozen_map)
     owners: tuple[str, ...] = ()
     policy: Policy = Policy()
-    review: ReviewBlock = ReviewBlock()
+    review: ReviewBlock = field(default_factory=ReviewBlock)
 
     @property
     def source(self) -> str:

@@ -19,13 +19,13 @@ from reconciler.apply.journal import EXPERIMENT, Journal
 from reconciler.apply.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
 from reconciler.apply.recording import Recovered, by_entity, recover, unrecorded, write_records
 from reconciler.apply.writer import Applier, Result
-from reconciler.engine import check
+from reconciler.engine import check, with_runs
 from reconciler.errors import PlanFileError, ReconcilerError, RegistryError, StalePlanError, ValidationErrors
+from reconciler.fields.fingerprint import fingerprint
 from reconciler.masking import clip
 from reconciler.plan.builder import build_plan
 from reconciler.plan.values import Plan
 from reconciler.registry import mlflow_rules
-from reconciler.registry.live import fingerprint
 from reconciler.registry.session import Session
 from reconciler.state import LiveState
 
@@ -153,7 +153,7 @@ def _check_fresh(session: Session, saved: Plan, live: LiveState) -> Plan | None:
     (Plan.is_rest_of, as the merge apply accepts: an apply of it was killed half-way); None when the
     registry already holds what the plan's desired state asks. Else refuse."""
     now = fingerprint(live, saved.scope)
-    live = session.with_runs(saved.desired, live, changed_only=True)
+    live = with_runs(session, saved.desired, live, changed_only=True)
     fresh = build_plan(saved.desired, live, saved.registry)
     if now != saved.live_fingerprint:
         if not fresh.has_changes():

@@ -49,7 +49,7 @@ def command(models_dir: Path, use_registry: bool | None) -> int:
 
         session = engine.Session.open()
         with status(f"Reading {session.target.describe()}…"):
-            live = session.with_runs(desired, session.read(desired), changed_only=False)
+            live = engine.with_runs(session, desired, session.read(desired), changed_only=False)
         engine.check(desired, live, changed_only=False)
         checked += f", references against {session.target.describe()}"
         _policy_notes(desired, live)

@@ -23,13 +23,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.errors import DesiredStateError, RegistryError
-from reconciler.state import frozen_map
-
-if TYPE_CHECKING:
-    from reconciler.fields import Fetched
+from reconciler.fields.base import Fetched, Field, Kind, Level
+from reconciler.fields.seams import Answer, EntryAddress, FieldSession, RestApi, WriteClients, entry
+from reconciler.state import DesiredModel, LiveModel, frozen_map
 
 CURRENT_USER = "/api/2.0/mlflow/users/current"
 USERS = "/api/2.0/mlflow/users/list"
@@ -104,10 +103,8 @@ def needs_server(names: Iterable[str], where: str) -> DesiredStateError:
     )
 
 
-def fetch(session: Any, names: Sequence[str]) -> Fetched:
+def fetch(session: FieldSession, names: Sequence[str]) -> Fetched:
     """The grants on the named models, and the Directory that `verify` checks files against."""
-    from reconciler.fields import Fetched  # fields.py declares this module's field: imported late
-
     target = session.target
     if not target.is_http:
         raise needs_server(names, f"{target.describe()} is a database, not a server")
@@ -122,7 +119,7 @@ def fetch(session: Any, names: Sequence[str]) -> Fetched:
     return Fetched(values, Directory(target.describe(), me, frozenset(users)))
 
 
-def _direct_grants(rest: Any) -> tuple[list[str], list[tuple[str, str, str]]]:
+def _direct_grants(rest: RestApi) -> tuple[list[str], list[tuple[str, str, str]]]:
     """The server's users, and every per-user grant on a registered model by name, as
     (username, model, permission): two calls, whatever their number."""
     users = {int(u["id"]): str(u["username"]) for u in rest.get(USERS, {}).get("users", ())}
@@ -138,31 +135,22 @@ def _direct_grants(rest: Any) -> tuple[list[str], list[tuple[str, str, str]]]:
     return list(users.values()), grants
 
 
-def _current_user(session: Any, names: Sequence[str]) -> str:
+def _current_user(session: FieldSession, names: Sequence[str]) -> str:
     """Who the reconciler authenticates as; a server without MLflow's auth app answers 404."""
-    import requests
-
-    from reconciler.registry.rest import http_error
-
     session.counter.add()
-    rest = session.rest
-    try:
-        answer = rest.session.get(rest.base + CURRENT_USER, timeout=rest.timeout)
-    except requests.exceptions.RequestException as e:
-        raise RegistryError(
-            f"cannot reach the registry {rest.target.describe()} ({type(e).__name__}); check that the server is up"
-        ) from None
+    answer = session.answer(CURRENT_USER)
+    where = session.target.describe()
     if answer.status_code == 404:
-        raise needs_server(names, f"{rest.target.describe()} does not serve MLflow's auth API (HTTP 404)")
+        raise needs_server(names, f"{where} does not serve MLflow's auth API (HTTP 404)")
     if answer.status_code != 200:
-        raise http_error(rest.target, answer.status_code, answer.text)
+        raise session.http_error(answer.status_code, answer.text)
     try:
         return str(answer.json()["user"]["username"])
     except (ValueError, KeyError, TypeError):
-        raise needs_server(names, f"{rest.target.describe()} answered {CURRENT_USER} without a user") from None
+        raise needs_server(names, f"{where} answered {CURRENT_USER} without a user") from None
 
 
-def verify(desired: Any, live: Any, directory: Directory) -> list[tuple[tuple[str, ...], str]]:
+def verify(desired: DesiredModel, live: LiveModel | None, directory: Directory) -> list[tuple[tuple[str, ...], str]]:
     """A file's grants against the server: users it knows, and the reconciler's own MANAGE."""
     wanted: Mapping[str, Grant] = desired.values["permissions"]
     problems = [
@@ -177,7 +165,7 @@ def verify(desired: Any, live: Any, directory: Directory) -> list[tuple[tuple[st
     return problems + _own_manage(desired, live, directory.me)
 
 
-def _own_manage(desired: Any, live: Any, me: str) -> list[tuple[tuple[str, ...], str]]:
+def _own_manage(desired: DesiredModel, live: LiveModel | None, me: str) -> list[tuple[tuple[str, ...], str]]:
     """The reconciler holds MANAGE on a model it manages (MLflow gives it to whoever creates one);
     a file must not take it away."""
     held = live.values.get("permissions", {}).get(me) if live is not None else Grant.MANAGE
@@ -192,7 +180,7 @@ def _own_manage(desired: Any, live: Any, me: str) -> list[tuple[tuple[str, ...],
     return []
 
 
-def grant(clients: Any, address: Any, value: str) -> None:
+def grant(clients: WriteClients, address: EntryAddress, value: str) -> None:
     """Set the user's grant. One already there (a changed grant, or a retried request) is kept if it
     is the wanted one, else replaced: MLflow's per-user API has no update, so revoke, then grant."""
     rest = _rest(clients)
@@ -200,41 +188,41 @@ def grant(clients: Any, address: Any, value: str) -> None:
     wanted = {**body, "permission": Grant(value).value}
     answer = _post(rest, GRANT, wanted)
     if _error_code(answer) == "RESOURCE_ALREADY_EXISTS":
-        if _held(rest, address.key, address.model) is Grant(value):
+        if _held(rest, entry(address), address.model) is Grant(value):
             return
-        _check(_post(rest, REVOKE, body), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
+        _check(clients, _post(rest, REVOKE, body), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
         answer = _post(rest, GRANT, wanted)
-    _check(answer, GRANT, address)
+    _check(clients, answer, GRANT, address)
 
 
-def _held(rest: Any, username: str, model: str) -> Grant | None:
+def _held(rest: RestApi, username: str, model: str) -> Grant | None:
     """The user's direct grant on the model now (only asked when a grant is already there)."""
     held = [p for user, m, p in _direct_grants(rest)[1] if user == username and m == model]
     return Grant(held[0]) if held else None
 
 
-def revoke(clients: Any, address: Any) -> None:
+def revoke(clients: WriteClients, address: EntryAddress) -> None:
     """Remove the user's grant; one already gone is fine."""
     rest = _rest(clients)
-    _check(_post(rest, REVOKE, _body(address)), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
+    _check(clients, _post(rest, REVOKE, _body(address)), REVOKE, address, allow="RESOURCE_DOES_NOT_EXIST")
 
 
-def _rest(clients: Any) -> Any:
+def _rest(clients: WriteClients) -> RestApi:
     if clients.rest is None:
         raise RegistryError("permissions need an MLflow server with basic auth; this registry is a database")
     return clients.rest
 
 
-def _body(address: Any) -> dict[str, str]:
-    return {"username": address.key, "resource_type": RESOURCE_TYPE, "resource_id": address.model}
+def _body(address: EntryAddress) -> dict[str, str]:
+    return {"username": entry(address), "resource_type": RESOURCE_TYPE, "resource_id": address.model}
 
 
-def _post(rest: Any, endpoint: str, body: Mapping[str, str]) -> Any:
+def _post(rest: RestApi, endpoint: str, body: Mapping[str, str]) -> Answer:
     """A broken connection raises as requests does, so the applier retries it or reports it unconfirmed."""
     return rest.session.post(rest.base + endpoint, json=body, timeout=rest.timeout)
 
 
-def _error_code(answer: Any) -> str | None:
+def _error_code(answer: Answer) -> str | None:
     if answer.status_code == 200:
         return None
     try:
@@ -244,17 +232,30 @@ def _error_code(answer: Any) -> str | None:
     return data.get("error_code") if isinstance(data, dict) else None
 
 
-def _check(answer: Any, endpoint: str, address: Any, allow: str | None = None) -> None:
-    """An error answer raises as MlflowClient's would (MLflow's own conversion), so the applier
-    reports it like any other failed write."""
+def _check(
+    clients: WriteClients, answer: Answer, endpoint: str, address: EntryAddress, allow: str | None = None
+) -> None:
+    """An error answer raises as MlflowClient's would (the registry's clients convert it), so the
+    applier reports it like any other failed write."""
     if answer.status_code == 200 or (allow is not None and _error_code(answer) == allow):
         return
-    from mlflow.exceptions import MlflowException
-    from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
-    from mlflow.utils.rest_utils import verify_rest_response
+    clients.raise_write_error(answer, endpoint, f"changing who may use model {address.model!r} needs MANAGE on it")
 
-    if answer.status_code == 403:
-        raise MlflowException(
-            f"changing who may use model {address.model!r} needs MANAGE on it", error_code=PERMISSION_DENIED
-        )
-    verify_rest_response(answer, endpoint)
+
+PERMISSIONS = Field(
+    name="permission",
+    file_key="permissions",
+    level=Level.MODEL,
+    kind=Kind.MAP,
+    schema=SCHEMA,
+    read=read,
+    write=grant,
+    delete=revoke,
+    parse=Grant,
+    dump=lambda g: Grant(g).value,
+    show=lambda g: repr(Grant(g).value),
+    prune="permissions",
+    empty=frozen_map(),
+    fetch=fetch,
+    verify=verify,
+)

@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS, Level
-from reconciler.governance.values import review_block, review_document
+from reconciler.files.review import review_block, review_document
 from reconciler.state import DesiredModel, DesiredVersion, Origin, Policy, Prune, Stage, frozen_map
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)

@@ -14,8 +14,8 @@ from typing import Any
 from reconciler.fields import FIELDS, Level, prune_flags
 from reconciler.fields.fragments import ALIAS_NAME, MODEL_NAME, OWNER
 from reconciler.files.proposeschema import rule_schema
+from reconciler.files.review import review_block_schema
 from reconciler.files.serving import serving_block
-from reconciler.governance.policyschema import review_block
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/model.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "model.schema.json"
@@ -98,7 +98,7 @@ def build() -> dict[str, Any]:
                 "additionalProperties": _version(),
             },
             "policy": _policy(),
-            "review": review_block(),
+            "review": review_block_schema(),
             "serving": serving_block(),
             "propose": rule_schema(),
         },

@@ -17,9 +17,9 @@ from pathlib import Path, PurePosixPath
 
 from reconciler import engine
 from reconciler.errors import ReconcilerError, ValidationErrors
-from reconciler.git import Git
+from reconciler.git import Git, GitAccess
 from reconciler.github import comment, files, judge, outputs, view
-from reconciler.github.client import Client
+from reconciler.github.client import Client, GitHubApi
 from reconciler.github.context import Actions, PullRequestEvent
 from reconciler.github.errors import GitHubError
 from reconciler.governance.report import approvals_markdown, gates_markdown
@@ -61,7 +61,7 @@ class Context:
         self.client.set_status(sha, state, judge.STATUS_CONTEXT, description, self.actions.run_url)
 
 
-def team_members(client: Client, actions: Actions, token: str | None) -> Callable[[str], frozenset[str]]:
+def team_members(client: GitHubApi, actions: Actions, token: str | None) -> Callable[[str], frozenset[str]]:
     """`members("@org/team")`, read with the members token when there is one (GITHUB_TOKEN cannot)."""
     reader = client if not token or token == actions.token else Client(actions.api_url, token, actions.repository)
 
@@ -77,7 +77,7 @@ def scoped(plan: Plan) -> Plan:
     return dataclasses.replace(plan, notes=tuple(n for n in plan.notes if n.address.model in plan.scope))
 
 
-def head_is(git: Git, sha: str) -> None:
+def head_is(git: GitAccess, sha: str) -> None:
     here = git.run("rev-parse", "HEAD").stdout.strip()
     if here != sha:
         raise GitHubError(

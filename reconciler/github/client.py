@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 from reconciler.github.errors import GitHubError
 from reconciler.masking import clip, mask
@@ -60,6 +60,34 @@ class IssueRef:
     number: int
     body: str
     html_url: str
+
+
+class GitHubApi(Protocol):
+    """The GitHub REST calls the Actions commands make: `Client` (githubkit) satisfies it."""
+
+    def comments(self, number: int) -> list[Comment]: ...
+
+    def create_comment(self, number: int, body: str, permission: str = "pull-requests: write") -> Comment: ...
+
+    def update_comment(self, comment_id: int, body: str) -> None: ...
+
+    def delete_comment(self, comment_id: int) -> None: ...
+
+    def reviews(self, number: int) -> list[Review]: ...
+
+    def pulls_for_commit(self, sha: str) -> list[Pull]: ...
+
+    def set_status(self, sha: str, state: str, context: str, description: str, target_url: str | None) -> None: ...
+
+    def open_issues(self, label: str) -> list[IssueRef]: ...
+
+    def create_issue(self, title: str, body: str, label: str) -> IssueRef: ...
+
+    def update_issue(self, number: int, *, body: str | None = None, close: bool = False) -> None: ...
+
+    def ensure_label(self, name: str, color: str, description: str) -> None: ...
+
+    def team_members(self, org: str, team: str) -> frozenset[str]: ...
 
 
 class Client:

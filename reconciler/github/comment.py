@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.github.client import Client, Comment
+from reconciler.github.client import Comment, GitHubApi
 from reconciler.masking import mask
 from reconciler.plan.values import Change, change_from_json, digest
 
@@ -135,7 +135,7 @@ def mine(comments: Sequence[Comment], bot: str, marker: str = MARKER) -> list[Co
     return [c for c in comments if c.author.lower() == bot.lower() and c.body.startswith(marker)]
 
 
-def upsert(client: Client, number: int, existing: Sequence[Comment], body: str) -> Comment:
+def upsert(client: GitHubApi, number: int, existing: Sequence[Comment], body: str) -> Comment:
     """Update the bot's plan comment, or create it; duplicates (a retried create) are deleted."""
     if not existing:
         return client.create_comment(number, body)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reconciler.github.client import Client, IssueRef
+from reconciler.github.client import GitHubApi, IssueRef
 from reconciler.github.context import Actions
 from reconciler.github.markdown import CUT_NOTE, MAX_BODY, cut, join, link, short
 from reconciler.plan import render
@@ -46,7 +46,7 @@ def _digest(issue: IssueRef) -> str | None:
     return found.group(1) if found else None
 
 
-def report(client: Client, actions: Actions, plan: Plan) -> Outcome:
+def report(client: GitHubApi, actions: Actions, plan: Plan) -> Outcome:
     issues = client.open_issues(LABEL)
     if not plan.has_changes():
         return _close(client, actions, issues)
@@ -68,7 +68,7 @@ def report(client: Client, actions: Actions, plan: Plan) -> Outcome:
     return Outcome("updated", issue.number, issue.html_url)
 
 
-def _close(client: Client, actions: Actions, issues: list[IssueRef]) -> Outcome:
+def _close(client: GitHubApi, actions: Actions, issues: list[IssueRef]) -> Outcome:
     if not issues:
         return Outcome("none")
     for issue in issues:

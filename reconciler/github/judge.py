@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files import modelfiles
-from reconciler.git import Git
+from reconciler.git import GitAccess
 from reconciler.github import client as gh
 from reconciler.github.files import model_paths
 from reconciler.governance import approvals, gates, report, rules
@@ -47,7 +47,7 @@ class Judgement:
         return self.verdict.approvers
 
 
-def base_rules(git: Git, sha: str, models_dir: str, changed: Sequence[str]) -> Base:
+def base_rules(git: GitAccess, sha: str, models_dir: str, changed: Sequence[str]) -> Base:
     """The policy and the changed model files as they are at `sha` (the base branch), never the pull
     request's: only those, since the rules of the models it does not touch do not come into it."""
     prefix = PurePosixPath(models_dir)
@@ -72,7 +72,7 @@ def base_rules(git: Git, sha: str, models_dir: str, changed: Sequence[str]) -> B
     return Base(base.policy, base.models, (*refused, *skipped))
 
 
-def _refused_at_base(git: Git, sha: str, prefix: PurePosixPath, wanted: Sequence[str]) -> tuple[str, ...]:
+def _refused_at_base(git: GitAccess, sha: str, prefix: PurePosixPath, wanted: Sequence[str]) -> tuple[str, ...]:
     """The base branch's entries among `wanted` that are not regular files, judged by the selection
     rule (modelfiles.select) and never read: a refused model file counts as absent (its changes need
     the policy's owners, as a new file's do); a refused policy judges nothing. Regular files are
@@ -111,7 +111,7 @@ def judge(
     listed: Sequence[gh.Review],
     author: str,
     head: str,
-    git: Git,
+    git: GitAccess,
     models_dir: str,
     members: Callable[[str], frozenset[str]],
     gate_results: Sequence[gates.GateResult] = (),

@@ -27,7 +27,7 @@ from reconciler.errors import ValidationErrors
 from reconciler.git import Git
 from reconciler.github import comment, files, judge, outputs
 from reconciler.github.check import Options, head_is, scoped, team_members, with_gate_runs
-from reconciler.github.client import Client, Comment, Pull
+from reconciler.github.client import Client, Comment, GitHubApi, Pull
 from reconciler.github.context import Actions, PushEvent
 from reconciler.github.errors import GitHubError, Refused
 from reconciler.github.markdown import difference, join, short
@@ -65,7 +65,7 @@ class Outcome:
     report: execute.Report | None = None
 
 
-def merged_pull(client: Client, push: PushEvent) -> Pull:
+def merged_pull(client: GitHubApi, push: PushEvent) -> Pull:
     branch = push.ref.removeprefix("refs/heads/")
     pulls = [p for p in client.pulls_for_commit(push.after) if p.merged and p.base_ref == branch]
     if not pulls:

@@ -9,7 +9,7 @@ policy (models/_policy.yaml; a model file's `review:` may only tighten it)
         Same YAML reader and schema check as model files: DesiredStateError "file:line: /pointer: what; what to do".
     load_repository_policy(models_dir) -> ReviewPolicy      the file, or the defaults when absent
     ReviewPolicy(owners, changes: Tier, protected: Tier, aliases, stages, source)
-    Tier(approvals, from_, gates: tuple[Gate, ...])          Gate/GateRule live in reconciler.state
+    Tier(approvals, from_, gates: tuple[Gate, ...])          Gate/GateRule live in reconciler.reviewblock
     effective(policy, model) -> ModelRules                   raises ValidationErrors if `review:` loosens
     combined(policy, model | None, name="") -> ModelRules    never raises: the stricter of both (base files)
     ModelRules(model, owners, changes, protected, aliases, stages); .protects(change); .approvers(tier)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from reconciler.governance.policy import ModelRules, ReviewPolicy, combined
 from reconciler.plan.values import Action, Change, Plan
-from reconciler.state import DesiredModel, Gate, GateRule, LiveModel, LiveState, Run, Stage
+from reconciler.reviewblock import Gate, GateRule
+from reconciler.state import DesiredModel, LiveModel, LiveState, Run, Stage
 
 NO_CURRENT = "no current version to compare"
 REL_TOL = 1e-9  # a relative gate's difference is a subtraction of floats: 0.9 - 0.89 is 0.010000000000000009

@@ -16,12 +16,14 @@ from typing import Any
 
 from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files import desired, modelfiles
-from reconciler.governance import values
-from reconciler.governance.policyschema import MODEL_OWNERS, build
+from reconciler.files import review as values
+from reconciler.files.review import MODEL_OWNERS
+from reconciler.governance.policyschema import build
 from reconciler.governance.principals import expand, principal
 from reconciler.names import POLICY_FILE
 from reconciler.plan.values import Change
-from reconciler.state import DesiredModel, Gate, Origin, Stage, TierTightening
+from reconciler.reviewblock import Gate, TierTightening
+from reconciler.state import DesiredModel, Origin, Stage
 
 SCHEMA_FILE = "policy.schema.json"
 SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/policy.schema.json"

@@ -1,4 +1,5 @@
-"""JSON Schema of the review policy (models/_policy.yaml) and of a model file's `review:` block.
+"""JSON Schema of the review policy (models/_policy.yaml); its tiers share their schema with a model
+file's `review:` block (reconciler/files/review.py).
 
 `schemas/policy.schema.json` is `build()`'s output, committed for editors and other tools;
 `python -m reconciler.governance.policyschema --write` regenerates it and a test fails when it is out of date.
@@ -13,96 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.fields.fragments import ALIAS_NAME, OWNER
+from reconciler.fields.fragments import OWNER
+from reconciler.files.review import MODEL_OWNERS, changes_schema, protected_schema
+
+__all__ = ["MODEL_OWNERS", "SCHEMA_ID", "SCHEMA_PATH", "build", "text"]
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/policy.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "policy.schema.json"
-MODEL_OWNERS = "model-owners"
-MAX_APPROVALS = 50
-# MLflow's metric names: letters, digits, _ - . / : and spaces (ASCII here, as for tag keys).
-METRIC_NAME: dict[str, Any] = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": 250,
-    "pattern": r"^(?!.*\n)[A-Za-z0-9_./ :-]+$",
-    "description": "A metric of the version's training run, as MLflow names it.",
-}
-PROTECTED_STAGES = ["Staging", "Production"]
-
-
-def _from() -> dict[str, Any]:
-    return {
-        "description": f'Who may approve: "{MODEL_OWNERS}" (the model file\'s owners on the base branch), '
-        'a GitHub login (alice, or @alice for a user literally named model-owners), or a team ("@org/team").',
-        "type": "array",
-        "minItems": 1,
-        "uniqueItems": True,
-        "items": {"anyOf": [{"const": MODEL_OWNERS}, OWNER]},
-    }
-
-
-def _approvals(minimum: int) -> dict[str, Any]:
-    return {
-        "description": "How many approvals, from different reviewers in `from`, the change needs.",
-        "type": "integer",
-        "minimum": minimum,
-        "maximum": MAX_APPROVALS,
-    }
-
-
-def gate() -> dict[str, Any]:
-    return {
-        "description": "One rule on one metric of the candidate version's training run: at_least, at_most, or "
-        "no_worse_than_current_by (against the version that holds the alias or stage now; higher is better "
-        "unless lower_is_better). Give exactly one rule per gate. A missing run or metric fails the gate.",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["metric"],
-        "properties": {
-            "metric": METRIC_NAME,
-            "at_least": {"type": "number"},
-            "at_most": {"type": "number"},
-            "no_worse_than_current_by": {"type": "number", "minimum": 0},
-            "lower_is_better": {"type": "boolean", "description": "For no_worse_than_current_by: a loss."},
-        },
-    }
-
-
-def _changes() -> dict[str, Any]:
-    return {
-        "description": "What any change to a model file needs.",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {"approvals": _approvals(0), "from": _from()},
-    }
-
-
-def _protected() -> dict[str, Any]:
-    return {
-        "description": "Moves of these aliases (create, update, delete) and stages (into or out of) need these "
-        "approvals too, and the candidate version must pass the gates.",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "aliases": {"type": "array", "uniqueItems": True, "items": ALIAS_NAME},
-            "stages": {"type": "array", "uniqueItems": True, "items": {"enum": PROTECTED_STAGES}},
-            "approvals": _approvals(1),
-            "from": _from(),
-            "gates": {"type": "array", "items": gate()},
-        },
-    }
-
-
-def review_block() -> dict[str, Any]:
-    """A model file's `review:`: the same shape as the policy's tiers, and it may only tighten them."""
-    return {
-        "description": "Stricter review rules for this model than models/_policy.yaml: more approvals, fewer "
-        "approvers (a subset of the policy's `from`), more protected aliases and stages, more gates. "
-        "Anything that loosens the policy is an error. Judged from the base branch's version of this file.",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {"changes": _changes(), "protected": _protected()},
-    }
 
 
 def build() -> dict[str, Any]:
@@ -123,8 +41,8 @@ def build() -> dict[str, Any]:
                 "uniqueItems": True,
                 "items": OWNER,
             },
-            "changes": _changes(),
-            "protected": _protected(),
+            "changes": changes_schema(),
+            "protected": protected_schema(),
         },
     }
 

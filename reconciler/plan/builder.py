@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.fields import FIELDS, STAGE_FIELD, Field, Kind, Level
+from reconciler.fields.fingerprint import fingerprint
 from reconciler.files import modelnames
 from reconciler.plan.retention import PRUNE, Resolved, resolve
 from reconciler.plan.values import MODEL, Action, Address, Change, Note, Plan, sorted_changes
-from reconciler.registry.live import fingerprint
 from reconciler.state import DesiredModel, LiveModel, LiveState
 
 UNMANAGED_MODEL = "registered model without a file in models/; this writes one: {command}"

@@ -62,7 +62,7 @@ class Change:
         a = self.address
         return self.action is Action.DELETE or (a.field != MODEL and a.declaration().demotes(self.after))
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str]:
         a = self.address
         order = -1 if a.field == MODEL else fields.FIELDS.index(a.declaration())
         return (a.model, order + (100 if self.demotes() else 0), a.version or 0, a.key or "")

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.errors import RegistryError
 from reconciler.registry.http import install_quickack
-from reconciler.registry.rest import first_line, use_write_defaults
+from reconciler.registry.rest import Rest, first_line, use_write_defaults
 from reconciler.registry.target import DATABASE_SERVERS, Target
 
 
@@ -24,8 +24,20 @@ class Clients:
     """What field writes call: `registry` is an mlflow.MlflowClient; `rest` MLflow's REST API on an
     HTTP registry (reconciler/registry/rest.py), for what MlflowClient does not cover."""
 
-    registry: Any
-    rest: Any = None
+    registry: Any  # mlflow.MlflowClient (a RegistryWriter, reconciler/fields/seams.py)
+    rest: Rest | None = None
+
+    @staticmethod
+    def raise_write_error(answer: Any, endpoint: str, denied: str) -> None:
+        """A REST write's error answer raises as MlflowClient's would (MLflow's own conversion), so
+        the applier reports it like any other failed write; `denied` is the message for HTTP 403."""
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import PERMISSION_DENIED
+        from mlflow.utils.rest_utils import verify_rest_response
+
+        if answer.status_code == 403:
+            raise MlflowException(denied, error_code=PERMISSION_DENIED)
+        verify_rest_response(answer, endpoint)
 
 
 def mlflow_client(target: Target) -> Any:

@@ -3,8 +3,6 @@ declarations. Pure: the readers in reconciler/registry/reader.py fetch the JSON.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -55,21 +53,3 @@ def assemble(raw_models: Iterable[Mapping[str, Any]], versions: Iterable[tuple[s
         m["name"]: model_from_json(m, by_model.get(m["name"], ())) for m in raw_models if not reserved_model(m["name"])
     }
     return LiveState(frozen_map(models))
-
-
-def _values_json(level: Level, values: Mapping[str, Any]) -> dict[str, Any]:
-    return {f.file_key: f.document(values[f.file_key]) for f in FIELDS if f.level is level and f.file_key in values}
-
-
-def model_json(m: LiveModel) -> dict[str, Any]:
-    """The parts of a live model the reconciler manages, as plain JSON (audit records excluded)."""
-    doc = _values_json(Level.MODEL, m.values)
-    doc["versions"] = {str(n): _values_json(Level.VERSION, v.values) for n, v in sorted(m.versions.items())}
-    return doc
-
-
-def fingerprint(live: LiveState, names: Iterable[str]) -> str:
-    """A hash of the live state of the named models; a saved plan is only valid while it holds."""
-    body = {name: (model_json(live.models[name]) if name in live.models else None) for name in sorted(names)}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

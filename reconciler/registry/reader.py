@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from reconciler.names import LOCK_MODEL
 from reconciler.registry.live import assemble, reserved_model, version_from_json
@@ -41,6 +41,15 @@ class CallCounter:
     def add(self, n: int = 1) -> None:
         with self._lock:
             self.calls += n
+
+
+class RegistryReader(Protocol):
+    """What a session reads the registry through: `HttpReader` (REST) and `StoreReader` (MLflow's
+    store, for database URIs) both satisfy it."""
+
+    def live(self) -> LiveState: ...
+
+    def runs(self, run_ids: Iterable[str]) -> dict[str, Run]: ...
 
 
 class HttpReader:

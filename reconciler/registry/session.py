@@ -3,25 +3,28 @@ MLflow's client for writes (created on first use), and the call counter the benc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reconciler.errors import RegistryError
 from reconciler.fields import FIELDS
-from reconciler.plan.references import runs_to_read
-from reconciler.registry.reader import CallCounter, HttpReader, StoreReader
-from reconciler.registry.rest import Rest
+from reconciler.registry.reader import CallCounter, HttpReader, RegistryReader, StoreReader
+from reconciler.registry.rest import Rest, http_error
 from reconciler.registry.target import Target, resolve_target
 from reconciler.state import DesiredModel, LiveState, frozen_map
+
+if TYPE_CHECKING:
+    from reconciler.registry.clients import Clients  # imports MLflow's client code paths: on first use only
 
 
 @dataclass
 class Session:
     target: Target
     counter: CallCounter = field(default_factory=CallCounter)
-    _reader: Any = field(default=None, repr=False)
-    _clients: Any = field(default=None, repr=False)
-    _rest: Any = field(default=None, repr=False)
+    _reader: RegistryReader | None = field(default=None, repr=False)
+    _clients: Clients | None = field(default=None, repr=False)
+    _rest: Rest | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, target: Target | None = None, write: bool = False) -> Session:
@@ -34,7 +37,7 @@ class Session:
         return cls(target)
 
     @property
-    def reader(self) -> Any:
+    def reader(self) -> RegistryReader:
         if self._reader is None:
             if self.target.is_http:
                 self._reader = HttpReader(self.rest, self.counter)
@@ -43,7 +46,7 @@ class Session:
         return self._reader
 
     @property
-    def clients(self) -> Any:
+    def clients(self) -> Clients:
         if self._clients is None:
             from reconciler.registry.clients import Clients, mlflow_client
 
@@ -58,6 +61,23 @@ class Session:
         if self._rest is None:
             self._rest = Rest(self.target)
         return self._rest
+
+    def answer(self, endpoint: str) -> Any:
+        """One GET on the REST API whose status the caller judges (a 404 may mean a missing plugin);
+        an unreachable server raises RegistryError."""
+        import requests
+
+        rest = self.rest
+        try:
+            return rest.session.get(rest.base + endpoint, timeout=rest.timeout)
+        except requests.exceptions.RequestException as e:
+            raise RegistryError(
+                f"cannot reach the registry {rest.target.describe()} ({type(e).__name__}); check that the server is up"
+            ) from None
+
+    def http_error(self, status: int, body: str) -> RegistryError:
+        """An error answer from `answer` -> the one-line RegistryError of every other read."""
+        return http_error(self.rest.target, status, body)
 
     def read(self, desired: Sequence[DesiredModel] = ()) -> LiveState:
         """The registry; and, for the models `desired` sets them on, the fields that read themselves."""
@@ -88,9 +108,9 @@ class Session:
                     models[name] = replace(m, values={**m.values, f.file_key: value})
         return replace(live, models=frozen_map(models), context=frozen_map(context))
 
-    def with_runs(self, desired: Sequence[DesiredModel], live: LiveState, changed_only: bool) -> LiveState:
-        """The live state plus the training runs of the versions the files promote."""
-        ids = runs_to_read(desired, live, changed_only)
+    def with_runs(self, live: LiveState, ids: Collection[str]) -> LiveState:
+        """The live state plus the named training runs (engine.with_runs: those of the versions the
+        files promote)."""
         if not ids:
             return live
         if self.target.is_http:

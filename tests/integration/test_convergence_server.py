@@ -13,8 +13,8 @@ from reconciler import engine
 from reconciler.apply import execute
 from reconciler.apply.audit import Audit
 from reconciler.errors import DesiredStateError
+from reconciler.fields.fingerprint import model_json
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.registry.live import model_json
 from reconciler.registry.session import Session
 from reconciler.registry.target import Target
 from reconciler.state import Origin, Stage

@@ -24,7 +24,8 @@ from reconciler.governance.policy import (
     load_repository_policy,
 )
 from reconciler.governance.repository import load_base, load_checked
-from reconciler.state import Gate, GateRule, Origin, Stage
+from reconciler.reviewblock import Gate, GateRule
+from reconciler.state import Origin, Stage
 
 POLICY = """\
 # yaml-language-server: $schema=../schemas/policy.schema.json

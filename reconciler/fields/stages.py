@@ -1,0 +1,28 @@
+"""The stage field: a version's model-registry stage (deprecated in MLflow since 2.9, still supported)."""
+
+from __future__ import annotations
+
+from reconciler.fields import writes
+from reconciler.fields.base import Field, Kind, Level
+from reconciler.fields.fragments import STAGE
+from reconciler.state import Stage
+
+STAGE_FIELD = Field(
+    name="stage",
+    file_key="stage",
+    level=Level.VERSION,
+    kind=Kind.SCALAR,
+    schema={
+        **STAGE,
+        "description": "Model-registry stage (deprecated in MLflow since 2.9, still supported). "
+        "Omit to leave it alone.",
+    },
+    read=lambda raw: Stage(raw.get("current_stage") or "None"),
+    write=writes.stage,
+    parse=Stage,
+    dump=lambda s: s.value,
+    show=lambda s: repr(Stage(s).value),
+    empty=Stage.NONE,
+    demotes=lambda s: Stage(s) is Stage.ARCHIVED,
+    import_always=True,
+)
