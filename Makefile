@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-full test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# Nightly (ci.yml's schedule): the same suite, the property tests with their full example counts.
+test-full: $(STAMP)
+	RECONCILER_EXAMPLES=full $(MAKE) test
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not integration"
