@@ -59,8 +59,15 @@ class Session:
             self._rest = Rest(self.target)
         return self._rest
 
-    def read(self, desired: Sequence[DesiredModel] = ()) -> LiveState:
-        """The registry; and, for the models `desired` sets them on, the fields that read themselves."""
+    def read(self, desired: Sequence[DesiredModel] = (), early: bool = False) -> LiveState:
+        """The registry; and, for the models `desired` sets them on, the fields that read themselves.
+        `early`: take the read the CLI started at once (reconciler/prefetch.py), if it did; only
+        for a read whose moment does not matter (a plan's, an import's; never one under the lock)."""
+        from reconciler import prefetch
+
+        started = prefetch.take(self) if early else None
+        if started is not None:
+            return self._fetch(desired, started)
         from reconciler.clients import translate_errors
 
         if self.target.is_http:
