@@ -19,6 +19,7 @@ test: $(STAMP)
 	bash .ci/ensure-postgres
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 	@# mypy (half a minute of one core on a clean checkout) runs beside the tests, which mostly wait.
 	@types=$$(mktemp); $(PY) -m mypy >"$$types" 2>&1 & mypy=$$!; \
 	$(PY) -m pytest -n 2 --dist loadfile; tests=$$?; \

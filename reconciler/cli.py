@@ -11,17 +11,18 @@ from reconciler import __version__, interrupt
 from reconciler.error_handler import error_handler
 
 VERBS = {
-    "validate": "validate_cmd",
-    "plan": "plan_cmd",
-    "apply": "apply_cmd",
-    "import": "import_cmd",
-    "codeowners": "codeowners_cmd",
-    "history": "history_cmd",
-    "github": "github_cmd",
+    "validate": "validate",
+    "plan": "plan",
+    "apply": "apply",
+    "import": "import_",
+    "codeowners": "codeowners",
+    "history": "history",
+    "github": "github",
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;
-# apply says more as it goes: reconciler/applying.py). Files are written whole or not at all (reconciler/atomic.py).
+# apply says more as it goes: reconciler/apply/execute.py). Files are written whole or not at all
+# (reconciler/atomic.py).
 INTERRUPTED = {
     "plan": "nothing was changed (a plan file is written whole or not at all)",
     "import": "the registry was not changed; each model file is written whole or not at all",
@@ -39,7 +40,7 @@ APPLY_VALUE_OPTIONS = frozenset(
 
 def reads_registry_first(args: list[str]) -> bool:
     """Does this command line begin by reading the whole registry, whatever the files say? Then the
-    read starts before the verb's imports and the file load (reconciler/prefetch.py). Not for
+    read starts before the verb's imports and the file load (reconciler/registry/early_read.py). Not for
     `apply PLAN_FILE`: its read happens under the registry lock."""
     if not args or "-h" in args or "--help" in args:
         return False
@@ -74,9 +75,9 @@ class _Verbs(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         if reads_registry_first(args):
-            from reconciler import prefetch
+            from reconciler.registry import early_read
 
-            prefetch.start()
+            early_read.start()
         return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

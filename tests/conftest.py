@@ -1,12 +1,12 @@
 """Root fixtures: the GitHub test infrastructure's fixtures, the scan of every captured output for
-the secrets the suite uses (tests/secrets_scan.py), and the cost marks of tests that start
+the secrets the suite uses (tests/support/secrets_scan.py), and the cost marks of tests that start
 processes or wait on timers (`slow`; `integration` and `infra` are marked in their modules)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests import secrets_scan
+from tests.support import secrets_scan
 
 pytest_plugins = ["tests.github.fixtures"]
 
@@ -19,12 +19,12 @@ secrets_scan.install()
 SLOW = (
     "tests/cli/",
     "tests/lock/test_lock_sqlite.py",
-    "tests/actions/test_workflow_runs.py",
-    "tests/actions/test_action_yml.py",
-    "tests/actions/test_check.py::test_two_applies_at_once_both_apply_one_after_the_other",
-    "tests/actions/test_check.py::test_the_check_makes_the_same_few_api_calls_for_1_or_30_models_and_1_or_20_reviews",
-    "tests/actions/test_check.py::test_a_registry_error_that_quotes_the_uri_reaches_neither_the_status_nor_the_log",
-    "tests/actions/test_check.py::test_an_unreachable_registry_fails_the_status_with_the_reason",
+    "tests/github/test_workflow_runs.py",
+    "tests/github/test_action_yml.py",
+    "tests/github/test_check.py::test_two_applies_at_once_both_apply_one_after_the_other",
+    "tests/github/test_check.py::test_the_check_makes_the_same_few_api_calls_for_1_or_30_models_and_1_or_20_reviews",
+    "tests/github/test_check.py::test_a_registry_error_that_quotes_the_uri_reaches_neither_the_status_nor_the_log",
+    "tests/github/test_check.py::test_an_unreachable_registry_fails_the_status_with_the_reason",
 )
 
 

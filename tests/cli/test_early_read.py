@@ -1,4 +1,4 @@
-"""The registry read starts before the imports and the file load (reconciler/prefetch.py), and
+"""The registry read starts before the imports and the file load (reconciler/registry/early_read.py), and
 errors are what they were: a bad file first, then an unreachable registry, one line each."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import sys
 import click
 import pytest
 
-from reconciler import prefetch
 from reconciler.cli import APPLY_VALUE_OPTIONS, reads_registry_first
-from reconciler.commands import apply_cmd
+from reconciler.commands import apply as apply_cmd
 from reconciler.errors import RegistryError
-from reconciler.session import Session
+from reconciler.registry import early_read
+from reconciler.registry.session import Session
 
 NOBODY = "http://127.0.0.1:9"  # nobody listens
 
@@ -83,7 +83,7 @@ def test_an_unreachable_registry_is_the_same_one_line_error(tmp_path):
 def test_the_early_read_is_taken_once_and_raises_what_the_read_raised(tmp_path, monkeypatch):
     for k, v in _env(tmp_path).items():
         monkeypatch.setenv(k, v)
-    early = prefetch.start()
+    early = early_read.start()
     assert early is not None and early.target.registry_uri == NOBODY
     session = Session.open()
     with pytest.raises(RegistryError) as taken:
@@ -96,4 +96,4 @@ def test_the_early_read_is_taken_once_and_raises_what_the_read_raised(tmp_path, 
 
 def test_no_early_read_for_a_database(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    assert prefetch.start() is None
+    assert early_read.start() is None

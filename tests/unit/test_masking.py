@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.masking import clip, mask
-from tests.examples import examples
+from tests.support.examples import examples
 
 # A password: any printable character but white space (which no word can hold), at least 8 of them.
 PASSWORD_CHARS = st.characters(
