@@ -74,6 +74,9 @@ class _Verbs(click.Group):
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
+        started = sys.modules.get("reconciler.registry.early_read")
+        if started is not None:  # a command before this one in the same process (tests run them so)
+            started.forget()
         if reads_registry_first(args):
             from reconciler.registry import early_read
 

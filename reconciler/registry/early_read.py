@@ -78,6 +78,12 @@ def start() -> EarlyRead | None:
     return _started
 
 
+def forget() -> None:
+    """Drop a read no command took: the next command reads for itself."""
+    global _started
+    _started = None
+
+
 def take(session: Any) -> LiveState | None:
     """The early read's live state for this session's target (once: a second read reads again), or
     None. Raises what the read raised. The session reuses the read's connection and counts its calls."""

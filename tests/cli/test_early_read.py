@@ -97,3 +97,15 @@ def test_the_early_read_is_taken_once_and_raises_what_the_read_raised(tmp_path, 
 def test_no_early_read_for_a_database(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert early_read.start() is None
+
+
+def test_a_read_no_command_took_is_not_taken_by_the_next_command(tmp_path, monkeypatch):
+    """Commands run one after another in one process (as tests/github/inproc.py runs them): the
+    next command never gets the last one's read."""
+    from reconciler.cli import cli
+
+    for k, v in _env(tmp_path).items():
+        monkeypatch.setenv(k, v)
+    assert early_read.start() is not None
+    cli.resolve_command(click.Context(cli), ["validate"])
+    assert early_read.take(Session.open()) is None
