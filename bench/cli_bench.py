@@ -158,9 +158,8 @@ def main() -> int:
     parser.add_argument("--hold", type=Path, help="wait for an outside timer before each size (see above)")
     args = parser.parse_args()
     sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes.split(",")]
-    results = [one_size(m, v, args.repeat, args.hold) for m, v in sizes]
-    for r in results:
-        report(r, args.repeat)
+    for m, v in sizes:
+        report(one_size(m, v, args.repeat, args.hold), args.repeat)  # each size's figures when they are in
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
 
