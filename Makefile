@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-full test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,21 @@ test: $(STAMP)
 	bash .ci/ensure-postgres
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy
 	$(PY) -m mypy --strict reconciler/plan reconciler/fields
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -n 2 --dist loadfile
+	@# mypy (half a minute of one core on a clean checkout) runs beside the tests, which mostly wait.
+	@types=$$(mktemp); $(PY) -m mypy >"$$types" 2>&1 & mypy=$$!; \
+	$(PY) -m pytest -n 2 --dist loadfile; tests=$$?; \
+	wait $$mypy; typed=$$?; echo "mypy:"; cat "$$types"; rm -f "$$types"; \
+	[ $$tests -eq 0 ] && [ $$typed -eq 0 ]
 
+# Nightly (ci.yml's schedule): the same suite, the property tests with their full example counts.
+test-full: $(STAMP)
+	RECONCILER_EXAMPLES=full $(MAKE) test
+
+# No services, no Pulumi, no test that takes seconds (markers: pyproject.toml, tests/conftest.py).
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -n 2 -m "not integration and not infra and not slow"
 
 bench: $(STAMP)
 	bash .ci/ensure-postgres

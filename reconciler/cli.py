@@ -35,8 +35,57 @@ INTERRUPTED = {
 }
 
 
+# Options of `apply` that take a value: what follows them is not its PLAN_FILE (tests/cli/test_early_read.py
+# compares this with the command's own options).
+APPLY_VALUE_OPTIONS = frozenset(
+    {"--models-dir", "--commit", "--pull-request", "--approvers", "--actor", "--concurrency", "--lock-timeout"}
+)
+
+
+def reads_registry_first(args: list[str]) -> bool:
+    """Does this command line begin by reading the whole registry, whatever the files say? Then the
+    read starts before the verb's imports and the file load (reconciler/registry/early_read.py). Not for
+    `apply PLAN_FILE`: its read happens under the registry lock."""
+    if not args or "-h" in args or "--help" in args:
+        return False
+    verb, rest = args[0], args[1:]
+    if verb in ("plan", "import"):
+        return True
+    if verb == "github":
+        return bool(rest) and rest[0] in ("check", "drift")
+    if verb == "apply":
+        return not _positional(rest, APPLY_VALUE_OPTIONS)
+    return False
+
+
+def _positional(args: list[str], value_options: frozenset[str]) -> bool:
+    after_value = False
+    for i, a in enumerate(args):
+        if a == "--":
+            return i + 1 < len(args)
+        if after_value:
+            after_value = False
+        elif a.startswith("-"):
+            after_value = a in value_options  # --opt=value carries its own
+        else:
+            return True
+    return False
+
+
 class _Verbs(click.Group):
     """Imports a verb's module only when it runs: `validate --offline` loads no registry client."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        started = sys.modules.get("reconciler.registry.early_read")
+        if started is not None:  # a command before this one in the same process (tests run them so)
+            started.forget()
+        if reads_registry_first(args):
+            from reconciler.registry import early_read
+
+            early_read.start()
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(VERBS)

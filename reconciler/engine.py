@@ -45,7 +45,7 @@ def plan(session: Session, desired: Sequence[DesiredModel]) -> Plan:
 
 def plan_and_live(session: Session, desired: Sequence[DesiredModel]) -> tuple[Plan, LiveState]:
     with phase("read"):
-        live = with_runs(session, desired, session.read(desired), changed_only=True)
+        live = with_runs(session, desired, session.read(desired, early=True), changed_only=True)
     with phase("check"):
         check(desired, live)
     with phase("plan"):

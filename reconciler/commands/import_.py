@@ -29,7 +29,7 @@ def command(names: tuple[str, ...], import_all: bool, models_dir: Path) -> int:
         raise click.UsageError("give model NAMEs or --all (not both)")
     session = engine.Session.open()
     with status(f"Reading {session.target.describe()}…"):
-        live = session.read()
+        live = session.read(early=True)
     wanted = sorted(live.models) if import_all else list(names)
     missing = [n for n in wanted if n not in live.models]
     if missing:

@@ -79,8 +79,15 @@ class Session:
         """An error answer from `answer` -> the one-line RegistryError of every other read."""
         return http_error(self.rest.target, status, body)
 
-    def read(self, desired: Sequence[DesiredModel] = ()) -> LiveState:
-        """The registry; and, for the models `desired` sets them on, the fields that read themselves."""
+    def read(self, desired: Sequence[DesiredModel] = (), early: bool = False) -> LiveState:
+        """The registry; and, for the models `desired` sets them on, the fields that read themselves.
+        `early`: take the read the CLI started at once (reconciler/registry/early_read.py), if it did;
+        only for a read whose moment does not matter (a plan's, an import's; never one under the lock)."""
+        from reconciler.registry import early_read
+
+        started = early_read.take(self) if early else None
+        if started is not None:
+            return self._fetch(desired, started)
         from reconciler.registry.clients import translate_errors
 
         if self.target.is_http:

@@ -43,21 +43,25 @@ def registry(root: Path, name: str = "mlflow.db"):
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    """One registry and its plan, made once; each test gets a copy (MLflow's migrations are slow)."""
-    root = tmp_path_factory.mktemp("template")
-    registry(root)
-    (root / "models").mkdir()
-    (root / "models" / "churn.yaml").write_text(FILE)
-    assert run(root, "plan", "--out", "plan.json").returncode == 0
-    return root
+    """One registry and its plan, made once in the directory every test of this module works in
+    (a plan names its registry by path, so the copy's plan stays valid); returns the pristine copy."""
+    root = tmp_path_factory.mktemp("saved-plans")
+    work = root / "work"
+    work.mkdir()
+    registry(work)
+    (work / "models").mkdir()
+    (work / "models" / "churn.yaml").write_text(FILE)
+    assert run(work, "plan", "--out", "plan.json").returncode == 0
+    shutil.copytree(work, root / "template")
+    return root / "template"
 
 
 @pytest.fixture
-def work(template, tmp_path) -> Path:
-    work = tmp_path / "work"
+def work(template) -> Path:
+    """The registry and plan as made, restored into the directory the plan was made in."""
+    work = template.parent / "work"
+    shutil.rmtree(work)
     shutil.copytree(template, work)
-    # The plan names the registry by its path: re-made for the copy, as a user would.
-    assert run(work, "plan", "--out", "plan.json").returncode == 0
     return work
 
 

@@ -8,6 +8,7 @@ the CLI's check of them).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -179,24 +180,16 @@ def run_stack(
     expect_failure: bool = False,
     secret_salt: str = "",
     image_build: str = "",
+    fresh: bool = False,
 ) -> Run:
     """`exit_codes`: what mocked one-shot Docker containers (by container name) exit with.
     `secret_salt`: generated passwords of another generation (as after `pulumi up --replace`).
-    `image_build`: another build of the Docker images (same tags, new image IDs)."""
-    config = stack_config(stack, extra, secret)
-    done = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(REPO), PROJECT, stack, SECRET_MARKER],
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={
-            **os.environ,
-            "MOCK_EXIT_CODES": json.dumps(exit_codes or {}),
-            "MOCK_SECRET_SALT": secret_salt,
-            "MOCK_IMAGE_BUILD": image_build,
-        },
-    )
+    `image_build`: another build of the Docker images (same tags, new image IDs).
+    `fresh`: a new process even when this input ran before (a test of what a second run gives)."""
+    config = json.dumps(stack_config(stack, extra, secret), sort_keys=True)
+    mocks = (("MOCK_EXIT_CODES", json.dumps(exit_codes or {}, sort_keys=True)),)
+    mocks += (("MOCK_SECRET_SALT", secret_salt), ("MOCK_IMAGE_BUILD", image_build))
+    done = (_run_program.__wrapped__ if fresh else _run_program)(stack, config, mocks)
     lines = done.stdout.strip().splitlines()
     data = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"resources": [], "outputs": {}}
     if expect_failure:
@@ -206,3 +199,18 @@ def run_stack(
     if done.returncode != 0:
         raise AssertionError(f"the Pulumi program failed under mocks:\n{done.stderr[-5000:]}")
     return Run(data["resources"], data["outputs"])
+
+
+@functools.cache
+def _run_program(stack: str, config: str, mocks: tuple[tuple[str, str], ...]) -> subprocess.CompletedProcess:
+    """One subprocess per distinct program input in a test process: the program is deterministic
+    under the mocks, so a second test asking for the same stack reads the same run (each caller
+    parses its own copy of the output, so no test sees another's edits)."""
+    return subprocess.run(
+        [sys.executable, "-c", RUNNER, str(REPO), PROJECT, stack, SECRET_MARKER],
+        input=config,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **dict(mocks)},
+    )

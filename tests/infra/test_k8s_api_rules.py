@@ -52,7 +52,7 @@ def test_a_job_gets_a_new_name_whenever_its_template_changes(prod):
     """A Job's pod template is immutable (kubernetes pkg/apis/batch/validation/validation.go
     ValidateJobSpecUpdate, 3989b185: "field is immutable"): an update that changes it is refused,
     so the template's content names the Job (a new name: Pulumi creates it, then deletes the old)."""
-    same = migration_job(run_stack("prod"))
+    same = migration_job(run_stack("prod", fresh=True))  # another process: nothing run-specific in the name
     assert same["metadata"]["name"] == migration_job(prod)["metadata"]["name"]  # no change, no new Job
     new_image = migration_job(run_stack("prod", extra={"mlflowImage": "ghcr.io/acme/mlflow-registry-server:3.17.2-2"}))
     assert new_image["spec"]["template"] != same["spec"]["template"]

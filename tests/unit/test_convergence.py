@@ -13,6 +13,7 @@ from reconciler.plan.builder import build_plan
 from reconciler.plan.retention import KEEP_LATEST, guarded_stages
 from reconciler.plan.values import MODEL
 from reconciler.state import LiveState, Origin, Stage, frozen_map
+from tests.support.examples import examples
 from tests.support.simulate import apply, live_model
 
 STAGES = list(Stage)
@@ -87,7 +88,11 @@ def _model(doc):
     return model
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@settings(
+    max_examples=examples(1500),
+    deadline=None,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
 @given(cases())
 def test_apply_then_plan_is_empty_and_nothing_outside_the_scope_changes(case):
     doc, live = case

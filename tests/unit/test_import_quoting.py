@@ -17,6 +17,7 @@ from reconciler.files.importer import render_file
 from reconciler.files.yamlscalars import needs_quotes
 from reconciler.files.yamlsource import parse
 from reconciler.state import Stage
+from tests.support.examples import examples
 from tests.support.simulate import live_model
 
 AMBIGUOUS = [
@@ -62,7 +63,7 @@ printable = st.one_of(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9_. :-]{0,8}", fullmatch=True), printable, max_size=4), printable)
 def test_any_registry_string_reads_back_the_same(tags, description):
     try:

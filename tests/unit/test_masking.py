@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.masking import clip, mask
+from tests.support.examples import examples
 
 # A password: any printable character but white space (which no word can hold), at least 8 of them.
 PASSWORD_CHARS = st.characters(
@@ -64,7 +65,7 @@ def shapes() -> st.SearchStrategy[tuple[str, str]]:
     return st.one_of(with_password, with_token, in_query, named, header)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(shapes(), st.sampled_from(SENTENCES))
 def test_no_generated_credential_survives(shape, sentence):
     text, secret = shape
@@ -75,7 +76,7 @@ def test_no_generated_credential_survives(shape, sentence):
     assert mask(masked) == masked  # idempotent: a masked message passes through again unchanged
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(shapes(), st.integers(min_value=0, max_value=200))
 def test_a_clipped_message_holds_no_part_of_the_credential_it_cut(shape, limit):
     text, secret = shape

@@ -18,6 +18,7 @@ from reconciler.fields.fragments import ALIAS_NAME, DB_VARCHAR, MODEL_NAME, MODE
 from reconciler.files.convert import from_document
 from reconciler.registry import mlflow_rules
 from reconciler.state import Origin
+from tests.support.examples import examples
 
 ALPHABET = st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Z", "Cc"))
 # Strings built from the characters that matter to these rules, so edge cases come up often.
@@ -41,7 +42,7 @@ def mlflow_accepts(check, *args) -> bool:
     return True
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(NAMES)
 @example("team/")
 @example("a/../b")
@@ -53,7 +54,7 @@ def test_tag_keys_the_schema_accepts_mlflow_accepts(key):
         assert mlflow_accepts(v._validate_model_version_tag, key, "x"), key
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(NAMES)
 @example("Latest")
 @example("LATEST")
@@ -65,7 +66,7 @@ def test_aliases_the_schema_accepts_mlflow_accepts(alias):
         assert mlflow_accepts(v._validate_model_alias_name_reserved, alias), alias
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(NAMES)
 @example(".")
 @example("..")

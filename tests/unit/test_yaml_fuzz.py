@@ -6,9 +6,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 
 from tests.support import yamlfuzz
+from tests.support.examples import examples
 from tests.support.yamlcheck import check_input
 
-FAST = settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=examples(80), deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
 @FAST
@@ -29,7 +30,7 @@ def test_every_scalar_in_every_position(content):
     check_input(content)
 
 
-@settings(FAST, max_examples=30)
+@settings(FAST, max_examples=examples(30))
 @given(yamlfuzz.bombs())
 def test_bombs_and_deep_nesting(content):
     check_input(content)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from reconciler.files.yamlscalars import resolve_plain
 from reconciler.files.yamlsource import parse
 from reconciler.files.yamlstrict import build
+from tests.support.examples import examples
 
 NUMBERISH = st.text(alphabet="0123456789_.+-eExXoObBaAfFiInNlLuU", min_size=1, max_size=9)
 CORPUS = [
@@ -50,7 +51,7 @@ def test_corpus(token):
     check(token)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(NUMBERISH)
 def test_number_like_tokens(token):
     check(token)
