@@ -18,6 +18,7 @@ VERBS = {
     "codeowners": "codeowners_cmd",
     "history": "history_cmd",
     "github": "github_cmd",
+    "smoke": "smoke_cmd",
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;
@@ -26,6 +27,7 @@ INTERRUPTED = {
     "plan": "nothing was changed (a plan file is written whole or not at all)",
     "import": "the registry was not changed; each model file is written whole or not at all",
     "codeowners": "CODEOWNERS is written whole or not at all",
+    "smoke": "nothing was changed (a smoke test only reads the registry)",
     "github": "what GitHub shows (comment, status, issue) may be this run's or the last one's: run the job again",
 }
 

@@ -1,0 +1,55 @@
+"""Smoke results shown: a rich table for the terminal, a Markdown table for the pull request's
+comment (every value through reconciler.text.md_code)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from reconciler.smoke.result import Outcome, SmokeResult
+from reconciler.text import md_code, plural, printable
+
+MARK = {Outcome.PASSED: "✅", Outcome.FAILED: "❌", Outcome.NOT_TESTED: "⚠️", Outcome.SKIPPED: "⏭️"}
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} ms"
+
+
+def _rows(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def table(results: Sequence[SmokeResult]) -> Table:
+    t = Table(title="Smoke test")
+    for column in ("model", "version", "input", "rows", "result", "latency", "why"):
+        t.add_column(column)
+    for r in results:
+        t.add_row(
+            printable(r.model), f"v{r.version}", printable(r.input), _rows(r.rows), r.outcome.value,
+            _ms(r.latency_ms), printable(r.reason()),
+        )  # fmt: skip
+    return t
+
+
+def markdown(results: Sequence[SmokeResult]) -> str:
+    """The comment's "Smoke test" section; "" when no protected move was smoke-tested."""
+    if not results:
+        return ""
+    failed = sum(1 for r in results if not r.ok)
+    head = "Every candidate passes its smoke test." if not failed else f"{plural(failed, 'smoke test')} did not pass."
+    out = ["### Smoke test", "", f"**{'✅' if not failed else '❌'} {head}**", ""]
+    out += ["| model | version | input | rows | result | latency | why |", "|---" * 7 + "|"]
+    for r in results:
+        cells = [
+            md_code(r.model),
+            f"v{r.version}",
+            md_code(r.input),
+            _rows(r.rows),
+            f"{MARK[r.outcome]} {r.outcome.value}",
+            _ms(r.latency_ms),
+            md_code(r.reason()),
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
