@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS, Level
 from reconciler.governance.values import review_block, review_document
+from reconciler.smoke.settings import smoke_document, smoke_settings
 from reconciler.state import DesiredModel, DesiredVersion, Origin, Policy, Prune, Stage, frozen_map
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
@@ -32,6 +33,7 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> DesiredModel:
         owners=tuple(doc.get("owners", ())),
         policy=_policy(doc.get("policy", {})),
         review=review_block(doc.get("review", {}), lambda *p: _where(origin, p)),
+        smoke=smoke_settings(doc.get("smoke", {})),
     )
 
 
@@ -65,6 +67,9 @@ def to_document(m: DesiredModel) -> dict[str, Any]:
     review = review_document(m.review)
     if review:
         doc["review"] = review
+    smoke = smoke_document(m.smoke)
+    if smoke:
+        doc["smoke"] = smoke
     return doc
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.fields import FIELDS, Level, prune_flags
 from reconciler.governance.schema import review_block
 from reconciler.schema_parts import ALIAS_NAME, MODEL_NAME, OWNER
+from reconciler.smoke.settings import smoke_schema
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/model.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "model.schema.json"
@@ -97,6 +98,7 @@ def build() -> dict[str, Any]:
             },
             "policy": _policy(),
             "review": review_block(),
+            "smoke": smoke_schema(),
         },
     }
 

@@ -103,6 +103,16 @@ class ReviewBlock:
 
 
 @dataclass(frozen=True)
+class SmokeSettings:
+    """A model file's `smoke:` section: the smoke test a version must pass before it gains a
+    protected alias or stage (reconciler/smoke/). On unless the file opts out."""
+
+    enabled: bool = True
+    sample: str | None = None  # a scoring-server JSON payload, relative to the repository root
+    latency_budget_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class DesiredVersion:
     number: int
     values: Mapping[str, Any] = field(default_factory=frozen_map)  # only what the file sets
@@ -121,6 +131,7 @@ class DesiredModel:
     owners: tuple[str, ...] = ()
     policy: Policy = Policy()
     review: ReviewBlock = ReviewBlock()
+    smoke: SmokeSettings = SmokeSettings()
 
     @property
     def source(self) -> str:

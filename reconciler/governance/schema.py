@@ -125,6 +125,14 @@ def build() -> dict[str, Any]:
             },
             "changes": _changes(),
             "protected": _protected(),
+            "smoke": {
+                "description": "The smoke test of protected moves (a model file's `smoke:`). require_example: a "
+                "version with neither a logged input example nor a declared sample fails instead of being "
+                "reported as not tested.",
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"require_example": {"type": "boolean"}},
+            },
         },
     }
 

@@ -38,8 +38,14 @@ def markdown(results: Sequence[SmokeResult]) -> str:
     if not results:
         return ""
     failed = sum(1 for r in results if not r.ok)
-    head = "Every candidate passes its smoke test." if not failed else f"{plural(failed, 'smoke test')} did not pass."
-    out = ["### Smoke test", "", f"**{'✅' if not failed else '❌'} {head}**", ""]
+    untested = sum(1 for r in results if r.outcome is Outcome.NOT_TESTED)
+    if failed:
+        head = f"❌ {plural(failed, 'smoke test')} did not pass."
+    elif untested:
+        head = f"⚠️ {plural(untested, 'candidate')} not tested (no input example); nothing failed."
+    else:
+        head = "✅ Every candidate passes its smoke test."
+    out = ["### Smoke test", "", f"**{head}**", ""]
     out += ["| model | version | input | rows | result | latency | why |", "|---" * 7 + "|"]
     for r in results:
         cells = [
@@ -53,3 +59,15 @@ def markdown(results: Sequence[SmokeResult]) -> str:
         ]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
+
+
+def passed(results: Sequence[SmokeResult]) -> bool:
+    return all(r.ok for r in results)
+
+
+def status(results: Sequence[SmokeResult]) -> str:
+    """The commit status's words for failed smoke tests; "" when none failed."""
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return ""
+    return f"{plural(len(failed), 'smoke test')} failed: {failed[0].model} v{failed[0].version}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.clients import translate_errors
+from reconciler.clients import classify, translate_errors
 from reconciler.errors import ReconcilerError
 from reconciler.smoke import check
 from reconciler.smoke.result import NO_EXAMPLE_FIX, Outcome, SmokeResult
@@ -63,13 +63,18 @@ def _download(request: Request, target: Target, into: Path) -> Path:
         mlflow.set_registry_uri(target.registry_uri)
         try:
             return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(into)))
-        except Exception as e:
-            if "RESOURCE_DOES_NOT_EXIST" in str(e) or "not found" in str(e).lower():
+        except Exception as e:  # classified: a missing version, the registry (translate_errors), the artifacts
+            if "RESOURCE_DOES_NOT_EXIST" in str(e):
                 raise ReconcilerError(
                     f"{request.model} v{request.version}: no such model version in the registry; "
                     "check the name and number"
                 ) from None
-            raise
+            if classify(e, target) is not None:
+                raise
+            raise ReconcilerError(
+                f"{request.model} v{request.version}: cannot download the model's files "
+                f"({type(e).__name__}: {_first(str(e))}); check the version's source and the artifact store"
+            ) from None
 
 
 def _payload(request: Request, local: Path) -> tuple[str | None, str]:
