@@ -19,6 +19,7 @@ VERBS = {
     "history": "history_cmd",
     "github": "github_cmd",
     "smoke": "smoke_cmd",
+    "health": "health_cmd",
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;

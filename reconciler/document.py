@@ -9,6 +9,8 @@ from typing import Any
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS, Level
 from reconciler.governance.values import review_block, review_document
+from reconciler.monitoring.spec import check as monitoring_check
+from reconciler.monitoring.spec import monitoring, monitoring_document
 from reconciler.smoke.settings import smoke_document, smoke_settings
 from reconciler.state import DesiredModel, DesiredVersion, Origin, Policy, Prune, Stage, frozen_map
 
@@ -34,6 +36,7 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> DesiredModel:
         policy=_policy(doc.get("policy", {})),
         review=review_block(doc.get("review", {}), lambda *p: _where(origin, p)),
         smoke=smoke_settings(doc.get("smoke", {})),
+        monitoring=monitoring(doc.get("monitoring")),
     )
 
 
@@ -70,6 +73,8 @@ def to_document(m: DesiredModel) -> dict[str, Any]:
     smoke = smoke_document(m.smoke)
     if smoke:
         doc["smoke"] = smoke
+    if m.monitoring is not None:
+        doc["monitoring"] = monitoring_document(m.monitoring)
     return doc
 
 
@@ -88,7 +93,7 @@ def _policy_doc(p: Policy) -> dict[str, Any]:
 
 def check_semantics(m: DesiredModel) -> None:
     """Contradictions the schema cannot express; the first found is raised."""
-    for check in (_exclusive_holders, _stage_alias_holders, _one_alias_per_stage):
+    for check in (_exclusive_holders, _stage_alias_holders, _one_alias_per_stage, monitoring_check):
         error = check(m)
         if error:
             raise DesiredStateError(error)

@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.fields import FIELDS, Level, prune_flags
 from reconciler.governance.schema import review_block
+from reconciler.monitoring.spec import monitoring_schema
 from reconciler.schema_parts import ALIAS_NAME, MODEL_NAME, OWNER
 from reconciler.smoke.settings import smoke_schema
 
@@ -99,6 +100,7 @@ def build() -> dict[str, Any]:
             "policy": _policy(),
             "review": review_block(),
             "smoke": smoke_schema(),
+            "monitoring": monitoring_schema(),
         },
     }
 

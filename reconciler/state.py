@@ -112,6 +112,35 @@ class SmokeSettings:
     latency_budget_ms: float | None = None
 
 
+class HealthRule(str, Enum):
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+    NO_WORSE_THAN_REPLACED_BY = "no_worse_than_replaced_by"  # than the version the served one replaced
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One production metric's rule (reconciler/monitoring/)."""
+
+    metric: str
+    rule: HealthRule
+    value: float
+    lower_is_better: bool = False  # only for NO_WORSE_THAN_REPLACED_BY
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """A model file's `monitoring:` section: the served version's production metrics over a window
+    (the last `window_hours` hours, or the last `window_runs` runs) against thresholds."""
+
+    alias: str
+    thresholds: tuple[Threshold, ...]
+    window_hours: float | None = None
+    window_runs: int | None = None
+    min_samples: int = 1
+    rollback: bool = False  # `reconciler github propose-rollback` may propose moving the alias back
+
+
 @dataclass(frozen=True)
 class DesiredVersion:
     number: int
@@ -132,6 +161,7 @@ class DesiredModel:
     policy: Policy = Policy()
     review: ReviewBlock = ReviewBlock()
     smoke: SmokeSettings = SmokeSettings()
+    monitoring: Monitoring | None = None
 
     @property
     def source(self) -> str:
