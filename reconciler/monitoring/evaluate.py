@@ -19,6 +19,7 @@ from reconciler.state import HealthRule, Monitoring, Threshold
 
 HOUR_MS = 3_600_000
 REL_TOL = 1e-9
+NO_REPLACED = "no replaced version to compare (the audit journal names none)"
 
 
 class Health(str, Enum):
@@ -171,7 +172,7 @@ def _judge(
     if t.rule is HealthRule.AT_MOST:
         return ThresholdResult(t, value, passed=value <= t.value, reason=_breach(t, value))
     if replaced is None:
-        return ThresholdResult(t, value, reason="no replaced version to compare (the audit journal names none)")
+        return ThresholdResult(t, value, passed=True, reason=NO_REPLACED)  # as a gate with no current holder
     old = weighted(before, t.metric)
     if old is None:
         return ThresholdResult(t, value, reason=f"v{replaced} has no {t.metric!r} in its production runs to compare")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from reconciler.monitoring import alerts, drift
-from reconciler.monitoring.evaluate import HOUR_MS, Health, Monitored, ProductionRun, evaluate, weighted
+from reconciler.monitoring.evaluate import HOUR_MS, NO_REPLACED, Health, Monitored, ProductionRun, evaluate, weighted
 from reconciler.monitoring.read import ALERT_FLAG, ALERT_STATE
 from reconciler.state import HealthRule, Monitoring, Threshold
 
@@ -60,8 +60,10 @@ def test_no_worse_than_the_replaced_version_over_its_own_last_window() -> None:
     h = evaluate(Monitored("m", "f", spec, 2, replaced=1), runs, NOW)
     assert h.state is Health.BREACH and h.results[0].replaced_value == 1.0
     assert h.results[0].rule() == "<= replaced + 0.1"
-    h = evaluate(Monitored("m", "f", spec, 2), runs, NOW)
-    assert h.state is Health.UNKNOWN and "audit journal names none" in h.reason
+    h = evaluate(Monitored("m", "f", spec, 2), runs, NOW)  # the first holder: nothing to compare, as gates do
+    assert h.state is Health.HEALTHY and h.results[0].reason == NO_REPLACED
+    h = evaluate(Monitored("m", "f", spec, 2, replaced=7), runs, NOW)  # a replaced version without runs
+    assert h.state is Health.UNKNOWN and h.reason == "v7 has no 'loss' in its production runs to compare"
 
 
 def test_nan_values_are_skipped() -> None:

@@ -154,3 +154,36 @@ def test_an_unreachable_webhook_is_reported_and_retried_next_run(registry: Regis
     with receiver() as hook:
         code, report = _health(registry, tmp_path, 6, {"RECONCILER_ALERT_WEBHOOK": hook.url})
         assert code == 1 and [a["delivered"] for a in report["alerts"]] == [True] and len(hook.bodies) == 1
+
+
+def test_the_serving_side_example_logs_windows_health_judges(registry: Registry, tmp_path: Path) -> None:
+    name = "health-example"
+    models.register_sklearn(name)
+    _apply(registry, tmp_path, name, 1)
+    script = Path(__file__).resolve().parents[2] / "examples" / "production_monitoring.py"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    args = [
+        sys.executable,
+        str(script),
+        name,
+        "1",
+        "--windows",
+        "6",
+        "--samples",
+        "200",
+        "--end",
+        "2026-11-01T06:00:00",
+    ]
+    done = subprocess.run(
+        args, env={**env, "MLFLOW_TRACKING_URI": registry.uri}, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("logged health-example v1 window ending") == 6
+    code, report = _health(registry, tmp_path, 6)
+    assert code == 0, report
+    assert report["models"][0]["samples"] == 1200 and report["models"][0]["state"] == "healthy"
+    degraded = [*args[:-1], "2026-11-01T12:00:00", "--degrade", "1.5"]
+    done = subprocess.run(degraded, env={**env, "MLFLOW_TRACKING_URI": registry.uri}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    code, report = _health(registry, tmp_path, 12)
+    assert code == 1 and {t["metric"] for t in report["models"][0]["thresholds"] if t["passed"] is False} >= {"psi_max"}
