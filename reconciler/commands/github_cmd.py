@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler.commands import gh_apply_cmd, gh_check_cmd, gh_drift_cmd
+from reconciler.commands import gh_apply_cmd, gh_check_cmd, gh_drift_cmd, gh_rollback_cmd
 
 
 @click.group("github")
@@ -16,5 +16,5 @@ def command() -> None:
     """
 
 
-for verb in (gh_check_cmd.command, gh_apply_cmd.command, gh_drift_cmd.command):
+for verb in (gh_check_cmd.command, gh_apply_cmd.command, gh_drift_cmd.command, gh_rollback_cmd.command):
     command.add_command(verb)

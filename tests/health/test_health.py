@@ -55,7 +55,7 @@ def _apply(registry: Registry, root: Path, name: str, champion: int) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def _log(name: str, version: int, hours: range, degrade: float = 0.0, samples: int = 100) -> None:
+def _log(name: str, version: int, hours: range, degrade: float = 0.0, samples: int = 100, base: datetime = T0) -> None:
     """Production windows of an hour each: predictions of the version's model on the diabetes data,
     `degrade` shifting both the inputs (drift) and the errors."""
     X, y = models.training_data()
@@ -67,7 +67,7 @@ def _log(name: str, version: int, hours: range, degrade: float = 0.0, samples: i
         predictions = truth + rng.normal(0, 40 + 200 * degrade, samples)
         log_window(
             name, version, predictions, features=batch, reference=X, ground_truth=truth,
-            start=T0 + timedelta(hours=h - 1), end=T0 + timedelta(hours=h),
+            start=base + timedelta(hours=h - 1), end=base + timedelta(hours=h),
         )  # fmt: skip
 
 
