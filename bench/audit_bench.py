@@ -3,7 +3,7 @@
     .venv/bin/python bench/audit_bench.py [--applies 1000]
 
 Each apply changes a tag and a 4,900-character description of the same model, with a commit, a
-pull request and 25 approvers, through `reconciler.applying.apply` against a `postgresql://` registry
+pull request and 25 approvers, through `reconciler.apply.execute.apply` against a `postgresql://` registry
 (what MLflow's SQL store enforces: tag values varchar(5000)). Reports failures (must be 0), the
 size of the model's audit record (must stay under 5,000), the journal's length for the model, and
 the time per apply (median).
@@ -20,14 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconciler import api, applying
-from reconciler.audit import AUDIT_TAG, Audit
-from reconciler.document import from_document
-from reconciler.journal import Journal
-from reconciler.session import Session
+from reconciler import engine
+from reconciler.apply import execute
+from reconciler.apply.audit import AUDIT_TAG, Audit
+from reconciler.apply.journal import Journal
+from reconciler.files.convert import from_document
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import Origin
-from reconciler.target import Target
-from tests.services import postgres
+from tests.support.services import postgres
 
 APPROVERS = tuple(f"lead-with-a-long-login-{i:02d}" for i in range(25))
 
@@ -45,9 +46,9 @@ def main() -> int:
         for i in range(args.applies):
             doc = {"name": "audit-bench", "description": f"round {i} " + "x" * 4890, "tags": {"round": str(i)}}
             started = time.perf_counter()
-            plan = api.plan(session, [from_document(doc, Origin("models/audit-bench.yaml"))])
+            plan = engine.plan(session, [from_document(doc, Origin("models/audit-bench.yaml"))])
             audit = Audit(plan.plan_hash, commit=f"{i:040x}", pull_request=str(i), approvers=APPROVERS, actor="ci")
-            report = applying.apply(session, plan, audit, applying.ApplyOptions())
+            report = execute.apply(session, plan, audit, execute.ApplyOptions())
             times.append(time.perf_counter() - started)
             failures += len(report.failed()) + len(report.unrecorded())
             sizes.append(len(client.get_registered_model("audit-bench").tags[AUDIT_TAG]))

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.services import mlflow_server, postgres, s3_server  # noqa: E402
+from tests.support.services import mlflow_server, postgres, s3_server  # noqa: E402
 
 STAGES = ("None", "Archived", "Archived", "Staging", "Production")
 
@@ -127,7 +127,7 @@ def main() -> int:
 
 
 def _versions(path: Path) -> dict:
-    from reconciler.yamlsource import read_model_file
+    from reconciler.files.yamlsource import read_model_file
 
     return read_model_file(path).data.get("versions", {})
 

@@ -1,6 +1,6 @@
 """Benchmark: fault trials. The MLflow server or PostgreSQL is killed with SIGKILL at a random point
 of an apply of 300+ changes (by how many of its writes have reached the database: before any, during
-the changes, during the audit records), started again, and the apply re-run. tests/faults.py says
+the changes, during the audit records), started again, and the apply re-run. tests/support/faults.py says
 what each trial checks.
 
     .venv/bin/python bench/fault_trials.py [--trials 100] [--seed 1]
@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.faults import VERSIONS, Trials, populate
-from tests.services import mlflow_server, postgres, s3_server
+from tests.support.faults import VERSIONS, Trials, populate
+from tests.support.services import mlflow_server, postgres, s3_server
 
 
 def main() -> int:

@@ -3,9 +3,9 @@
     .venv/bin/python bench/fuzz_loader.py [--examples 10000] [--seed N] [--max-seconds 5] [--max-mib 256]
                                           [--tracemalloc]
 
-Inputs (tests/yamlfuzz.py): files in every YAML style, mutated realistic files (bytes, characters,
+Inputs (tests/support/yamlfuzz.py): files in every YAML style, mutated realistic files (bytes, characters,
 lines, tags, anchors, indentation, confusables, odd whitespace, other encodings), every scalar in
-every position, alias bombs and deep nesting, random bytes. For each input (tests/yamlcheck.py):
+every position, alias bombs and deep nesting, random bytes. For each input (tests/support/yamlcheck.py):
 only DesiredStateError escapes, as one line naming the file; only plain data comes out; no YAML tag
 makes Python call anything; the fast and the reference readers agree. Time and memory per input
 are bounded: the run fails if one input takes more than --max-seconds, or if the process's peak
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hypothesis import HealthCheck, given, seed, settings
 
-from tests.yamlcheck import check_input
-from tests.yamlfuzz import any_input
+from tests.support.yamlcheck import check_input
+from tests.support.yamlfuzz import any_input
 
 WARM_UP = ("name: m\n", "name: m\nbogus: 1\n", "name: m\ntags: !!set {a}\n")  # imports, compiled schemas
 

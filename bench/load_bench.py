@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/load_bench.py [--models 1000 --versions 20 --repeat 3 --old-rev REV]
 
-Generates realistic files (tests/modelgen.py: descriptions, tags, aliases, comments, flow and block
+Generates realistic files (tests/support/modelgen.py: descriptions, tags, aliases, comments, flow and block
 style, some with anchors) in a temporary directory, then reports medians of --repeat runs of:
   1. `reconciler validate --offline` as a subprocess, the whole process (start, imports, load,
      checks, output), for this tree and for the old loader (the tree at --old-rev, by default the
@@ -34,24 +34,24 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.modelgen import write_models  # noqa: E402
+from tests.support.modelgen import write_models  # noqa: E402
 
 BREAKDOWN = r"""
 import json, sys, time
 from pathlib import Path
-import reconciler.desired as desired
+import reconciler.files.desired as desired
 inner = [0.0]
 if NEW:  # the fast reader checks schema validity itself: count that time as the schema check's
-    from reconciler import modelschema
-    from reconciler.yamlsource import read_model_file
-    plain_is_valid = modelschema.is_valid
+    from reconciler.files import schemacheck
+    from reconciler.files.yamlsource import read_model_file
+    plain_is_valid = schemacheck.is_valid
     def timed(data):
         t = time.process_time()
         try:
             return plain_is_valid(data)
         finally:
             inner[0] += time.process_time() - t
-    modelschema.is_valid = timed
+    schemacheck.is_valid = timed
 files = desired.model_files(Path(sys.argv[1]))
 parse_s = schema_s = rest_s = 0.0
 for path in files:
@@ -62,7 +62,7 @@ for path in files:
         data = desired.parse_yaml(path.read_text(encoding="utf-8"), str(path))
     t1 = time.process_time()
     if NEW:
-        modelschema.check(data)
+        schemacheck.check(data)
         plain = data.data
     else:
         desired.check_document(data, str(path))
@@ -198,26 +198,26 @@ def alternatives(paths: list[Path], repeat: int) -> None:
     import yaml_rs
     from ruamel.yaml import YAML
 
-    from reconciler import modelschema
-    from reconciler.yamlsource import parse
-    from reconciler.yamlstrict import build
+    from reconciler.files import schemacheck
+    from reconciler.files.yamlsource import parse
+    from reconciler.files.yamlstrict import build
 
     texts = [p.read_text(encoding="utf-8") for p in paths]
     docs = [parse(t, "x").data for t in texts]
-    python_validator = jsonschema.Draft202012Validator(modelschema.schema())
+    python_validator = jsonschema.Draft202012Validator(schemacheck.schema())
     rows: list[tuple[str, Any, list[Any], int]] = [
         ("yaml-rs (the fast reader)", lambda t: yaml_rs.loads(t, parse_datetime=False), texts, 1),
         ("reference reader (libyaml events)", lambda t: build(t, "x"), texts, 1),
         ("PyYAML CSafeLoader", lambda t: yaml.load(t, Loader=yaml.CSafeLoader), texts, 1),
         (f"ruamel.yaml safe ({_ruamel_kind()})", YAML(typ="safe").load, texts, 1),
         ("ruamel.yaml round-trip, pure (old)", YAML(typ="rt", pure=True).load, texts[:100], len(texts) // 100),
-        ("jsonschema-rs is_valid", modelschema.is_valid, docs, 1),
+        ("jsonschema-rs is_valid", schemacheck.is_valid, docs, 1),
         ("jsonschema (Python) is_valid (old)", python_validator.is_valid, docs[:100], len(docs) // 100),
     ]
     try:
         import fastjsonschema
 
-        rows.append(("fastjsonschema (generated Python)", fastjsonschema.compile(modelschema.schema()), docs, 1))
+        rows.append(("fastjsonschema (generated Python)", fastjsonschema.compile(schemacheck.schema()), docs, 1))
     except ImportError:
         print("fastjsonschema: not installed, skipped")
     print(f"\nCPU for {len(texts)} files, median of {repeat}")

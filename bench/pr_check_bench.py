@@ -6,7 +6,7 @@
    comment and status, as the workflow's step runs it (a new process; installing excluded):
    wall time and the process's own CPU time, its phases (RECONCILER_TIMINGS), and the GitHub API
    calls it made (counted by the fake GitHub API, tests/github/), per run. The registry is a
-   PostgreSQL-backed `mlflow server` started as deployed (tests/services.py), populated as
+   PostgreSQL-backed `mlflow server` started as deployed (tests/support/services.py), populated as
    bench/registry_bench.py does; the config repository holds one file per model (written by
    `reconciler import`'s renderer) and a review policy with gates; the pull request moves the
    champion alias of --changed models to a new version trained with an accuracy metric.
@@ -33,14 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.registry_bench import populate  # noqa: E402
-from reconciler import api  # noqa: E402
-from reconciler.importer import render_file  # noqa: E402
-from reconciler.target import Target  # noqa: E402
+from reconciler import engine  # noqa: E402
+from reconciler.files.importer import render_file  # noqa: E402
+from reconciler.registry.target import Target  # noqa: E402
 from tests.github import events  # noqa: E402
 from tests.github.actions import checkout  # noqa: E402
 from tests.github.fake import FakeGitHub  # noqa: E402
 from tests.github.runner import ActionCall  # noqa: E402
-from tests.services import mlflow_server, postgres, s3_server  # noqa: E402
+from tests.support.services import mlflow_server, postgres, s3_server  # noqa: E402
 
 POLICY = """\
 owners: [platform-lead]
@@ -56,7 +56,7 @@ protected:
 
 
 def model_files(server_uri: str) -> dict[str, str]:
-    live = api.Session.open(Target(server_uri, server_uri, embedded=False)).read()
+    live = engine.Session.open(Target(server_uri, server_uri, embedded=False)).read()
     files = {}
     for name, model in live.models.items():
         text = render_file(model, f"name: {name}\nowners: [olivia]\n", f"models/{name}.yaml")

@@ -8,7 +8,7 @@ Reports, in one run (medians of --repeat runs where repeated):
      extrapolated to the whole registry (labeled as such);
   3. apply of 1,000 changes (alias moves, one per model, with the audit trail);
   4. the kept-alive stall: a registry GET and a tag write against a 2-worker server, with MLflow's
-     default client and with the reconciler's quick-ACK client (reconciler/http.py).
+     default client and with the reconciler's quick-ACK client (reconciler/registry/http.py).
 The server is started exactly as deployed (infra/server_command.py: one worker, basic auth,
 artifacts proxied to S3). Timings on shared machines are noisy: compare ratios within one run.
 """
@@ -26,13 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconciler import api, applying
-from reconciler.audit import Audit
-from reconciler.document import from_document
-from reconciler.importer import live_document
-from reconciler.planner import build_plan
-from reconciler.target import Target
-from tests.services import mlflow_server, postgres, replicas, s3_server
+from reconciler import engine
+from reconciler.apply import execute
+from reconciler.apply.audit import Audit
+from reconciler.files.convert import from_document
+from reconciler.files.importer import live_document
+from reconciler.plan.builder import build_plan
+from reconciler.registry.target import Target
+from tests.support.services import mlflow_server, postgres, replicas, s3_server
 
 
 def populate(db_uri: str, models: int, versions: int) -> float:
@@ -62,7 +63,7 @@ def populate(db_uri: str, models: int, versions: int) -> float:
     return time.perf_counter() - started
 
 
-ROLES = {"mlflow server": ("uvicorn", "mlflow.server"), "postgres": ("postgres",), "proxy": ("tests.proxy",)}
+ROLES = {"mlflow server": ("uvicorn", "mlflow.server"), "postgres": ("postgres",), "proxy": ("tests.support.proxy",)}
 
 
 def cpu_seconds() -> dict[tuple[str, str], float]:
@@ -95,9 +96,9 @@ def timed(fn):
     return time.perf_counter() - started, result
 
 
-def noop_plan(session: api.Session, desired) -> tuple[float, int, int]:
+def noop_plan(session: engine.Session, desired) -> tuple[float, int, int]:
     session.counter.calls = 0
-    seconds, plan = timed(lambda: api.plan(session, desired))
+    seconds, plan = timed(lambda: engine.plan(session, desired))
     return seconds, session.counter.calls, len(plan.changes)
 
 
@@ -123,7 +124,7 @@ def stall(uri: str, env: dict[str, str]) -> dict[str, tuple[float, float]]:
     code = (
         "import sys, time, statistics\n"
         "if sys.argv[1] == 'quickack':\n"
-        "    from reconciler.http import install_quickack; install_quickack()\n"
+        "    from reconciler.registry.http import install_quickack; install_quickack()\n"
         "from mlflow import MlflowClient\n"
         f"c = MlflowClient(tracking_uri={uri!r}, registry_uri={uri!r})\n"
         "g, w = [], []\n"
@@ -180,7 +181,7 @@ def report(server, args, label: str, alias_version: int) -> None:
     print(f"\n== {label}")
     os.environ.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=server.admin_password)
     target = Target(server.uri, server.uri, embedded=False)
-    session = api.Session.open(target)
+    session = engine.Session.open(target)
     live = session.read()
     assert sum(len(m.versions) for m in live.models.values()) == args.models * args.versions
     desired = [from_document(live_document(m), f"models/{m.name}.yaml") for m in live.models.values()]
@@ -210,7 +211,7 @@ def report(server, args, label: str, alias_version: int) -> None:
     assert len(the_plan.changes) == args.models
     before = cpu_seconds()
     seconds, result = timed(
-        lambda: applying.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), args.concurrency, live=live)
+        lambda: execute.apply(session, the_plan, Audit(the_plan.plan_hash, "bench"), args.concurrency, live=live)
     )
     after = cpu_seconds()
     failed = result.failed() + result.audit_failed()

@@ -22,7 +22,7 @@ from sklearn.datasets import load_diabetes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from reconciler.monitoring.log import log_window
-from reconciler.target import resolve_target
+from reconciler.registry.target import resolve_target
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,12 +9,12 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from reconciler import api
-from reconciler.audit import AUDIT_TAG, read_record
+from reconciler import engine
+from reconciler.apply.audit import AUDIT_TAG, read_record
 
 
 def main() -> None:
-    live = api.Session.open().read()
+    live = engine.Session.open().read()
     console = Console(markup=False)
     for model in live.models.values():
         description = model.values.get("description", "")

@@ -22,7 +22,7 @@ from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_sc
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from reconciler.target import resolve_target
+from reconciler.registry.target import resolve_target
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,20 @@ from reconciler import __version__, interrupt
 from reconciler.error_handler import error_handler
 
 VERBS = {
-    "validate": "validate_cmd",
-    "plan": "plan_cmd",
-    "apply": "apply_cmd",
-    "import": "import_cmd",
-    "codeowners": "codeowners_cmd",
-    "history": "history_cmd",
-    "github": "github_cmd",
-    "smoke": "smoke_cmd",
-    "health": "health_cmd",
+    "validate": "validate",
+    "plan": "plan",
+    "apply": "apply",
+    "import": "import_",
+    "codeowners": "codeowners",
+    "history": "history",
+    "github": "github",
+    "smoke": "smoke",
+    "health": "health",
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;
-# apply says more as it goes: reconciler/applying.py). Files are written whole or not at all (reconciler/atomic.py).
+# apply says more as it goes: reconciler/apply/execute.py). Files are written whole or not at all
+# (reconciler/atomic.py).
 INTERRUPTED = {
     "plan": "nothing was changed (a plan file is written whole or not at all)",
     "import": "the registry was not changed; each model file is written whole or not at all",

@@ -52,7 +52,7 @@ def error_handler() -> Iterator[None]:
         except interrupt.Interrupted as e:
             raise _interrupted(e.signum) from None
         except SystemExit as e:
-            if e.code != EXIT_SIGTERM:  # the registry lock's own SIGTERM handler exits so (reconciler/lock.py)
+            if e.code != EXIT_SIGTERM:  # the registry lock's own SIGTERM handler exits so (reconciler/apply/lock.py)
                 raise
             raise _interrupted(signal.SIGTERM) from None
         except Exception as e:

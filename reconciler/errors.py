@@ -41,7 +41,7 @@ class ApplyFailed(ReconcilerError):
 
 
 class LockError(ReconcilerError):
-    """The registry lock (reconciler/lock.py) could not be taken, kept or released."""
+    """The registry lock (reconciler/apply/lock.py) could not be taken, kept or released."""
 
 
 class LockTimeout(LockError):
@@ -54,3 +54,10 @@ class WritesStopped(ReconcilerError):
 
 class LockLost(LockError, WritesStopped):
     """This apply no longer holds the registry lock: it must not write again."""
+
+
+class GitHubError(ReconcilerError):
+    """GitHub refused a request, or the Actions environment (or its git checkout) lacks what a command needs.
+
+    Declared here, not in reconciler/github/, so that plain git access (reconciler/git.py) raises it
+    without importing the GitHub package."""

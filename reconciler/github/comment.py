@@ -23,7 +23,7 @@ from typing import Any
 
 from reconciler.github.client import Client, Comment
 from reconciler.masking import mask
-from reconciler.plan import Change, change_from_json, digest
+from reconciler.plan.values import Change, change_from_json, digest
 
 MARKER = "<!-- reconciler-plan -->"
 APPLY_MARKER = "<!-- reconciler-apply -->"

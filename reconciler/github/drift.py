@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reconciler import render
 from reconciler.github.client import Client, IssueRef
 from reconciler.github.context import Actions
 from reconciler.github.markdown import CUT_NOTE, MAX_BODY, cut, join, link, short
-from reconciler.plan import Plan
+from reconciler.plan import render
+from reconciler.plan.values import Plan
 
 LABEL = "registry-drift"
 LABEL_COLOR = "d93f0b"

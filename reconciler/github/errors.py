@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import GitHubError, ReconcilerError
 
-
-class GitHubError(ReconcilerError):
-    """GitHub refused a request, or the Actions environment lacks what a command needs."""
+__all__ = ["GitHubError", "Refused"]
 
 
 class Refused(ReconcilerError):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
-from reconciler import desired, modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files import desired, modelfiles
 from reconciler.governance.policy import POLICY_FILE, check_models, load_repository_policy
 from reconciler.governance.repository import load_checked
 from reconciler.state import DesiredModel

@@ -10,20 +10,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from reconciler import modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files import modelfiles
+from reconciler.git import Git
 from reconciler.github import client as gh
 from reconciler.github.files import model_paths
-from reconciler.github.gitlocal import Git
 from reconciler.governance import approvals, gates, report, rules
 from reconciler.governance.approvals import clip
 from reconciler.governance.policy import POLICY_FILE
 from reconciler.governance.repository import Base, load_base
-from reconciler.plan import Plan
+from reconciler.plan.values import Plan
+from reconciler.registry.target import Target
 from reconciler.smoke import report as smoke_report
 from reconciler.smoke.result import SmokeResult
 from reconciler.state import DesiredModel, LiveState
-from reconciler.target import Target
 from reconciler.text import printable
 
 STATUS_CONTEXT = report.STATUS_CONTEXT

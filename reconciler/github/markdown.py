@@ -1,4 +1,4 @@
-"""Markdown the GitHub commands post: the parts around the plan (rendered by reconciler/render.py),
+"""Markdown the GitHub commands post: the parts around the plan (rendered by reconciler/plan/render.py),
 the result of an apply, a refused merge, the drift issue. Every value from files, the registry or
 GitHub goes through `md_code`, so none of it can open a comment, a tag, a link or a mention.
 """
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler import render
-from reconciler.plan import Change
+from reconciler.plan import render
+from reconciler.plan.values import Change
 from reconciler.text import md_code
 
 MAX_BODY = 65_000  # GitHub refuses comment and issue bodies over 65,536 characters

@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from reconciler import applying, render
-from reconciler.apply import Result
+from reconciler.apply import execute
+from reconciler.apply.writer import Result
 from reconciler.github.comment import APPLY_MARKER
 from reconciler.github.context import Actions
 from reconciler.github.markdown import join, link, short
 from reconciler.masking import clip
+from reconciler.plan import render
 from reconciler.text import md_code, plural
 
 
@@ -18,9 +19,7 @@ def _merge_mark(sha: str) -> str:
     return f"<!-- merge {sha} -->"
 
 
-def applied_comment(
-    actions: Actions, sha: str, report: applying.Report, approvers: Sequence[str], reviewed: int
-) -> str:
+def applied_comment(actions: Actions, sha: str, report: execute.Report, approvers: Sequence[str], reviewed: int) -> str:
     failed, unrecorded = report.failed(), report.unrecorded()
     complete = not failed and not unrecorded and report.lock_lost is None and report.journal_open is None
     head = "Applied" if complete else "Applied in part"
@@ -46,7 +45,7 @@ def applied_comment(
     return join(lines) + _merge_mark(sha) + "\n"
 
 
-def _counts(report: applying.Report, approvers: Sequence[str], reviewed: int) -> str:
+def _counts(report: execute.Report, approvers: Sequence[str], reviewed: int) -> str:
     total = len(report.results)
     applied = total - len(report.failed())
     recorded = len(report.records) - len(report.unrecorded())

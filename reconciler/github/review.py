@@ -13,7 +13,7 @@ from reconciler.github import comment, judge, outputs, view
 from reconciler.github.check import Context, Outcome
 from reconciler.github.errors import GitHubError
 from reconciler.governance.report import approvals_markdown
-from reconciler.plan import Plan
+from reconciler.plan.values import Plan
 from reconciler.state import DesiredModel, Origin
 
 PENDING = "Counting approvals again after a review…"

@@ -36,7 +36,7 @@ approvals
         fresh: Callable[[commit], bool] (asked once per commit) or a collection of fresh commits.
         members: {"@org/team": logins}; a team left out is reported as unreadable, never guessed.
     Verdict.ok, .results (RequirementVerdict: counted, not_counted, blocked_by, unresolved_teams, missing,
-        ok, message()), .approvers (for reconciler.audit.Audit), .status_description() (<= 140 chars)
+        ok, message()), .approvers (for reconciler.apply.audit.Audit), .status_description() (<= 140 chars)
 
 gates
     gate_run_ids(plan, live, base_models, base_policy) -> frozenset[str]
@@ -49,6 +49,6 @@ report (every value through reconciler.text.md_code)
     approvals_markdown(verdict) -> str;  gates_markdown(results) -> str ("" without gated moves)
     status(verdict, gates) -> ("success" | "failure", description <= 140 chars);  STATUS_CONTEXT
 
-codeowners (and `reconciler codeowners [--check]`, reconciler/commands/codeowners_cmd.py)
+codeowners (and `reconciler codeowners [--check]`, reconciler/commands/codeowners.py)
     block(models, policy, models_dir="models") -> list[str];  render(existing, lines, source) -> str
 """

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from reconciler.governance.policy import ModelRules, ReviewPolicy, combined
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan.values import Action, Change, Plan
 from reconciler.state import DesiredModel, Gate, GateRule, LiveModel, LiveState, Run, Stage
 
 NO_CURRENT = "no current version to compare"
@@ -98,7 +98,7 @@ def gate_run_ids(
     plan: Plan, live: LiveState, base_models: Mapping[str, DesiredModel], base_policy: ReviewPolicy
 ) -> frozenset[str]:
     """The training runs the gates need: the candidates' and the current holders'. Read them
-    (reconciler.reader's `runs`) into `LiveState.runs` before `evaluate_gates`."""
+    (reconciler.registry.reader's `runs`) into `LiveState.runs` before `evaluate_gates`."""
     ids = set()
     for move, _ in gated_moves(plan, live, base_models, base_policy):
         versions = live.models[move.model].versions

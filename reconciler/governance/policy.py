@@ -14,15 +14,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from reconciler import desired, modelfiles
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files import desired, modelfiles
 from reconciler.governance import values
+from reconciler.governance.policyschema import MODEL_OWNERS, build
 from reconciler.governance.principals import expand, principal
-from reconciler.governance.schema import MODEL_OWNERS, build
-from reconciler.plan import Change
+from reconciler.names import POLICY_FILE
+from reconciler.plan.values import Change
 from reconciler.state import DesiredModel, Gate, Origin, Stage, TierTightening
 
-POLICY_FILE = modelfiles.POLICY
 SCHEMA_FILE = "policy.schema.json"
 SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/policy.schema.json"
 EXPECTED = f"a mapping with at least 'owners:'; see schemas/{SCHEMA_FILE}"

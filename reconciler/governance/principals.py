@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reconciler.governance.schema import MODEL_OWNERS
+from reconciler.governance.policyschema import MODEL_OWNERS
 
 
 def principal(entry: str) -> str:

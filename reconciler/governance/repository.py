@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler import desired
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files import desired
 from reconciler.governance.policy import ReviewPolicy, check_models, load_repository_policy
 from reconciler.state import DesiredModel, frozen_map
 

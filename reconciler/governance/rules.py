@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import PurePosixPath
 
-from reconciler import modelfiles
+from reconciler.files import modelfiles
 from reconciler.governance.policy import POLICY_FILE, ModelRules, ReviewPolicy, combined
-from reconciler.plan import Change, Plan
+from reconciler.plan.values import Change, Plan
 from reconciler.state import DesiredModel
 
 

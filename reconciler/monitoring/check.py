@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from reconciler.journal import Journal
+from reconciler.apply.journal import Journal
 from reconciler.monitoring import alerts, read, served
 from reconciler.monitoring.evaluate import HOUR_MS, ModelHealth, Monitored, evaluate
 from reconciler.state import DesiredModel

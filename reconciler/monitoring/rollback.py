@@ -11,15 +11,15 @@ import io
 import re
 from datetime import datetime, timezone
 
-from reconciler.desired import check_document
-from reconciler.document import check_semantics, from_document
 from reconciler.errors import DesiredStateError
-from reconciler.importer import round_trip_yaml
+from reconciler.files.convert import check_semantics, from_document
+from reconciler.files.desired import check_document
+from reconciler.files.importer import round_trip_yaml
+from reconciler.files.yamlsource import parse
 from reconciler.monitoring.evaluate import ModelHealth, ThresholdResult
 from reconciler.monitoring.served import Promotion
 from reconciler.state import HealthRule, Origin
 from reconciler.text import md_code
-from reconciler.yamlsource import parse
 
 MARKER = "<!-- reconciler-rollback -->"
 MAX_POINTS = 48

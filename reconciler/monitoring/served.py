@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.audit import Audit
-from reconciler.journal import Entry
+from reconciler.apply.audit import Audit
+from reconciler.apply.journal import Entry
 from reconciler.state import DesiredModel
 
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler.errors import ReconcilerError, RegistryError
+from reconciler.registry.target import Target
 from reconciler.smoke.candidates import Candidate
 from reconciler.smoke.result import Outcome, SmokeResult
 from reconciler.smoke.run import Request, smoke
-from reconciler.target import Target
 
 REQUIRED = "the review policy requires an input example (smoke.require_example)"
 

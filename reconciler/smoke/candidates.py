@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 
 from reconciler.governance.gates import protected_moves
 from reconciler.governance.policy import ReviewPolicy
-from reconciler.plan import Plan
+from reconciler.plan.values import Plan
 from reconciler.state import DesiredModel, LiveState, SmokeSettings
 
 

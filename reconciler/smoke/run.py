@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.clients import classify, translate_errors
 from reconciler.errors import ReconcilerError
+from reconciler.registry.clients import classify, translate_errors
+from reconciler.registry.target import Target
 from reconciler.smoke import check
 from reconciler.smoke.result import NO_EXAMPLE_FIX, Outcome, SmokeResult
-from reconciler.target import Target
 
 SERVING_EXAMPLE = "serving_input_example.json"
 CONTENT_TYPE = "application/json"

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import api, applying
-from reconciler.apply import Outcome, Result
-from reconciler.audit import Audit
-from reconciler.document import from_document
-from reconciler.journal import Journal
-from reconciler.session import Session
+from reconciler import engine
+from reconciler.apply import execute
+from reconciler.apply.audit import Audit
+from reconciler.apply.journal import Journal
+from reconciler.apply.writer import Outcome, Result
+from reconciler.files.convert import from_document
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import Origin
-from reconciler.target import Target
 
 
 def session_for(root: Path) -> Session:
@@ -42,9 +43,9 @@ def desired(doc: dict):
     return [from_document({"name": "churn", **doc}, Origin("models/churn.yaml"))]
 
 
-def apply(session: Session, doc: dict, **audit) -> applying.Report:
-    plan = api.plan(session, desired(doc))
-    return applying.apply(session, plan, Audit(plan.plan_hash, **audit), applying.ApplyOptions(concurrency=1))
+def apply(session: Session, doc: dict, **audit) -> execute.Report:
+    plan = engine.plan(session, desired(doc))
+    return execute.apply(session, plan, Audit(plan.plan_hash, **audit), execute.ApplyOptions(concurrency=1))
 
 
 def record(session: Session, version: str | None = None) -> dict:
@@ -57,7 +58,7 @@ def test_failed_audit_writes_are_completed_later_with_the_original_approvers(ses
     def failing(applier, audit, run_id, changes, live, flags=None):
         return tuple(Result(cs[0], Outcome.FAILED, "simulated outage") for cs in changes.values())
 
-    monkeypatch.setattr(applying, "write_records", failing)
+    monkeypatch.setattr(execute, "write_records", failing)
     first = apply(session, {"aliases": {"champion": 2}}, pull_request="7", approvers=("lead-a",), commit="c7")
     assert not first.failed() and len(first.unrecorded()) == 1
     (entry,) = Journal(session.clients.registry).open_entries()
@@ -76,7 +77,7 @@ def test_an_interrupted_apply_is_recovered_crediting_only_what_the_registry_hold
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the process dies after its writes, before its records
 
-    monkeypatch.setattr(applying, "write_records", killed)
+    monkeypatch.setattr(execute, "write_records", killed)
     doc = {"description": "new", "versions": {"1": {"description": "one"}, "2": {"description": "two"}}}
     with pytest.raises(KeyboardInterrupt):
         apply(session, doc, pull_request="8", approvers=("lead-b",))
@@ -99,7 +100,7 @@ def test_a_registry_lost_while_closing_the_journal_is_reported_and_the_next_appl
     change applied and recorded, the entry left open, the next apply closes it."""
     from mlflow.exceptions import MlflowException
 
-    from reconciler import journal
+    from reconciler.apply import journal
 
     def unreachable(self, run_id, results, unrecorded):
         raise MlflowException("API request to http://registry/api/2.0/mlflow/runs/log-batch failed: refused")

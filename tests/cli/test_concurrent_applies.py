@@ -72,7 +72,7 @@ def test_an_apply_told_not_to_wait_refuses_naming_the_holder(root):
     names the holder, and writes nothing."""
     from mlflow import MlflowClient
 
-    from reconciler.lock import RegistryLock, default_owner
+    from reconciler.apply.lock import RegistryLock, default_owner
 
     uri = f"sqlite:///{root / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)

@@ -64,7 +64,7 @@ def test_plan_apply_plan_on_the_embedded_registry(registry):
 
 def test_the_audit_record_names_the_apply_and_its_journal_run(registry):
     """Version 2's record says who put it into Production; the journal run holds the whole apply."""
-    from reconciler.journal import Journal
+    from reconciler.apply.journal import Journal
 
     plan_hash = json.loads((registry / "plan.json").read_text())["plan_hash"]
     record = json.loads(client(registry).get_model_version("churn", "2").tags["gitops.audit"])
@@ -92,7 +92,7 @@ def test_a_plan_applied_by_hand_is_credited_to_nobody(registry):
     assert client(registry).get_registered_model("churn").tags["gitops.audit"] == before
     assert all(
         e.audit.pull_request != "8"
-        for e in __import__("reconciler.journal").journal.Journal(client(registry)).history("churn")
+        for e in __import__("reconciler.apply.journal").apply.journal.Journal(client(registry)).history("churn")
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import secrets_scan
+from tests.support import secrets_scan
 
 SECRET = "S3cretPW-hostile-9f2c"  # fixed: parametrized ids must be the same in every xdist worker
 secrets_scan.register(SECRET)

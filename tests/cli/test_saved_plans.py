@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.plan import canonical_json
-from tests import secrets_scan
+from reconciler.plan.values import canonical_json
+from tests.support import secrets_scan
 
 FILE = "name: churn\ndescription: reviewed\naliases: {champion: 2}\nversions:\n  2: {stage: Production}\n"
 

@@ -43,7 +43,7 @@ def test_offline_validate_imports_no_mlflow_and_no_registry_client(tmp_path):
     done = validate(tmp_path, "-X", "importtime")
     assert done.returncode == 0, done.stderr
     modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert "reconciler.desired" in modules
+    assert "reconciler.files.desired" in modules
     unwanted = {
         m for m in modules if m.split(".")[0] in ("mlflow", "urllib3", "requests", "tenacity", "ruamel", "jsonschema")
     }
@@ -61,7 +61,7 @@ def test_plan_over_http_imports_neither_mlflow_nor_the_round_trip_yaml_library(t
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 1 and "cannot reach the registry http://127.0.0.1:9" in done.stderr
     modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert "reconciler.reader" in modules
+    assert "reconciler.registry.reader" in modules
     assert not {m for m in modules if m.split(".")[0] in ("mlflow", "ruamel", "sqlalchemy")}
 
 
@@ -75,8 +75,8 @@ def test_valid_files_do_not_pay_for_line_numbers(tmp_path):
     done = validate(tmp_path, "-X", "importtime")
     assert done.returncode == 0, done.stderr
     modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert "reconciler.yamlsource" in modules and "yaml_rs" in modules
-    assert "reconciler.yamlstrict" not in modules and "yaml" not in modules
+    assert "reconciler.files.yamlsource" in modules and "yaml_rs" in modules
+    assert "reconciler.files.yamlstrict" not in modules and "yaml" not in modules
 
 
 def test_a_database_uri_without_its_driver_is_a_user_error(tmp_path):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.services import ServerProcess, free_port
+from tests.support.services import ServerProcess, free_port
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,6 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
 
 @pytest.fixture
 def step(fake_github: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Any:
-    from tests.actions.inproc import Step
+    from tests.github.inproc import Step
 
     return Step(fake_github, tmp_path / "steps", monkeypatch, capsys)

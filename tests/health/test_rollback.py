@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.audit import Audit
+from reconciler.apply.audit import Audit
+from reconciler.apply.journal import Entry
 from reconciler.errors import DesiredStateError
-from reconciler.journal import Entry
 from reconciler.monitoring.evaluate import HOUR_MS, Health, Monitored, ProductionRun, evaluate
 from reconciler.monitoring.rollback import MARKER, body, branch, no_previous, rolled_back, title
 from reconciler.monitoring.served import Promotion, promotions
-from reconciler.plan import Action, Address, Change
+from reconciler.plan.values import Action, Address, Change
 from reconciler.state import HealthRule, Monitoring, Threshold
 
 FILE = """\

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.registry.target import resolve_target
 from reconciler.smoke import Outcome
 from reconciler.smoke.run import Request, smoke
-from reconciler.target import resolve_target
 from tests.health import models
 from tests.health.conftest import Registry
 

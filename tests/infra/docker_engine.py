@@ -1,5 +1,5 @@
 """What pulumi-docker and the Docker engine do with a `docker.Container` resource, mirrored so that
-its command runs in a sandbox (tests/sandbox.py) exactly as the engine would run it.
+its command runs in a sandbox (tests/support/sandbox.py) exactly as the engine would run it.
 
 Sources read (repository, file, function, commit):
 - kreuzwerker/terraform-provider-docker (what pulumi-docker wraps),
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.sandbox import Container, Image, ImageFile, Network, Volume
+from tests.support.sandbox import Container, Image, ImageFile, Network, Volume
 
 
 class EngineRefused(Exception):

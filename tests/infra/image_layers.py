@@ -1,4 +1,4 @@
-"""The images the programs run, as tests/sandbox.py lays them over the host's root: what each
+"""The images the programs run, as tests/support/sandbox.py lays them over the host's root: what each
 Dockerfile adds (files, directories, USER, ENV), with this machine's binaries standing in for the
 image's (the venv's mlflow and python for the server image's, PostgreSQL 15's for the postgres
 image's 16, the recording `mc` stub for MinIO's client). tests/infra/test_container_commands.py
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from tests.infra.harness import REPO
-from tests.sandbox import Image, ImageDir, ImageFile
+from tests.support.sandbox import Image, ImageDir, ImageFile
 
 STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 VENV_BIN = str(Path(sys.executable).parent)  # stands in for the server image's /usr/local/bin

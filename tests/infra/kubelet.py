@@ -1,5 +1,5 @@
 """What the kubelet makes of a container in a pod template, mirrored so that the container's
-command can be executed (tests/sandbox.py) exactly as the manifest gives it.
+command can be executed (tests/support/sandbox.py) exactly as the manifest gives it.
 
 Sources read (kubernetes/kubernetes; the commits are those of the files read):
 - third_party/forked/golang/expansion/expand.go, Expand and MappingFuncFor (commit 02604f7d):
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.infra.harness import Run
-from tests.sandbox import Container, Image, Network, Volume, volume_dir
+from tests.support.sandbox import Container, Image, Network, Volume, volume_dir
 
 EMPTY_DIR_MODE = 0o777
 SETGID = 0o2000

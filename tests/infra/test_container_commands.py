@@ -1,7 +1,7 @@
 """Every script a container of the programs runs, executed as its manifest gives it: the command,
 the environment (Secrets resolved as the kubelet resolves them, Docker's `envs`), the user, the
 read-only root and the volumes, read from the Pulumi resources under mocks (tests/infra/kubelet.py,
-tests/infra/docker_engine.py, tests/sandbox.py). Where no real binary can run here, a recording stub
+tests/infra/docker_engine.py, tests/support/sandbox.py). Where no real binary can run here, a recording stub
 stands in (`mc`, tests/infra/stubs/mc) and its calls are checked. The MLflow and PostgreSQL
 commands run against real servers in tests/integration/test_docker_stack.py (the Docker stack),
 test_server_flags.py (the Kubernetes Jobs and server pod) and test_rotation.py (the StatefulSet's

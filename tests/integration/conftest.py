@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import secrets_scan
-from tests.services import MlflowServer, stack
+from tests.support import secrets_scan
+from tests.support.services import MlflowServer, stack
 
 REPO = Path(__file__).resolve().parents[2]
 

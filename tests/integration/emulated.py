@@ -1,5 +1,5 @@
 """The services the programs' containers talk to, started inside a network namespace
-(tests/sandbox.py) on the ports the manifests name: PostgreSQL 15 where the manifests run PostgreSQL
+(tests/support/sandbox.py) on the ports the manifests name: PostgreSQL 15 where the manifests run PostgreSQL
 16 (the official image's initialisation, or CloudNativePG's, done the way they do it), and moto's S3
 server where they run MinIO (its S3 API; MinIO's admin API is the `mc` stub's part)."""
 
@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.sandbox import Network, published
-from tests.services import _as_postgres_user, _pg_bin, _run, wait_until
+from tests.support.sandbox import Network, published
+from tests.support.services import _as_postgres_user, _pg_bin, _run, wait_until
 
 
 def _in(net: Network, run_as: dict, argv: list[str]) -> list[str]:

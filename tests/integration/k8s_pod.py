@@ -1,6 +1,6 @@
 """The Kubernetes program's workloads run as the kubelet would run them: each container's exact
 command, env (Secrets and the downward API resolved, `$(VAR)` expanded), user, fsGroup, read-only
-root and volumes (tests/infra/kubelet.py, tests/sandbox.py), in one network namespace where the
+root and volumes (tests/infra/kubelet.py, tests/support/sandbox.py), in one network namespace where the
 Services' names resolve to its loopback, against PostgreSQL set up as CloudNativePG sets up the
 Cluster (the managed role's password from its Secret, the `mlflow` and `mlflow_auth` databases) and
 moto serving MinIO's S3 API."""
@@ -25,7 +25,7 @@ from typing import Any
 from tests.infra import image_layers, kubelet
 from tests.infra.harness import Run
 from tests.integration import emulated
-from tests.sandbox import ImageFile, Network, network, published
+from tests.support.sandbox import ImageFile, Network, network, published
 
 POD_IP = "10.244.3.17"
 RECORDER = Path(__file__).resolve().parent / "engine_recorder.py"

@@ -8,13 +8,14 @@ import json
 
 import pytest
 
-from reconciler import api, applying
-from reconciler.audit import AUDIT_TAG, Audit
-from reconciler.document import from_document
-from reconciler.journal import Journal
-from reconciler.session import Session
+from reconciler import engine
+from reconciler.apply import execute
+from reconciler.apply.audit import AUDIT_TAG, Audit
+from reconciler.apply.journal import Journal
+from reconciler.files.convert import from_document
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import Origin
-from reconciler.target import Target
 
 pytestmark = pytest.mark.integration
 
@@ -29,9 +30,9 @@ def test_many_audited_applies_to_one_model_on_postgresql(live_stack):
     client.create_registered_model("audit-pg")
     for i in range(APPLIES):
         doc = {"name": "audit-pg", "description": f"round {i} " + "x" * 4900, "tags": {"round": str(i)}}
-        plan = api.plan(session, [from_document(doc, Origin("models/audit-pg.yaml"))])
+        plan = engine.plan(session, [from_document(doc, Origin("models/audit-pg.yaml"))])
         audit = Audit(plan.plan_hash, commit=f"{i:040x}", pull_request=str(1000 + i), approvers=APPROVERS, actor="ci")
-        report = applying.apply(session, plan, audit, applying.ApplyOptions())
+        report = execute.apply(session, plan, audit, execute.ApplyOptions())
         assert report.results and not report.failed() and not report.unrecorded(), (i, report)
     value = client.get_registered_model("audit-pg").tags[AUDIT_TAG]
     record = json.loads(value)

@@ -1,6 +1,6 @@
 """One apply converges against a real `mlflow server` too (the planner's property test, with fewer
 examples): for generated registry states and files, apply, then plan again: nothing to do; and the
-registry holds exactly what tests/simulate.py predicts from the plan."""
+registry holds exactly what tests/support/simulate.py predicts from the plan."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from reconciler import api, applying
-from reconciler.audit import Audit
-from reconciler.document import check_semantics, from_document
+from reconciler import engine
+from reconciler.apply import execute
+from reconciler.apply.audit import Audit
 from reconciler.errors import DesiredStateError
-from reconciler.live import model_json
-from reconciler.session import Session
+from reconciler.files.convert import check_semantics, from_document
+from reconciler.registry.live import model_json
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import Origin, Stage
-from reconciler.target import Target
-from tests.simulate import apply as simulate
+from tests.support.simulate import apply as simulate
 from tests.unit.test_convergence import cases
 
 pytestmark = pytest.mark.integration
@@ -59,9 +60,9 @@ def test_apply_then_plan_is_empty_on_a_real_server(session, case):
     except DesiredStateError:
         return
     materialize(session.clients.registry, name, generated.models["m"])
-    plan, before = api.plan_and_live(session, [model])
-    report = applying.apply(session, plan, Audit(plan.plan_hash, actor="property-test"), applying.ApplyOptions())
+    plan, before = engine.plan_and_live(session, [model])
+    report = execute.apply(session, plan, Audit(plan.plan_hash, actor="property-test"), execute.ApplyOptions())
     assert not report.failed() and not report.unrecorded(), report
-    after_plan, after = api.plan_and_live(session, [model])
+    after_plan, after = engine.plan_and_live(session, [model])
     assert not after_plan.has_changes(), [str(c.address) for c in after_plan.changes]
     assert model_json(after.models[name]) == model_json(simulate(plan, before).models[name])

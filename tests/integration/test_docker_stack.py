@@ -1,6 +1,6 @@
 """The Docker stack's containers run in order as the engine would run them, each with exactly the
 command, environment, user, read-only root and volumes its resource gives it (read from the
-program under mocks; tests/infra/docker_engine.py, tests/sandbox.py), on one network where the
+program under mocks; tests/infra/docker_engine.py, tests/support/sandbox.py), on one network where the
 containers' aliases resolve: PostgreSQL initialised as the official image does, the one-shot that
 sets its password, the bucket one-shot (the `mc` stub; its `mb` calls then made on moto, which
 serves MinIO's S3 API on :9000), the migration one-shot, and the server, its health check run
@@ -26,7 +26,7 @@ from infra.server_command import AUTH_CONFIG_PATH
 from tests.infra import docker_engine, image_layers
 from tests.infra.harness import Run, run_stack
 from tests.integration import emulated
-from tests.sandbox import Container, network, published, volume_dir
+from tests.support.sandbox import Container, network, published, volume_dir
 
 pytestmark = pytest.mark.integration
 

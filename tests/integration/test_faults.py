@@ -1,6 +1,6 @@
 """A few fault trials in the suite (bench/fault_trials.py runs 100 on 300 versions): the MLflow server
 or PostgreSQL killed with SIGKILL during an apply of 60+ changes (in the changes, and in the audit
-records after them); see tests/faults.py for what is checked."""
+records after them); see tests/support/faults.py for what is checked."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from tests.faults import Trials, populate
-from tests.services import mlflow_server, postgres, s3_server
+from tests.support.faults import Trials, populate
+from tests.support.services import mlflow_server, postgres, s3_server
 
 VERSIONS = 60
 

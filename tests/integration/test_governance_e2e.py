@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from tests.actions.harness import Harness, log, ran
 from tests.github import events
 from tests.github.expressions import Evaluator
 from tests.github.fake import FakeGitHub
+from tests.github.harness import Harness, log, ran
 from tests.integration.conftest import REPO, Stack, grant, run_training
 
 pytestmark = pytest.mark.integration

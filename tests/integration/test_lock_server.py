@@ -20,13 +20,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from reconciler.apply.lock import LockSettings, RegistryLock, default_owner
+from reconciler.apply.tickets import RELEASED, STATE_TAG
 from reconciler.errors import LockError
-from reconciler.lock import LockSettings, RegistryLock, default_owner
-from reconciler.lock_tickets import RELEASED, STATE_TAG
-from tests import lock_scenarios as scenarios
-from tests import secrets_scan
 from tests.integration.conftest import REPO, Stack, grant
-from tests.services import free_port, wait_until
+from tests.support import lock_scenarios as scenarios
+from tests.support import secrets_scan
+from tests.support.services import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -48,10 +48,10 @@ def admin(live_stack: Stack) -> Iterator[None]:
 
 @pytest.fixture
 def proxied_database(live_stack: Stack) -> Iterator[ProxiedDatabase]:
-    """The server's own database, through tests/proxy.py."""
+    """The server's own database, through tests/support/proxy.py."""
     db = urlsplit(live_stack.server.env["MLFLOW_BACKEND_STORE_URI"])
     port = free_port()
-    proxy = subprocess.Popen([sys.executable, "-m", "tests.proxy", str(port), str(db.port)], cwd=REPO)
+    proxy = subprocess.Popen([sys.executable, "-m", "tests.support.proxy", str(port), str(db.port)], cwd=REPO)
     try:
         wait_until(lambda: socket.create_connection(("127.0.0.1", port), 1).close() is None, "proxy", 20, proxy)
         netloc = db.netloc.rsplit(":", 1)[0] + f":{port}"

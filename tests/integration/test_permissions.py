@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests import secrets_scan
 from tests.integration.conftest import Stack, run_cli
-from tests.services import stack
+from tests.support import secrets_scan
+from tests.support.services import stack
 
 pytestmark = pytest.mark.integration
 
@@ -203,15 +203,15 @@ def test_a_new_model_gets_its_grants_in_the_same_apply(live_stack, perm):
 
 
 def test_the_read_is_three_calls_whatever_the_number_of_models(live_stack, perm, monkeypatch):
-    from reconciler import api
-    from reconciler.session import Session
-    from reconciler.target import Target
+    from reconciler import engine
+    from reconciler.registry.session import Session
+    from reconciler.registry.target import Target
 
     for k, v in live_stack.env().items():
         if k.startswith("MLFLOW_TRACKING_"):
             monkeypatch.setenv(k, v)
     target = Target(live_stack.server.uri, live_stack.server.uri, embedded=False)
-    desired = api.load(perm["root"] / "models")
+    desired = engine.load(perm["root"] / "models")
     calls = []
     for files in (desired[:1], desired, []):
         session = Session(target)

@@ -22,13 +22,13 @@ import pytest
 from infra import auth_bootstrap
 from infra.postgres_password import set_password_command
 from infra.server_command import with_psycopg_driver
-from tests import secrets_scan
 from tests.infra import image_layers, kubelet
 from tests.infra.harness import Run, run_stack
 from tests.integration import emulated
 from tests.integration.k8s_pod import container, pod_spec, workload
-from tests.sandbox import network, published
-from tests.services import AUTH_BOOTSTRAP, _create_database, free_port, postgres
+from tests.support import secrets_scan
+from tests.support.sandbox import network, published
+from tests.support.services import AUTH_BOOTSTRAP, _create_database, free_port, postgres
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,9 @@ import requests
 
 from infra.k8s.server_settings import expand_pod_ip, k8s_server_settings, scrape_hosts
 from infra.server_command import ENGINES_PER_SERVER, STARTUP_CONNECTIONS, ServerSettings, server_command
-from tests import secrets_scan
 from tests.infra.harness import Run, run_stack
 from tests.integration.k8s_pod import POD_IP, Pod, deployed
+from tests.support import secrets_scan
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.lock import LOCK_MODEL
-from tests import lock_scenarios as scenarios
+from reconciler.apply.lock import LOCK_MODEL
+from tests.support import lock_scenarios as scenarios
 
 
 @pytest.fixture(scope="session")

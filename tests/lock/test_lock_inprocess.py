@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.lock import LockLost, LockSettings, LockTimeout, RegistryLock, default_owner, waiting_message
-from reconciler.lock_tickets import RELEASED, STATE_TAG
-from tests import lock_scenarios as scenarios
+from reconciler.apply.lock import LockLost, LockSettings, LockTimeout, RegistryLock, default_owner, waiting_message
+from reconciler.apply.tickets import RELEASED, STATE_TAG
+from tests.support import lock_scenarios as scenarios
 
 QUIET = LockSettings(ttl=60, margin=20)  # no heartbeat while a test runs: the call counts are exact
 
@@ -82,7 +82,7 @@ def test_a_heartbeat_is_what_moves_last_updated_timestamp(registry):
     (MLflow's store), which is why a heartbeat rewrites the description."""
     import time
 
-    from reconciler.lock_tickets import Tickets
+    from reconciler.apply.tickets import Tickets
 
     with lock(registry, "beating").acquire(5) as lease:
         tickets = Tickets(registry.client, registry.model)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests import lock_scenarios as scenarios
+from tests.support import lock_scenarios as scenarios
 
 
 def test_contenders_never_overlap_and_race_safely_to_create_the_lock(registry, tmp_path):

@@ -18,13 +18,13 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, TEMPORARILY_UNAVAILABLE
 
-from reconciler.apply import Applier, Outcome
-from reconciler.audit import MAX_RECORD_CHARS, Audit, entity_record
-from reconciler.clients import Clients
+from reconciler.apply.audit import MAX_RECORD_CHARS, Audit, entity_record
+from reconciler.apply.writer import Applier, Outcome
 from reconciler.errors import LockLost
 from reconciler.masking import mask
-from reconciler.plan import MODEL, Action, Address, Change, sorted_changes
-from reconciler.target import Target
+from reconciler.plan.values import MODEL, Action, Address, Change, sorted_changes
+from reconciler.registry.clients import Clients
+from reconciler.registry.target import Target
 
 TARGET = Target("http://registry", "http://registry", embedded=False)
 

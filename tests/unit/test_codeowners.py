@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from codeowners import CodeOwners
 
-from reconciler.document import from_document
+from reconciler.files.convert import from_document
 from reconciler.governance.codeowners import BEGIN, END, CodeownersError, block, render
 from reconciler.governance.policy import ReviewPolicy
 from reconciler.state import Origin

@@ -7,13 +7,13 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.document import check_semantics, from_document
 from reconciler.errors import DesiredStateError
-from reconciler.plan import MODEL
-from reconciler.planner import build_plan
-from reconciler.policies import KEEP_LATEST, guarded_stages
+from reconciler.files.convert import check_semantics, from_document
+from reconciler.plan.builder import build_plan
+from reconciler.plan.retention import KEEP_LATEST, guarded_stages
+from reconciler.plan.values import MODEL
 from reconciler.state import LiveState, Origin, Stage, frozen_map
-from tests.simulate import apply, live_model
+from tests.support.simulate import apply, live_model
 
 STAGES = list(Stage)
 ALIASES = ["champion", "challenger", "staging", "prod", "x"]

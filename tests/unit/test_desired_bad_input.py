@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_models
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files.desired import load_models
 
 GOOD = "name: churn\nversions:\n  1:\n    stage: Production\n"
 

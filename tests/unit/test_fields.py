@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from reconciler import schema
-from reconciler.document import from_document, to_document
 from reconciler.fields import FIELDS, Kind, Level
+from reconciler.files import schemagen
+from reconciler.files.convert import from_document, to_document
 from reconciler.state import Origin
 
 
 def test_the_committed_schema_is_the_declarations_schema():
-    committed = schema.SCHEMA_PATH.read_text(encoding="utf-8")
-    assert committed == schema.text(), "schemas/model.schema.json is out of date: python -m reconciler.schema --write"
+    committed = schemagen.SCHEMA_PATH.read_text(encoding="utf-8")
+    assert committed == schemagen.text(), (
+        "schemas/model.schema.json is out of date: python -m reconciler.files.schemagen --write"
+    )
 
 
 def test_every_declared_field_is_in_the_schema_at_its_level():
-    built = schema.build()
+    built = schemagen.build()
     version = built["properties"]["versions"]["additionalProperties"]["properties"]
     for f in FIELDS:
         where = built["properties"] if f.level is Level.MODEL else version

@@ -19,7 +19,7 @@ from reconciler.governance.approvals import (
 from reconciler.governance.policy import ReviewPolicy, Tier, load_policy
 from reconciler.governance.report import approvals_markdown, status
 from reconciler.governance.rules import Kind, Requirement, model_file_paths, requirements
-from reconciler.plan import Plan
+from reconciler.plan.values import Plan
 
 T0 = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
 

@@ -12,7 +12,7 @@ import pytest
 from reconciler.governance.gates import GateResult, Move, evaluate_gates, gate_run_ids
 from reconciler.governance.policy import ReviewPolicy, Tier
 from reconciler.governance.report import gates_markdown
-from reconciler.plan import Action, Address, Change, Plan
+from reconciler.plan.values import Action, Address, Change, Plan
 from reconciler.state import Gate, GateRule, LiveModel, LiveState, LiveVersion, Run, Stage, frozen_map
 
 GOLDEN = Path(__file__).resolve().parents[1] / "testdata" / "governance" / "report-hostile.md"

@@ -2,7 +2,7 @@
 requirements, the verdict, the gates and the Markdown posted on the pull request.
 
 Each folder in tests/testdata/governance holds case.yaml (what the case shows, the base branch's
-models/ and the pull request's, the registry in tests/livejson.py's form with runs, and the pull
+models/ and the pull request's, the registry in tests/support/livejson.py's form with runs, and the pull
 request: author, head commit, fresh commits, team members, reviews) and the expected outputs. The
 files go through the real loaders from a checkout on disk; the changed paths are the files that
 differ between the two. After an intended change: UPDATE_GOLDEN=1, then review the diff.
@@ -24,9 +24,9 @@ from reconciler.governance.gates import GateResult, evaluate_gates, gate_run_ids
 from reconciler.governance.report import approvals_markdown, gates_markdown, status
 from reconciler.governance.repository import load_base, load_checked
 from reconciler.governance.rules import Requirement, requirements
-from reconciler.plan import Plan
-from reconciler.planner import build_plan
-from tests.livejson import live_from_json
+from reconciler.plan.builder import build_plan
+from reconciler.plan.values import Plan
+from tests.support.livejson import live_from_json
 
 CASES = Path(__file__).resolve().parents[1] / "testdata" / "governance"
 

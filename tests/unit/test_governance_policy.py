@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_models, model_files
-from reconciler.document import from_document, to_document
 from reconciler.errors import DesiredStateError, ValidationErrors
-from reconciler.governance import schema as policy_schema
+from reconciler.files.convert import from_document, to_document
+from reconciler.files.desired import load_models, model_files
+from reconciler.governance import policyschema as policy_schema
 from reconciler.governance.policy import (
     DEFAULT_TIER,
     ReviewPolicy,
@@ -46,7 +46,7 @@ protected:
 
 def test_the_committed_policy_schema_is_current():
     committed = policy_schema.SCHEMA_PATH.read_text(encoding="utf-8")
-    assert committed == policy_schema.text(), "run: python -m reconciler.governance.schema --write"
+    assert committed == policy_schema.text(), "run: python -m reconciler.governance.policyschema --write"
     assert json.loads(committed)["$id"].endswith("/policy.schema.json")
 
 
@@ -319,7 +319,7 @@ def test_offline_validation_and_codeowners_import_no_mlflow(tmp_path):
 
 
 def test_import_keeps_the_review_block_and_never_writes_a_settings_file():
-    from reconciler.importer import render_file
+    from reconciler.files.importer import render_file
     from reconciler.state import LiveModel
 
     existing = "name: churn\nowners: [alice]\nreview:\n  changes: {approvals: 2}  # two, always\n"

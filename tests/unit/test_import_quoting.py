@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from reconciler.errors import DesiredStateError
-from reconciler.importer import render_file
+from reconciler.files.importer import render_file
+from reconciler.files.yamlscalars import needs_quotes
+from reconciler.files.yamlsource import parse
 from reconciler.state import Stage
-from reconciler.yamlscalars import needs_quotes
-from reconciler.yamlsource import parse
-from tests.simulate import live_model
+from tests.support.simulate import live_model
 
 AMBIGUOUS = [
     "yes", "no", "on", "off", "y", "n", "Y", "N", "True", "FALSE", "~", "null", "Null", "", " ", "=", "<<",

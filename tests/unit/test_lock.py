@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from reconciler.lock import LOCK_MODEL, MAX_TTL, MIN_TTL, LockSettings, _Watch, is_reserved, judged_ttl
-from reconciler.lock_tickets import LIVE, MAX_VALUE, TAG, Owner, Ticket
+from reconciler.apply.lock import MAX_TTL, MIN_TTL, LockSettings, _Watch, judged_ttl
+from reconciler.apply.tickets import LIVE, MAX_VALUE, TAG, Owner, Ticket
 
 
 def ticket(number: int, updated_ms: int, description: str = "heartbeat 1", ttl: float | None = 60.0) -> Ticket:
@@ -20,11 +20,6 @@ def test_settings_derive_lease_and_heartbeat():
     for bad in ({"ttl": 0}, {"ttl": 10, "margin": 0}, {"ttl": 10, "margin": 5.1}, {"poll": 6, "max_poll": 5}):
         with pytest.raises(ValueError):
             LockSettings(**bad)
-
-
-def test_only_the_lock_model_is_reserved():
-    assert is_reserved(LOCK_MODEL) and LOCK_MODEL == "gitops.lock"
-    assert not is_reserved("gitops.lock2") and not is_reserved("iris")
 
 
 def test_owner_round_trips_through_tags_and_is_cleaned():
@@ -67,7 +62,7 @@ def test_what_a_ticket_may_claim_is_bounded(claimed, judged):
 def test_an_unreadable_ttl_tag_is_no_claim(text):
     from types import SimpleNamespace
 
-    from reconciler.lock_tickets import TTL_TAG, _ticket
+    from reconciler.apply.tickets import TTL_TAG, _ticket
 
     mv = SimpleNamespace(
         version="3", tags={TTL_TAG: text}, description="", creation_timestamp=1, last_updated_timestamp=2
@@ -86,7 +81,7 @@ def test_settings_refuse_a_ttl_others_could_not_honour(bad):
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc", "nan", "inf", "-inf", "4.9", "3601", "1e9", "0x10"])
 def test_a_bad_lock_ttl_is_one_line_user_error(monkeypatch, value):
-    from reconciler.applying import lock_settings_from_env
+    from reconciler.apply.execute import lock_settings_from_env
     from reconciler.errors import ReconcilerError
 
     monkeypatch.setenv("RECONCILER_LOCK_TTL", value)
@@ -100,7 +95,7 @@ def test_a_bad_lock_ttl_is_one_line_user_error(monkeypatch, value):
 
 @pytest.mark.parametrize(("value", "ttl"), [(None, 60.0), ("", 60.0), ("5", 5.0), (" 600 ", 600.0), ("3600", 3600.0)])
 def test_a_good_lock_ttl_is_taken(monkeypatch, value, ttl):
-    from reconciler.applying import lock_settings_from_env
+    from reconciler.apply.execute import lock_settings_from_env
 
     if value is None:
         monkeypatch.delenv("RECONCILER_LOCK_TTL", raising=False)
@@ -120,7 +115,7 @@ def test_transient_errors_are_retried_and_others_are_not():
     from mlflow.exceptions import MlflowException
     from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST, TEMPORARILY_UNAVAILABLE
 
-    from reconciler.lock_tickets import Tickets, _transient
+    from reconciler.apply.tickets import Tickets, _transient
 
     assert _transient(requests.exceptions.ConnectionError("refused"))
     assert _transient(MlflowException("(sqlite3.OperationalError) database is locked", TEMPORARILY_UNAVAILABLE))
@@ -151,7 +146,7 @@ def test_transient_errors_are_retried_and_others_are_not():
 def test_a_lock_message_quoting_a_uri_is_masked_before_it_is_cut():
     """A heartbeat or release error is cut to 300 characters: masking first, so a cut that falls
     inside the password (before the `@` that marks it) cannot leave its start in the message."""
-    from reconciler.lock import _first_line
+    from reconciler.apply.lock import _first_line
 
     secret = "S3cretPassw0rdThatIsLong"
     for pad in range(260, 300):

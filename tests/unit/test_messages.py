@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply import Outcome, Result
-from reconciler.applying import Report
-from reconciler.commands import apply_cmd
-from reconciler.desired import load_models
+from reconciler.apply.execute import Report
+from reconciler.apply.writer import Outcome, Result
+from reconciler.commands import apply
 from reconciler.errors import ApplyFailed, ValidationErrors
-from reconciler.plan import Action, Address, Change, Plan
-from reconciler.target import Target
+from reconciler.files.desired import load_models
+from reconciler.plan.values import Action, Address, Change, Plan
+from reconciler.registry.target import Target
 
 
 def one_error(tmp_path: Path, text: str) -> str:
@@ -28,7 +28,7 @@ def test_failure_lines_print_brackets_as_they_are(capsys):
     change = Change(Address("m", None, "tag", "team/"), Action.CREATE, None, "x")
     report = Report(Plan((change,)), (Result(change, Outcome.FAILED, "refused [bold]as is[/bold]"),))
     with pytest.raises(ApplyFailed):
-        apply_cmd._report(report, None, Target("sqlite:///m.db", "sqlite:///m.db", embedded=False))
+        apply._report(report, None, Target("sqlite:///m.db", "sqlite:///m.db", embedded=False))
     err = capsys.readouterr().err
     assert "failed: m tag[team/]: refused [bold]as is[/bold]" in err
 

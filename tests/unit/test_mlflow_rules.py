@@ -1,7 +1,7 @@
 """The schema's name and length rules against MLflow's own validators.
 
 Offline validation and plans use the JSON Schema (no MLflow import); apply also calls MLflow's
-validators (reconciler/mlflow_rules.py). Here, for generated strings, whatever the schema accepts
+validators (reconciler/registry/mlflow_rules.py). Here, for generated strings, whatever the schema accepts
 MLflow must accept: otherwise a file would validate and an apply would stop half-way.
 """
 
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from mlflow.exceptions import MlflowException
 from mlflow.utils import validation as v
 
-from reconciler import mlflow_rules
-from reconciler.document import from_document
-from reconciler.schema_parts import ALIAS_NAME, DB_VARCHAR, MODEL_NAME, MODEL_TAG_VALUE, TAG_KEY
+from reconciler.fields.fragments import ALIAS_NAME, DB_VARCHAR, MODEL_NAME, MODEL_TAG_VALUE, TAG_KEY
+from reconciler.files.convert import from_document
+from reconciler.registry import mlflow_rules
 from reconciler.state import Origin
 
 ALPHABET = st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Z", "Cc"))

@@ -8,13 +8,13 @@ import unicodedata
 
 import pytest
 
-from reconciler.desired import load_file, load_models
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files.desired import load_file, load_models
+from reconciler.files.modelfiles import LINK_FIX, model_files, model_path
 from reconciler.github.files import model_paths
 from reconciler.governance.policy import load_policy, load_repository_policy
 from reconciler.governance.repository import load_checked
 from reconciler.governance.rules import model_file_paths
-from reconciler.modelfiles import LINK_FIX, model_files, model_path
 
 
 def write(directory, name, model=None):

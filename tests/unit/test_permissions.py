@@ -16,18 +16,18 @@ import pytest
 import requests
 from mlflow.server.auth.permissions import ALL_PERMISSIONS, RESOURCE_GRANTABLE_PERMISSIONS
 
-from reconciler import permissions as p
-from reconciler.apply import Applier, Outcome
-from reconciler.clients import Clients
-from reconciler.document import from_document
+from reconciler.apply.writer import Applier, Outcome
 from reconciler.errors import DesiredStateError
 from reconciler.fields import PERMISSIONS
-from reconciler.plan import Action, Address, Change
-from reconciler.references import check_references
-from reconciler.rest import Rest
-from reconciler.session import Session
+from reconciler.fields import permissions as p
+from reconciler.files.convert import from_document
+from reconciler.plan.references import check_references
+from reconciler.plan.values import Action, Address, Change
+from reconciler.registry.clients import Clients
+from reconciler.registry.rest import Rest
+from reconciler.registry.session import Session
+from reconciler.registry.target import Target
 from reconciler.state import LiveModel, LiveState, Origin, frozen_map
-from reconciler.target import Target
 
 SERVER = Target("http://registry", "http://registry", embedded=False)
 DIRECTORY = p.Directory("http://registry", "reconciler", frozenset({"reconciler", "analyst", "bot"}))
@@ -256,8 +256,8 @@ def test_an_nfc_and_an_nfd_user_name_are_told_apart_in_the_rendered_plan():
 
     from rich.console import Console
 
-    from reconciler import render
-    from reconciler.planner import build_plan
+    from reconciler.plan import render
+    from reconciler.plan.builder import build_plan
 
     nfc, nfd = unicodedata.normalize("NFC", "jos\u00e9"), unicodedata.normalize("NFD", "jos\u00e9")
     model = from_document({"name": "m", "permissions": {nfc: "READ"}}, Origin("models/m.yaml"))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import planfile
 from reconciler.errors import PlanFileError
+from reconciler.plan import saved_plan
 from tests.unit.test_planner_golden import CASES, plan_for
 
 AGAIN = "make one with 'reconciler plan --out FILE'"
@@ -22,11 +22,11 @@ AGAIN = "make one with 'reconciler plan --out FILE'"
 
 @pytest.fixture(scope="module")
 def saved() -> dict:
-    return json.loads(planfile.text(plan_for(CASES / "keep-latest")))
+    return json.loads(saved_plan.text(plan_for(CASES / "keep-latest")))
 
 
 def refused(path: Path, within: float = 10.0) -> str:
-    """The message `planfile.read(path)` refuses it with, in a thread that must finish in time."""
+    """The message `saved_plan.read(path)` refuses it with, in a thread that must finish in time."""
     outcome: list[BaseException | object] = []
     reader = threading.Thread(target=lambda: outcome.append(_read(path)), daemon=True)
     started = time.monotonic()
@@ -42,7 +42,7 @@ def refused(path: Path, within: float = 10.0) -> str:
 
 def _read(path: Path) -> BaseException | object:
     try:
-        return planfile.read(path)
+        return saved_plan.read(path)
     except Exception as e:  # returned for the test to judge: any other kind is the failure
         return e
 
@@ -54,7 +54,7 @@ def write(tmp_path: Path, text: str | bytes) -> Path:
 
 
 def test_a_saved_plan_still_reads(tmp_path, saved):
-    plan = planfile.read(write(tmp_path, json.dumps(saved)))
+    plan = saved_plan.read(write(tmp_path, json.dumps(saved)))
     assert plan.plan_hash == saved["plan_hash"] and len(plan.changes) == 3
 
 
@@ -78,8 +78,8 @@ def test_a_directory_is_refused(tmp_path):
 def test_a_file_over_the_limit_is_refused_without_reading_it(tmp_path):
     path = tmp_path / "plan.json"
     with path.open("wb") as f:
-        f.truncate(planfile.MAX_PLAN_BYTES + 1)  # sparse: nothing to read, but its size says it all
-    assert f"over {planfile.MAX_PLAN_BYTES // 2**20} MiB, far more than a plan" in refused(path, within=2.0)
+        f.truncate(saved_plan.MAX_PLAN_BYTES + 1)  # sparse: nothing to read, but its size says it all
+    assert f"over {saved_plan.MAX_PLAN_BYTES // 2**20} MiB, far more than a plan" in refused(path, within=2.0)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_a_missing_key_is_named(tmp_path, saved):
 
 def test_plan_out_refuses_to_save_what_apply_would_refuse(tmp_path, monkeypatch):
     plan = plan_for(CASES / "keep-latest")
-    assert planfile.saved_text(plan, tmp_path / "p.json") == planfile.text(plan)
-    monkeypatch.setattr(planfile, "MAX_PLAN_BYTES", len(planfile.text(plan).encode()) - 1)
+    assert saved_plan.saved_text(plan, tmp_path / "p.json") == saved_plan.text(plan)
+    monkeypatch.setattr(saved_plan, "MAX_PLAN_BYTES", len(saved_plan.text(plan).encode()) - 1)
     with pytest.raises(PlanFileError, match=r"p\.json: the plan would be 0\.0 MiB, over the 0 MiB that"):
-        planfile.saved_text(plan, tmp_path / "p.json")
+        saved_plan.saved_text(plan, tmp_path / "p.json")

@@ -15,12 +15,12 @@ import pytest
 from rich.console import Console
 from ruamel.yaml import YAML
 
-from reconciler import render
-from reconciler.desired import check_document
-from reconciler.document import check_semantics, from_document
-from reconciler.planner import build_plan
+from reconciler.files.convert import check_semantics, from_document
+from reconciler.files.desired import check_document
+from reconciler.plan import render
+from reconciler.plan.builder import build_plan
 from reconciler.state import Origin
-from tests.livejson import live_from_json
+from tests.support.livejson import live_from_json
 
 CASES = Path(__file__).resolve().parents[1] / "testdata" / "plans"
 

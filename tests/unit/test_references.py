@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reconciler.document import from_document
-from reconciler.importer import live_document
-from reconciler.references import check_references
+from reconciler.files.convert import from_document
+from reconciler.files.importer import live_document
+from reconciler.plan.references import check_references
 from reconciler.state import LiveState, LiveVersion, Origin, Run, Stage, frozen_map
-from tests.simulate import live_model
+from tests.support.simulate import live_model
 
 
 def _live(run_status: str) -> LiveState:
@@ -40,7 +40,7 @@ def test_import_writes_the_stage_of_every_version_it_lists_none_included():
 
 def test_import_keeps_a_files_permissions_as_they_are():
     """Import writes what the model and version searches return; grants are read only for plans."""
-    from reconciler.importer import render_file
+    from reconciler.files.importer import render_file
 
     existing = "name: m\ndescription: old\npermissions:   # who may use it\n  analyst: READ\n"
     text = render_file(live_model("m", [Stage.NONE], {}, {}, {"analyst": "EDIT", "ops": "READ"}), existing, "m.yaml")
@@ -61,7 +61,7 @@ def test_an_unfit_promotion_names_the_line_that_promotes_it():
 
 
 def test_the_unmanaged_model_hint_is_a_command_that_works_or_says_why_there_is_none():
-    from reconciler.planner import build_plan
+    from reconciler.plan.builder import build_plan
 
     live = LiveState(frozen_map({n: live_model(n, [Stage.NONE], {}, {}) for n in ("a b", "_under")}))
     notes = {n.address.model: n.message for n in build_plan([], live).notes}
@@ -71,8 +71,8 @@ def test_the_unmanaged_model_hint_is_a_command_that_works_or_says_why_there_is_n
 
 def test_only_the_reconcilers_own_models_are_hidden_other_gitops_models_are_reported():
     """Every `gitops.*` model was dropped from the live state, so plan and drift never showed one."""
-    from reconciler.live import assemble
-    from reconciler.planner import build_plan
+    from reconciler.plan.builder import build_plan
+    from reconciler.registry.live import assemble
 
     live = assemble([{"name": "gitops.lock"}, {"name": "gitops.extra"}, {"name": "-rf"}], [])
     assert sorted(live.models) == ["-rf", "gitops.extra"]
@@ -84,7 +84,7 @@ def test_only_the_reconcilers_own_models_are_hidden_other_gitops_models_are_repo
 
 
 def test_a_name_no_terminal_shows_as_it_is_gets_a_command_in_ansi_c_quoting():
-    from reconciler.modelnames import import_command
+    from reconciler.files.modelnames import import_command
 
     assert import_command("a\u00a0b") == "reconciler import $'a\\u00a0b'"
     assert import_command("jose\u0301") == "reconciler import $'jose\\u0301'"

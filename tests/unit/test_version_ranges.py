@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reconciler.ranges import version_ranges
+from reconciler.registry.ranges import version_ranges
 
 
 def intervals(filters: list[str | None]) -> list[tuple[int, float]]:

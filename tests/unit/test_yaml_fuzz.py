@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from tests import yamlfuzz
-from tests.yamlcheck import check_input
+from tests.support import yamlfuzz
+from tests.support.yamlcheck import check_input
 
 FAST = settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 

@@ -10,9 +10,9 @@ import yaml_rs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.yamlscalars import resolve_plain
-from reconciler.yamlsource import parse
-from reconciler.yamlstrict import build
+from reconciler.files.yamlscalars import resolve_plain
+from reconciler.files.yamlsource import parse
+from reconciler.files.yamlstrict import build
 
 NUMBERISH = st.text(alphabet="0123456789_.+-eExXoObBaAfFiInNlLuU", min_size=1, max_size=9)
 CORPUS = [

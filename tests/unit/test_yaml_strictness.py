@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_models
 from reconciler.errors import DesiredStateError, ValidationErrors
-from reconciler.yamlsource import parse
+from reconciler.files.desired import load_models
+from reconciler.files.yamlsource import parse
 
 GOOD = "name: churn\nversions:\n  1:\n    stage: Production\n"
 
@@ -191,7 +191,7 @@ def test_a_file_that_grows_while_it_is_read(tmp_path, monkeypatch, appended, exp
     """Read whole or refused, never cut where the size was measured."""
     import os
 
-    from reconciler import yamlsource
+    from reconciler.files import yamlsource
 
     path = tmp_path / "churn.yaml"
     path.write_text("name: churn\n")

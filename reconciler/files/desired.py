@@ -1,0 +1,143 @@
+"""Load models/*.yaml: parse, schema-check and turn each file into a typed DesiredModel.
+
+Everything after this module works on typed values; raw dicts stop here. Reading and checking the
+YAML is in yamlsource (bytes -> Document) and modelschema (the JSON Schema); which files count is
+in modelfiles; the typed conversion is in document.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.files import schemacheck
+from reconciler.files.convert import check_semantics, from_document
+from reconciler.files.modelfiles import model_files
+from reconciler.files.yamlsource import Document, parse, read_model_file
+from reconciler.files.yamltext import MAX_FILE_BYTES
+from reconciler.state import DesiredModel, Origin
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "Document",
+    "check_document",
+    "check_schema",
+    "load_file",
+    "load_models",
+    "model_files",
+    "origin_for",
+    "parse_yaml",
+]
+
+SCHEMA_FILE = schemacheck.SCHEMA_FILE
+SCHEMA_HEADER = "# yaml-language-server: $schema=../schemas/model.schema.json"
+parse_yaml = parse  # the name this module used to have
+
+
+def load_models(models_dir: Path) -> list[DesiredModel]:
+    """Load every file; report every bad file (one line each) before failing."""
+    models, errors = [], []
+    for path in model_files(models_dir):
+        try:
+            models.append(load_file(path))
+        except DesiredStateError as e:
+            errors.append(e)
+    errors.extend(_duplicate_names(models))
+    if errors:
+        raise ValidationErrors(errors)
+    return models
+
+
+def _duplicate_names(models: Iterable[DesiredModel]) -> list[DesiredStateError]:
+    seen: dict[str, str] = {}
+    errors = []
+    for m in models:
+        if m.name in seen:
+            errors.append(
+                DesiredStateError(
+                    f"{m.source}: model {m.name!r} is also declared in {seen[m.name]}; keep one file per model"
+                )
+            )
+        seen.setdefault(m.name, m.source)
+    return errors
+
+
+def load_file(path: Path) -> DesiredModel:
+    doc = read_model_file(path)
+    check_document(doc)
+    model = from_document(doc.data, origin_for(doc))
+    if model.name != path.stem:
+        raise DesiredStateError(
+            f"{model.origin.at('name')}: name {model.name!r} differs from the "
+            f"file name; rename the file to {model.name}{path.suffix} or fix the name"
+        )
+    check_semantics(model)
+    return model
+
+
+def origin_for(doc: Document) -> Origin:
+    """Where a document's values are: `origin.at("versions", "3")` -> "models/m.yaml:14" (the line
+    is found only when a message needs it: it re-reads the text)."""
+    return Origin(doc.source, doc.line)
+
+
+def check_document(data: Document | Mapping[str, Any], source: str = "<document>") -> Document:
+    """Schema-check a Document (or plain data built in memory, e.g. a test's) and return it."""
+    doc = data if isinstance(data, Document) else Document(_plain(data), source)
+    schemacheck.check(doc)
+    return doc
+
+
+def check_schema(doc: Document, schema: dict[str, Any], schema_file: str) -> None:
+    """A Document against another JSON Schema (small files such as the review policy): one line
+    naming file:line, the JSON pointer, the problem and the schema. Validity as for model files:
+    jsonschema-rs decides, Python's jsonschema only words the message."""
+    import jsonschema_rs
+
+    fast = jsonschema_rs.validator_for(schema)
+    if fast.is_valid(doc.data):
+        return
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(doc.data))
+    if error is None:  # only the compiled validator objects (e.g. NaN, which Python's counts as a number)
+        first = next(iter(fast.iter_errors(doc.data)))
+        path = [str(p) for p in first.instance_path]
+        what = first.message if len(first.message) <= 200 else first.message[:199] + "…"
+        value = _at(doc.data, list(first.instance_path))
+        if isinstance(value, float) and not math.isfinite(value):
+            what = f"{value!r} is not a finite number"
+        raise DesiredStateError(schemacheck.located(doc, path, what, f"see schemas/{schema_file}"))
+    path = [str(p) for p in error.absolute_path]
+    raise DesiredStateError(
+        schemacheck.located(doc, path, schemacheck.message(error), f"see schemas/{schema_file}", error)
+    )
+
+
+def _at(data: Any, path: list[Any]) -> Any:
+    for step in path:
+        try:
+            data = data[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+_LEAVES = frozenset((str, int, float, bool, type(None)))
+
+
+def _plain(data: Any) -> Any:
+    """Plain values with integer mapping keys as strings (version numbers; what JSON has).
+    Leaves are not recursed into: a loaded file has ~150 per model."""
+    if isinstance(data, Mapping):
+        return {(k if type(k) is str else _key(k)): (v if type(v) in _LEAVES else _plain(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [v if type(v) in _LEAVES else _plain(v) for v in data]
+    return data
+
+
+def _key(k: Any) -> Any:
+    return str(k) if isinstance(k, int) and not isinstance(k, bool) else k

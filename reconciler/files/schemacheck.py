@@ -1,0 +1,139 @@
+"""The JSON Schema (schemas/model.schema.json, draft 2020-12) check of a desired-state document.
+
+jsonschema-rs (compiled, Rust) decides validity, on every file. Only when it says no is Python's
+jsonschema imported, for its best_match message; the line comes from the Document. The two differ
+where regular expressions do: JSON Schema patterns are ECMA-262, so `$` does not match before a
+final newline (Python's re does) and `\\w` follows Unicode's definition; jsonschema-rs is the judge.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema_rs
+
+from reconciler.errors import DesiredStateError
+from reconciler.pointer import pointer as json_pointer
+
+if TYPE_CHECKING:
+    import jsonschema
+
+    from reconciler.files.yamlsource import Document
+
+SCHEMA_FILE = "model.schema.json"
+HINT = f"see schemas/{SCHEMA_FILE}"
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    package = Path(__file__).resolve().parents[1]  # reconciler/
+    for candidate in (package.parent / "schemas" / SCHEMA_FILE, package / "_schemas" / SCHEMA_FILE):
+        if candidate.is_file():
+            return json.loads(candidate.read_text())
+    raise FileNotFoundError(f"{SCHEMA_FILE} not found next to the reconciler package")
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> Any:
+    return jsonschema_rs.validator_for(schema())
+
+
+def is_valid(data: Any) -> bool:
+    try:
+        return bool(_compiled().is_valid(data))
+    except ValueError:  # a key that is not a string
+        return False
+
+
+def check(doc: Document) -> None:
+    """Raise a one-line DesiredStateError (file:line: /json/pointer: what; what to do) unless
+    `doc.data` is valid against the schema."""
+    if doc.schema_valid or (doc.schema_valid is None and is_valid(doc.data)):
+        return
+    raise DesiredStateError(_explain(doc))
+
+
+def _explain(doc: Document) -> str:
+    bad_key = None if doc.text else _non_string_key(doc.data)  # files: the reader made every key a string
+    if bad_key is not None:
+        return f"{doc.source}: mapping key {bad_key!r} must be a string; quote it"
+    error = _best_match(doc.data)
+    if error is None:  # only jsonschema-rs objects (a pattern the two engines read differently)
+        first = next(iter(_compiled().iter_errors(doc.data)), None)
+        path = [str(p) for p in first.instance_path] if first is not None else []
+        what = _short(first.message, 200) if first is not None else "not valid"
+    else:
+        path, what = [str(p) for p in error.absolute_path], message(error)
+    return located(doc, path, what, HINT, error)
+
+
+def located(
+    doc: Document, path: list[str], what: str, hint: str, error: jsonschema.ValidationError | None = None
+) -> str:
+    """The one shape of every schema message (model files, the review policy):
+    `file:line: /json/pointer: what; what to do`."""
+    return f"{doc.source}:{doc.line(where(error, path))}: {json_pointer(path)}: {what}; {hint}"
+
+
+def _best_match(data: Any) -> jsonschema.ValidationError | None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    return jsonschema.exceptions.best_match(validator.iter_errors(data))
+
+
+def where(error: jsonschema.ValidationError | None, path: list[str]) -> list[str]:
+    """The path whose line to show: for an unknown key, that key's own line."""
+    if error is not None and error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        known = error.schema.get("properties", {})
+        unknown = [k for k in error.instance if k not in known]
+        if unknown:
+            return [*path, str(unknown[0])]
+    return path
+
+
+def message(error: jsonschema.ValidationError) -> str:
+    """What is wrong, in words: never the whole value (a tag value may be 100 KB), never a raw
+    regular expression (the schema's description of the rule instead)."""
+    value = _short(error.instance)
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {})
+        unknown = [k for k in error.instance if k not in known] if isinstance(error.instance, Mapping) else []
+        return f"unknown key {_short(unknown[0]) if unknown else ''}".rstrip() + "; check the spelling"
+    if error.validator == "type" and error.schema.get("type") == "string":
+        return f"{value} must be a string; quote it"
+    if error.validator == "maxLength":
+        return (
+            f"{len(error.instance):,} characters, more than the {error.validator_value:,} every MLflow backend stores"
+        )
+    if error.validator == "pattern":
+        rule = error.schema.get("description") or "it is not in the allowed form"
+        return f"{value} is not allowed here. {rule}"
+    if error.validator == "enum":
+        return f"{value} is not one of {', '.join(map(repr, error.validator_value))}"
+    text = error.message.replace(repr(error.instance), value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 2] + "…" + text[-1]
+
+
+def _non_string_key(data: Any) -> Any:
+    """The first key that is not a string in data built in memory (None if there is none)."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            bad = next((k for k in node if not isinstance(k, str)), None)
+            if bad is not None:
+                return bad
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None

@@ -1,0 +1,113 @@
+"""MLflow's client, for writes and for database URIs, and what its exceptions mean to a user.
+
+Importing MLflow costs about a second, so only the paths that need it (apply, a database URI)
+come here; plans and validation against an HTTP registry read through reconciler/registry/rest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import RegistryError
+from reconciler.registry.http import install_quickack
+from reconciler.registry.rest import first_line, use_write_defaults
+from reconciler.registry.target import DATABASE_SERVERS, Target
+
+
+@dataclass(frozen=True)
+class Clients:
+    """What field writes call: `registry` is an mlflow.MlflowClient; `rest` MLflow's REST API on an
+    HTTP registry (reconciler/registry/rest.py), for what MlflowClient does not cover."""
+
+    registry: Any
+    rest: Any = None
+
+
+def mlflow_client(target: Target) -> Any:
+    use_write_defaults()
+    install_quickack()
+    # MLflow prints "View run … at: <tracking URI>/#/…" when a run ends (set_terminated ->
+    # TrackingServiceClient._log_url in mlflow/tracking/_tracking_service/client.py), the URI with
+    # its password; it skips that when MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT is true. apply links
+    # the journal's run itself, without credentials (reconciler/commands/apply.py).
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+    # Stages are deprecated in MLflow but this tool supports them on purpose; the README says so.
+    warnings.filterwarnings("ignore", message=".*transition_model_version_stage.*", category=FutureWarning)
+    from mlflow import MlflowClient
+
+    with translate_errors(target):
+        if target.registry_uri.startswith(DATABASE_SERVERS):
+            _probe_database(target.registry_uri)
+        return MlflowClient(tracking_uri=target.tracking_uri, registry_uri=target.registry_uri)
+
+
+def _probe_database(uri: str) -> None:
+    """One quick connection first: MLflow itself retries an unreachable database for ~100 s."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(uri, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def translate_errors(target: Target) -> Iterator[None]:
+    """MLflow and network exceptions -> one-line RegistryError saying what to do."""
+    try:
+        yield
+    except RegistryError:
+        raise
+    except Exception as e:  # classified below; anything unrecognised is re-raised as is
+        error = classify(e, target)
+        if error is None:
+            raise
+        raise error from e
+
+
+def classify(e: BaseException, target: Target) -> RegistryError | None:
+    import requests
+    import sqlalchemy.exc
+    from mlflow.exceptions import MlflowException
+
+    where = f"registry {target.describe()}"
+    text = str(e)
+    if isinstance(e, ModuleNotFoundError):  # SQLAlchemy imports a database URI's driver on first use
+        return RegistryError(
+            f"cannot use the {where}: its database driver ({e.name}) is not installed here; install it into "
+            "the reconciler's environment, or use a postgresql:// or http(s):// registry"
+        )
+    if isinstance(e, requests.exceptions.ConnectionError) or "Max retries exceeded" in text:
+        return RegistryError(f"cannot reach the {where}; check MLFLOW_TRACKING_URI and that the server is up")
+    if isinstance(e, sqlalchemy.exc.ArgumentError):  # a database URI SQLAlchemy cannot read
+        return RegistryError(f"the {where} is no database URI SQLAlchemy can read: {first_line(text)}; correct it")
+    if isinstance(e, sqlalchemy.exc.OperationalError):  # a database URI: the driver's reason, never the URI
+        return RegistryError(
+            f"cannot use the {where}: {first_line(str(e.orig))}; check MLFLOW_TRACKING_URI and that the database is up"
+        )
+    if isinstance(e, MlflowException):
+        status = e.get_http_status_code()
+        if status == 401 or "401" in text.split("\n", 1)[0]:
+            return RegistryError(
+                f"the {where} refused the credentials (HTTP 401); set "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
+            )
+        if "Invalid Host header" in text:
+            return RegistryError(
+                f"the {where} rejected the Host header (HTTP 403): its --allowed-hosts does not "
+                "include this address; use the host name the server allows, or add this one"
+            )
+        if status == 403 or e.error_code == "PERMISSION_DENIED":
+            return RegistryError(
+                f"the {where} denied permission (HTTP 403): {first_line(e.message)}; "
+                "ask an admin for EDIT (or MANAGE) permission on the model"
+            )
+        return RegistryError(f"the {where} answered {e.error_code}: {first_line(e.message)}")
+    return None

@@ -1,0 +1,1 @@
+"""Helpers the tests share: real services, the registry simulator and its JSON, sandboxes, faults, generators."""
