@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import DesiredStateError
+from reconciler.git import Git
 from reconciler.github.branches import BranchClient
-from reconciler.github.gitlocal import Git
 from reconciler.monitoring import rollback
 from reconciler.monitoring.check import Report
 from reconciler.monitoring.evaluate import Health, ModelHealth
