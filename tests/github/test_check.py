@@ -72,9 +72,7 @@ protected:
   gates:
     - {metric: accuracy, at_least: 0.9}
 """
-# The registry's versions here have no model files (tests/github/conftest.py): the smoke test of
-# protected moves is opted out of; tests/health/test_check_smoke.py runs it on real models.
-CHURN = "name: churn\nowners: [olivia]\naliases: {{champion: {v}}}\nsmoke: {{enabled: false}}\n"
+CHURN = "name: churn\nowners: [olivia]\naliases: {{champion: {v}}}\n"
 
 
 @pytest.fixture
