@@ -311,25 +311,34 @@ def test_a_plan_nested_too_deeply_is_a_user_error(work):
     assert done.returncode == 1 and "not a JSON plan (nested too deeply)" in done.stderr
 
 
+def write_by_hand(work: Path, description: str) -> None:
+    """A write by another process, as a killed apply or a person leaves it. In this process MLflow keeps
+    one engine per URI, whose file the `work` fixture has since replaced (SQLite: "readonly database")."""
+    script = (
+        "import sys; from mlflow import MlflowClient; u = sys.argv[1]; "
+        "MlflowClient(tracking_uri=u, registry_uri=u).update_registered_model('churn', description=sys.argv[2])"
+    )
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    subprocess.run([sys.executable, "-c", script, uri, description], check=True, capture_output=True)
+
+
 def test_a_saved_plan_whose_apply_stopped_half_way_is_finished_by_applying_it_again(work):
     """As the README's exit codes say: the description was written, then the apply was killed; applying
     the same saved plan again applies the rest. It said "the registry changed since this plan was made"."""
-    from mlflow import MlflowClient
-
-    uri = f"sqlite:///{work / 'mlflow.db'}"
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.update_registered_model("churn", description="reviewed")  # the first of the plan's writes
+    write_by_hand(work, "reviewed")  # the first of the plan's writes
     done = run(work, "apply", "plan.json")
     assert done.returncode == 0, done.stderr
-    model = client.get_registered_model("churn")
-    assert model.description == "reviewed" and model.aliases == {"champion": 2}
-    assert client.get_model_version("churn", "2").current_stage == "Production"
+    script = (
+        "import sys, json; from mlflow import MlflowClient; u = sys.argv[1]; "
+        "c = MlflowClient(tracking_uri=u, registry_uri=u); m = c.get_registered_model('churn'); "
+        "print(json.dumps([m.description, m.aliases, c.get_model_version('churn', '2').current_stage]))"
+    )
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    out = subprocess.run([sys.executable, "-c", script, uri], check=True, capture_output=True, text=True).stdout
+    assert json.loads(out.splitlines()[-1]) == ["reviewed", {"champion": 2}, "Production"]
 
 
 def test_a_saved_plan_is_still_refused_when_the_registry_changed_otherwise(work):
-    from mlflow import MlflowClient
-
-    uri = f"sqlite:///{work / 'mlflow.db'}"
-    MlflowClient(tracking_uri=uri, registry_uri=uri).update_registered_model("churn", description="by hand")
+    write_by_hand(work, "by hand")
     done = run(work, "apply", "plan.json")
     assert done.returncode == 1 and "the registry changed since this plan was made" in done.stderr, done.stderr
