@@ -51,7 +51,7 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import Any
 
-from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, STATE_TAG, Owner, Ticket, Tickets, iso, now
+from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tickets, iso, now
 from reconciler.errors import LockError, LockLost, LockTimeout
 from reconciler.masking import clip
 from reconciler.names import LOCK_MODEL, RESERVED_MODELS
@@ -123,10 +123,9 @@ def waiting_message(holder: Ticket) -> str:
     ttl = f" after its TTL of {holder.ttl:g} s" if holder.ttl is not None else " after its TTL"
     return (
         f"{message} Its process is gone (host {holder.owner.host} is this host, and no process {holder.owner.pid} "
-        f"runs here): it was killed, and its ticket lapses{ttl}. To clear it now, with this registry's "
-        f'MLFLOW_TRACKING_URI set: python -c "from mlflow import MlflowClient; MlflowClient().set_model_version_tag('
-        f"'{LOCK_MODEL}', '{holder.number}', '{STATE_TAG}', '{EXPIRED}')\"; then run the apply again: it finishes "
-        "what the killed one left"
+        f"runs here): it was killed, and its ticket lapses{ttl}. To clear it now: reconciler unlock {holder.number} "
+        "(with this registry's MLFLOW_TRACKING_URI; it is recorded in the audit journal); then run the apply "
+        "again: it finishes what the killed one left"
     )
 
 

@@ -181,7 +181,7 @@ def test_a_holder_killed_on_this_host_is_named_dead_with_how_to_clear_its_ticket
 
     message = waiting_message(_holder(socket.gethostname(), _dead_pid()))
     assert "Its process is gone" in message and "lapses after its TTL of 3600 s" in message, message
-    assert "set_model_version_tag('gitops.lock', '7', 'gitops.lock.state', 'expired')" in message, message
+    assert "To clear it now: reconciler unlock 7 (with this registry's MLFLOW_TRACKING_URI" in message, message
 
 
 @pytest.mark.parametrize("where", ["other host", "live pid", "no pid"])
