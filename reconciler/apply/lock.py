@@ -228,12 +228,14 @@ class Lease:
         self._stop.set()
 
     def _run(self) -> None:
-        wait = self._settings.beat_every
+        wait = self._due()
         while not self._stop.wait(wait):
-            if self._beat():  # the next one is due beat_every after this one started, however long it took
-                wait = max(0.0, self.last_heartbeat + self._settings.beat_every - now())
-            else:
-                wait = self._settings.beat_every / 2
+            wait = self._due() if self._beat() else self._settings.beat_every / 2
+
+    def _due(self) -> float:
+        """Until the next heartbeat: beat_every after the last one that reached the registry
+        started, however long it took (the first one: the ticket's creation)."""
+        return max(0.0, self.last_heartbeat + self._settings.beat_every - now())
 
     def _beat(self) -> bool:
         try:

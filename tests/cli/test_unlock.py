@@ -143,3 +143,18 @@ def test_a_ticket_that_is_not_live_is_a_one_line_error(tmp_path, reg):
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
     assert f"ticket {lease.number + 5} of 'gitops.lock'" in done.stderr, done.stderr
     assert f"(live tickets: {lease.number})" in done.stderr, done.stderr
+
+
+def test_nothing_is_cleared_when_the_clearing_cannot_be_journaled(tmp_path, reg):
+    """A deleted audit journal cannot take the record: the ticket stays as it was."""
+    from reconciler.apply import unlock as unlocking
+    from reconciler.apply.journal import EXPERIMENT
+    from reconciler.errors import RegistryError
+
+    _, client = reg
+    number = _killed(client, _owner(socket.gethostname(), _dead_pid()))
+    client.delete_experiment(client.create_experiment(EXPERIMENT))
+    with pytest.raises(RegistryError, match=r"the audit journal .* is deleted"):
+        unlocking.unlock(client, "oncall-lead", "the test registry")
+    assert [t.number for t in Tickets(client, LOCK_MODEL).live()] == [number]
+    assert "gitops.lock.cleared_by" not in client.get_model_version(LOCK_MODEL, str(number)).tags
