@@ -265,8 +265,8 @@ def model_path(models_dir: Path, name: str) -> Path:
     for p in files:
         if fold(p.stem) == fold(name):
             raise DesiredStateError(
-                f"{p}: a model named {name!r} would need {name}.yaml, which names the same file on a "
-                "case-insensitive checkout (macOS, Windows); rename one of the two models"
+                f"{p}: a model named {name!r} would need {name}.yaml, the same file ({one_file(p.stem, name)}); "
+                "rename one of the two models"
             )
     return models_dir / f"{name}.yaml"
 

@@ -164,6 +164,9 @@ def test_model_path_refuses_a_name_that_differs_only_in_case(tmp_path):
     write(tmp_path, "Churn.yaml")
     with pytest.raises(DesiredStateError, match=r"Churn\.yaml: a model named 'churn' would need churn\.yaml"):
         model_path(tmp_path, "churn")
+    write(tmp_path, "caf\u00e9.yaml")
+    with pytest.raises(DesiredStateError, match=r"they differ only in U\+00E9 vs U\+0065 U\+0301"):
+        model_path(tmp_path, "cafe\u0301")
 
 
 def test_name_must_match_the_stem_whatever_the_suffix(tmp_path):
