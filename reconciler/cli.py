@@ -17,6 +17,7 @@ VERBS = {
     "import": "import_",
     "codeowners": "codeowners",
     "history": "history",
+    "unlock": "unlock",
     "github": "github",
     "propose": "propose",
     "show": "show",
@@ -31,6 +32,7 @@ INTERRUPTED = {
     "import": "the registry was not changed; each model file is written whole or not at all",
     "codeowners": "CODEOWNERS is written whole or not at all",
     "propose": "the registry was not changed; the model file is written whole or not at all",
+    "unlock": "the lock ticket is cleared only after its clearing is recorded in the audit journal: run unlock again",
     "github": "what GitHub shows (comment, status, issue) may be this run's or the last one's: run the job again",
 }
 
