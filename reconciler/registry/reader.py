@@ -1,7 +1,8 @@
 """Reading the live registry in a few batched calls: all registered models (pages of 1,000), all
 versions (a few version-number ranges read at once), and the training runs a plan looks at (100
 per call). An HTTP registry is read as JSON over `requests` (reconciler/registry/rest.py); a database URI
-through MLflow's store, converted to the same JSON shape, so one set of field readers serves both.
+through MLflow's store, whose entities each field reads itself (`Field.read_entity`): this module
+knows no field.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from reconciler.names import LOCK_MODEL
-from reconciler.registry.live import assemble, reserved_model, version_from_json
+from reconciler.registry.live import assemble, assemble_entities, reserved_model, version_from_entity, version_from_json
 from reconciler.registry.ranges import version_ranges
 from reconciler.registry.rest import Rest
 from reconciler.state import LiveState, LiveVersion, Run, frozen_map
@@ -124,18 +125,16 @@ class StoreReader:
 
     def live(self) -> LiveState:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            models_f = pool.submit(
-                lambda: [_model_json(m) for m in self._pages(self.client.search_registered_models, max_results=1000)]
-            )
+            models_f = pool.submit(lambda: list(self._pages(self.client.search_registered_models, max_results=1000)))
             versions_f = pool.submit(
                 lambda: [
-                    (v.name, version_from_json(_version_json(v)))
+                    (v.name, version_from_entity(v))
                     for v in self._pages(
                         self.client.search_model_versions, filter_string=NOT_RESERVED, max_results=VERSIONS_PAGE
                     )
                 ]
             )
-            return assemble(models_f.result(), versions_f.result())
+            return assemble_entities(models_f.result(), versions_f.result())
 
     def runs(self, run_ids: Iterable[str]) -> dict[str, Run]:
         from mlflow.entities import ViewType
@@ -171,28 +170,3 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 def _latest_version(m: dict) -> int:
     return max((int(v["version"]) for v in m.get("latest_versions", [])), default=0)
-
-
-def _tags_json(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in tags.items()]
-
-
-def _model_json(m: Any) -> dict[str, Any]:
-    return {
-        "name": m.name,
-        "description": m.description or "",
-        "tags": _tags_json(dict(m.tags)),
-        "aliases": [{"alias": a, "version": str(n)} for a, n in (m.aliases or {}).items()],
-    }
-
-
-def _version_json(v: Any) -> dict[str, Any]:
-    return {
-        "name": v.name,
-        "version": v.version,
-        "current_stage": v.current_stage,
-        "description": v.description or "",
-        "tags": _tags_json(dict(v.tags)),
-        "run_id": v.run_id,
-        "status": str(v.status or "READY"),
-    }

@@ -7,8 +7,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from reconciler import fields
 from reconciler.errors import RegistryError
-from reconciler.fields import FIELDS
 from reconciler.registry.reader import CallCounter, HttpReader, RegistryReader, StoreReader
 from reconciler.registry.rest import Rest, http_error
 from reconciler.registry.target import Target, resolve_target
@@ -99,7 +99,7 @@ class Session:
 
     def _fetch(self, desired: Sequence[DesiredModel], live: LiveState) -> LiveState:
         models, context = dict(live.models), dict(live.context)
-        for f in FIELDS:
+        for f in fields.table():
             if f.fetch is None:
                 continue
             # Every model whose file sets it, registered yet or not: verify needs the context even
