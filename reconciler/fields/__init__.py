@@ -114,15 +114,16 @@ def prune_flags() -> tuple[str, ...]:
 @contextmanager
 def registered(*extra: Field) -> Iterator[None]:
     """Declarations added to the table for the duration of a `with` block, then removed: the seam a
-    test uses to run a field of its own through load, plan, import and apply (tests/unit/fields/).
+    test uses to run a field of its own through load, plan, import and apply
+    (tests/integration/test_declared_field.py).
     A product field belongs in `FIELDS`. Not thread-safe: register before the engine runs."""
     before = _active
-    for f in extra:
-        if any(
-            o is not f and o.level is f.level and {o.name, o.file_key} & {f.name, f.file_key} for o in (*before, *extra)
-        ):
+    grown = (*before, *extra)
+    for i in range(len(before), len(grown)):
+        f = grown[i]
+        if any(o.level is f.level and {o.name, o.file_key} & {f.name, f.file_key} for o in grown[:i]):
             raise ValueError(f"{f.level.value} field {f.name} ({f.file_key}): the table already declares it")
-    _set((*before, *extra))
+    _set(grown)
     try:
         yield
     finally:
