@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.errors import DesiredStateError
 from reconciler.fields import Field, Level, at
 from reconciler.files.review import review_block, review_document
+from reconciler.pointer import pointer
 from reconciler.state import DesiredModel, DesiredVersion, Origin, Policy, Prune, Stage, frozen_map
 
 
@@ -33,8 +34,8 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> DesiredModel:
     )
 
 
-def _where(origin: Origin, path: tuple) -> str:
-    return f"{origin.at(*path)}: /{'/'.join(str(p) for p in path)}"
+def _where(origin: Origin, path: tuple[Any, ...]) -> str:
+    return f"{origin.at(*path)}: {pointer(path)}"
 
 
 def _policy(d: Mapping[str, Any]) -> Policy:

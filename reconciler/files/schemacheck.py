@@ -143,7 +143,7 @@ def message(error: jsonschema.ValidationError) -> str:
         return f"{value} is not allowed here. {rule}"
     if error.validator == "enum":
         return f"{value} is not one of {', '.join(map(repr, error.validator_value))}"
-    text = error.message.replace(repr(error.instance), value)
+    text = str(error.message).replace(repr(error.instance), value)
     return text if len(text) <= 200 else text[:199] + "…"
 
 

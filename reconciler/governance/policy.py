@@ -23,6 +23,7 @@ from reconciler.governance.policyschema import build
 from reconciler.governance.principals import expand, principal
 from reconciler.names import POLICY_FILE
 from reconciler.plan.values import MODEL, Change
+from reconciler.pointer import pointer
 from reconciler.reviewblock import Gate, TierTightening
 from reconciler.state import DesiredModel, Origin, Stage
 
@@ -159,7 +160,7 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> ReviewPolicy:
     """A schema-valid policy document (plain values) -> ReviewPolicy."""
 
     def where(*path: Any) -> str:
-        return f"{origin.at(*path)}: /{'/'.join(str(p) for p in path)}"
+        return f"{origin.at(*path)}: {pointer(path)}"
 
     changes = doc.get("changes", {})
     protected = doc.get("protected", {})

@@ -48,7 +48,7 @@ def _missing_versions(model: DesiredModel, live: LiveModel | None) -> Iterable[D
         if number not in existing:
             latest = f"latest is {max(existing)}" if existing else "it has no versions"
             yield DesiredStateError(
-                f"{model.origin.at(*path)}: /{'/'.join(path)}: model {model.name!r} has no version {number} in the "
+                f"{model.origin.at(*path)}: {pointer(path)}: model {model.name!r} has no version {number} in the "
                 f"registry ({latest}); versions come from training code: register it first or fix the number"
             )
 
@@ -73,7 +73,7 @@ def _unfit_promotions(
     for number in sorted(promoted_versions(model, live, changed_only)):
         version = live.versions[number]
         path = _promoting(model, number)
-        where = f"{model.origin.at(*path)}: /{'/'.join(path)}: model {model.name!r} version {number}"
+        where = f"{model.origin.at(*path)}: {pointer(path)}: model {model.name!r} version {number}"
         if version.status != "READY":
             yield DesiredStateError(
                 f"{where}: registration status is {version.status}; promote a version whose registration finished"

@@ -12,13 +12,17 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from reconciler.names import LOCK_MODEL
 from reconciler.registry.live import assemble, assemble_entities, reserved_model, version_from_entity, version_from_json
 from reconciler.registry.ranges import version_ranges
 from reconciler.registry.rest import Rest
 from reconciler.state import LiveState, LiveVersion, Run, frozen_map
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.store.entities.paged_list import PagedList
 
 MODELS_PAGE = 1000  # MLflow's maximum for search_registered_models
 VERSIONS_PAGE = 10_000
@@ -29,6 +33,7 @@ VERSIONS_ENDPOINT = "/api/2.0/mlflow/model-versions/search"
 EXPERIMENTS_ENDPOINT = "/api/2.0/mlflow/experiments/search"
 RUNS_ENDPOINT = "/api/2.0/mlflow/runs/search"
 NOT_RESERVED = f"name != '{LOCK_MODEL}'"  # its tickets are versions: never read with the registry
+T = TypeVar("T")
 RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # what goes into a search filter: nothing that could escape it
 
 
@@ -58,7 +63,7 @@ class HttpReader:
         self.rest = rest
         self.counter = counter
 
-    def _pages(self, endpoint: str, key: str, params: dict[str, Any], post: bool = False) -> Iterator[dict]:
+    def _pages(self, endpoint: str, key: str, params: dict[str, Any], post: bool = False) -> Iterator[dict[str, Any]]:
         token = None
         while True:
             query = {**params, **({"page_token": token} if token else {})}
@@ -109,11 +114,11 @@ class HttpReader:
 class StoreReader:
     """A database URI (sqlite:///, postgresql://): MLflow's store hands back entities."""
 
-    def __init__(self, client: Any, counter: CallCounter):
+    def __init__(self, client: MlflowClient, counter: CallCounter):
         self.client = client
         self.counter = counter
 
-    def _pages(self, search: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
+    def _pages(self, search: Callable[..., PagedList[T]], **kwargs: Any) -> Iterator[T]:
         token = None
         while True:
             self.counter.add()
@@ -168,5 +173,5 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[i : i + size]
 
 
-def _latest_version(m: dict) -> int:
+def _latest_version(m: dict[str, Any]) -> int:
     return max((int(v["version"]) for v in m.get("latest_versions", [])), default=0)
