@@ -20,20 +20,22 @@ def reserved_model(name: str) -> bool:
     return modelnames.reserved(name)
 
 
-def _reserved_tags(tags: Iterable[tuple[str, Any]]) -> Mapping[str, str]:
+def _reserved_tags(raw: Mapping[str, Any]) -> Mapping[str, str]:
     """The reconciler's own tags (its audit record), which no field diffs."""
-    return frozen_map({k: "" if v is None else v for k, v in tags if k.startswith(AUDIT_NAMESPACE)})
+    return frozen_map(
+        {t["key"]: t.get("value", "") for t in raw.get("tags", ()) if t["key"].startswith(AUDIT_NAMESPACE)}
+    )
 
 
-def _json_tags(raw: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
-    return ((t["key"], t.get("value", "")) for t in raw.get("tags", ()))
+def _reserved_entity_tags(tags: Mapping[str, Any]) -> Mapping[str, str]:
+    return frozen_map({k: "" if v is None else v for k, v in tags.items() if k.startswith(AUDIT_NAMESPACE)})
 
 
 def version_from_json(raw: Mapping[str, Any]) -> LiveVersion:
     return LiveVersion(
         number=int(raw["version"]),
         values={f.file_key: f.read(raw) for f in native(Level.VERSION)},
-        reserved_tags=_reserved_tags(_json_tags(raw)),
+        reserved_tags=_reserved_tags(raw),
         run_id=raw.get("run_id") or None,
         status=raw.get("status") or "READY",
     )
@@ -44,7 +46,7 @@ def version_from_entity(v: Any) -> LiveVersion:
     return LiveVersion(
         number=int(v.version),
         values={f.file_key: f.read_entity(v) for f in native(Level.VERSION) if f.read_entity is not None},
-        reserved_tags=_reserved_tags(v.tags.items()),
+        reserved_tags=_reserved_entity_tags(v.tags),
         run_id=v.run_id or None,
         status=str(v.status or "READY"),
     )
@@ -55,7 +57,7 @@ def model_from_json(raw: Mapping[str, Any], versions: Iterable[LiveVersion] = ()
         name=raw["name"],
         values={f.file_key: f.read(raw) for f in native(Level.MODEL)},
         versions=frozen_map({v.number: v for v in versions}),
-        reserved_tags=_reserved_tags(_json_tags(raw)),
+        reserved_tags=_reserved_tags(raw),
     )
 
 
@@ -65,7 +67,7 @@ def model_from_entity(m: Any, versions: Iterable[LiveVersion] = ()) -> LiveModel
         name=m.name,
         values={f.file_key: f.read_entity(m) for f in native(Level.MODEL) if f.read_entity is not None},
         versions=frozen_map({v.number: v for v in versions}),
-        reserved_tags=_reserved_tags(m.tags.items()),
+        reserved_tags=_reserved_entity_tags(m.tags),
     )
 
 
