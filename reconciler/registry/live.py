@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.fields import Level, native
 from reconciler.files import modelnames
 from reconciler.state import AUDIT_NAMESPACE, LiveModel, LiveState, LiveVersion, frozen_map
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 
 Raw = TypeVar("Raw")
 
@@ -41,7 +44,7 @@ def version_from_json(raw: Mapping[str, Any]) -> LiveVersion:
     )
 
 
-def version_from_entity(v: Any) -> LiveVersion:
+def version_from_entity(v: ModelVersion) -> LiveVersion:
     """An `mlflow.entities.model_registry.ModelVersion`, read as its REST JSON would be."""
     return LiveVersion(
         number=int(v.version),
@@ -61,7 +64,7 @@ def model_from_json(raw: Mapping[str, Any], versions: Iterable[LiveVersion] = ()
     )
 
 
-def model_from_entity(m: Any, versions: Iterable[LiveVersion] = ()) -> LiveModel:
+def model_from_entity(m: RegisteredModel, versions: Iterable[LiveVersion] = ()) -> LiveModel:
     """An `mlflow.entities.model_registry.RegisteredModel`, read as its REST JSON would be."""
     return LiveModel(
         name=m.name,
@@ -76,7 +79,7 @@ def assemble(raw_models: Iterable[Mapping[str, Any]], versions: Iterable[tuple[s
     return _assemble(((m["name"], m) for m in raw_models), versions, model_from_json)
 
 
-def assemble_entities(models: Iterable[Any], versions: Iterable[tuple[str, LiveVersion]]) -> LiveState:
+def assemble_entities(models: Iterable[RegisteredModel], versions: Iterable[tuple[str, LiveVersion]]) -> LiveState:
     """Models as store entities, with their versions (already read) by model name."""
     return _assemble(((m.name, m) for m in models), versions, model_from_entity)
 
