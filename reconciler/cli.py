@@ -17,7 +17,11 @@ VERBS = {
     "import": "import_",
     "codeowners": "codeowners",
     "history": "history",
+    "unlock": "unlock",
     "github": "github",
+    "propose": "propose",
+    "show": "show",
+    "gates": "gates",
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;
@@ -27,6 +31,8 @@ INTERRUPTED = {
     "plan": "nothing was changed (a plan file is written whole or not at all)",
     "import": "the registry was not changed; each model file is written whole or not at all",
     "codeowners": "CODEOWNERS is written whole or not at all",
+    "propose": "the registry was not changed; the model file is written whole or not at all",
+    "unlock": "the lock ticket is cleared only after its clearing is recorded in the audit journal: run unlock again",
     "github": "what GitHub shows (comment, status, issue) may be this run's or the last one's: run the job again",
 }
 

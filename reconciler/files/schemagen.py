@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.fields.fragments import ALIAS_NAME, MODEL_NAME, OWNER
 from reconciler.files.fieldschema import place
+from reconciler.files.proposeschema import rule_schema
 from reconciler.files.review import review_block_schema
 from reconciler.files.serving import serving_block
 
@@ -99,6 +100,7 @@ def _skeleton() -> dict[str, Any]:
             "policy": _policy(),
             "review": review_block_schema(),
             "serving": serving_block(),
+            "propose": rule_schema(),
         },
     }
 

@@ -113,7 +113,7 @@ def evaluate_gates(
     for move, rules in gated_moves(plan, live, base_models, base_policy):
         live_model = live.models[move.model]
         for g in rules.protected.gates:
-            out.append(_judge(move, g, live_model, live.runs))
+            out.append(judge(move, g, live_model, live.runs))
     return tuple(out)
 
 
@@ -121,7 +121,8 @@ def passed(results: tuple[GateResult, ...]) -> bool:
     return all(r.passed for r in results)
 
 
-def _judge(move: Move, g: Gate, live: LiveModel, runs: Mapping[str, Run]) -> GateResult:
+def judge(move: Move, g: Gate, live: LiveModel, runs: Mapping[str, Run]) -> GateResult:
+    """One gate on one move (reconciler/proposal/evidence.py judges a promotion before it is proposed)."""
     candidate, problem = _metric(live, move.candidate, g.metric, runs)
     if problem:
         return GateResult(move, g, None, None, False, problem)

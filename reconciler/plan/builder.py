@@ -22,7 +22,7 @@ UNMANAGED_MODEL = "registered model without a file in models/; this writes one: 
 
 def _unmanaged(name: str, twins: Mapping[str, Sequence[str]]) -> str:
     """The note for a registered model without a file: the command that writes one, or why none can."""
-    why = modelnames.unmanageable(name) or (modelnames.twin_problem(twins[name]) if name in twins else None)
+    why = modelnames.unmanageable(name) or (modelnames.twin_problem(name, twins[name]) if name in twins else None)
     if why is not None:  # `import` would refuse it: say why instead
         return f"registered model without a file in models/; {why}"
     return UNMANAGED_MODEL.format(command=modelnames.import_command(name))  # to paste as is

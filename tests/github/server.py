@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import handlers_issues, handlers_repos, spec  # noqa: F401 - importing registers the handlers
+from . import handlers_git, handlers_issues, handlers_repos, spec  # noqa: F401 - importing registers the handlers
 from .contract import DOCS, Operation, RequestRefused, ResponseForbidden, contract
 from .routing import ROUTES, ApiError, Ctx, Reply
 from .state import State, Token

@@ -1,0 +1,99 @@
+"""`reconciler propose MODEL VERSION` without --open-pr: the file edit (round trip, validated,
+atomic), and every bad input as one line with nothing written (file or registry)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reconciler.files.desired import load_file
+from tests.proposal.registry import IRIS_FILE, env, seed, train
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", "propose", *args],
+        cwd=root,
+        env=env(root),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    root = tmp_path_factory.mktemp("propose")
+    return root, seed(root)
+
+
+def test_adds_the_version_as_the_rule_says_keeping_comments_order_and_quoting(repo):
+    root, c = repo
+    v = train(
+        c,
+        "iris",
+        {"accuracy": 0.95, "f1_macro": 0.94},
+        tags={"lineage.git_commit": "abc123", "mlflow.note.content": "C=10 on iris-v1"},
+    )
+    done = run(root, "iris", str(v))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"wrote models/iris.yaml: version {v} gets alias challenger (was v1)"
+    text = (root / "models" / "iris.yaml").read_text()
+    expected = IRIS_FILE.replace("  challenger: 1\n", f"  challenger: {v}\n").replace(
+        '    description: "baseline"\n',
+        f'    description: "baseline"\n  {v}:\n    description: C=10 on iris-v1\n'
+        "    tags:\n      dataset: iris-v1\n      lineage.git_commit: abc123\n",
+    )
+    assert text == expected  # every comment, the key order and 'vision' / "baseline" quoting kept
+    model = load_file(root / "models" / "iris.yaml")
+    assert model.aliases == {"champion": 1, "challenger": v}
+    # Re-running changes nothing.
+    again = run(root, "iris", str(v))
+    assert again.returncode == 0 and again.stdout.startswith("unchanged models/iris.yaml")
+    assert (root / "models" / "iris.yaml").read_text() == text
+    # The registry was not touched: the alias is where it was.
+    assert c.get_registered_model("iris").aliases["challenger"] == 1
+
+
+def _refused(root: Path, args: list[str], message: str) -> None:
+    before = {p: p.read_bytes() for p in (root / "models").iterdir()}
+    done = run(root, *args)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert {p: p.read_bytes() for p in (root / "models").iterdir()} == before
+
+
+def test_bad_input_is_one_line_and_writes_nothing(repo):
+    root, c = repo
+    _refused(root, ["iris", "99"], "model 'iris' has no version 99 in")
+    failed = train(c, "iris", {"accuracy": 0.99}, fail=True)
+    _refused(root, ["iris", str(failed)], "its training run")
+    _refused(root, ["iris", str(failed)], "is FAILED, not FINISHED")
+    train(c, "orphan", {"accuracy": 0.5})
+    _refused(root, ["orphan", "1"], "models/orphan.yaml: model 'orphan' has no file")
+    text = (root / "models" / "iris.yaml").read_text()
+    (root / "models" / "iris.yaml").write_text(text.replace("alias: challenger ", "alias: champion "))
+    try:
+        _refused(root, ["iris", "1"], "/propose/alias: 'champion' is a protected alias")
+    finally:
+        (root / "models" / "iris.yaml").write_text(text)
+    (root / "models" / "iris.yaml").write_text(text.replace("  alias: challenger", "  alias: latest"))
+    try:
+        _refused(root, ["iris", "1"], "/propose/alias")
+    finally:
+        (root / "models" / "iris.yaml").write_text(text)
+    assert c.get_registered_model("iris").aliases == {"champion": 1, "challenger": 1}
+
+
+def test_a_file_without_a_propose_rule_is_refused(repo, tmp_path):
+    root, _ = repo
+    text = (root / "models" / "iris.yaml").read_text()
+    (root / "models" / "iris.yaml").write_text(text.split("propose:")[0])
+    try:
+        _refused(root, ["iris", "1"], "has no `propose:` section")
+    finally:
+        (root / "models" / "iris.yaml").write_text(text)
