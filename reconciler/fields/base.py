@@ -93,10 +93,6 @@ class Field:
                 f"{self.level.value} field {self.name}: governance protects model maps and version scalars"
             )
 
-    @property
-    def source(self) -> str:
-        return "registry" if self.fetch is None else self.name
-
     def live(self, values: Mapping[str, Any]) -> Any:
         return values.get(self.file_key, self.empty)
 
