@@ -49,12 +49,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tickets, iso, now
 from reconciler.errors import LockError, LockLost, LockTimeout
 from reconciler.masking import clip
 from reconciler.names import LOCK_MODEL, RESERVED_MODELS
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 MIN_TTL, MAX_TTL = 30.0, 3600.0  # seconds: what RECONCILER_LOCK_TTL accepts, and what a ticket may claim
 
@@ -310,7 +313,7 @@ class RegistryLock:
 
     def __init__(
         self,
-        mlflow_client: Any,
+        mlflow_client: MlflowClient,
         owner: Owner,
         settings: LockSettings | None = None,
         where: str = "the registry",
