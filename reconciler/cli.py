@@ -83,6 +83,8 @@ class _Verbs(click.Group):
         started = sys.modules.get("reconciler.registry.early_read")
         if started is not None:  # a command before this one in the same process (tests run them so)
             started.forget()
+        if args:  # said before the early read starts: a signal may come as soon as the server answers
+            interrupt.leaves(interrupt.WRITES, INTERRUPTED.get(args[0]))
         if reads_registry_first(args):
             from reconciler.registry import early_read
 

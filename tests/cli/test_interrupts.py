@@ -132,3 +132,20 @@ def test_a_signal_mid_apply_stops_the_writes_releases_the_lock_and_leaves_the_jo
         timeout=300,
     )
     assert plan.returncode == 0, plan.stdout + plan.stderr
+
+
+def test_the_verb_says_what_it_leaves_before_its_early_registry_read_starts(monkeypatch):
+    """The early read makes the server answer before the verb's module is imported; a signal then
+    must still print the verb's line (seen once under load: the bare "nothing was changed")."""
+    import click
+
+    from reconciler import cli, interrupt
+    from reconciler.registry import early_read
+
+    seen: list[str] = []
+    monkeypatch.setattr(early_read, "start", lambda: seen.append(interrupt.left()))
+    try:
+        cli.cli.resolve_command(click.Context(cli.cli), ["plan"])
+    finally:
+        interrupt.leaves(interrupt.WRITES, None)
+    assert seen == [cli.INTERRUPTED["plan"]]
