@@ -8,7 +8,10 @@ from typing import Any
 
 from reconciler.errors import DesiredStateError
 from reconciler.fields import FIELDS, Level
+from reconciler.files.monitoring_section import check as monitoring_check
+from reconciler.files.monitoring_section import monitoring, monitoring_document
 from reconciler.files.review import review_block, review_document
+from reconciler.files.smoke_section import smoke_document, smoke_settings
 from reconciler.state import DesiredModel, DesiredVersion, Origin, Policy, Prune, Stage, frozen_map
 
 _MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
@@ -32,6 +35,8 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> DesiredModel:
         owners=tuple(doc.get("owners", ())),
         policy=_policy(doc.get("policy", {})),
         review=review_block(doc.get("review", {}), lambda *p: _where(origin, p)),
+        smoke=smoke_settings(doc.get("smoke", {})),
+        monitoring=monitoring(doc.get("monitoring")),
     )
 
 
@@ -65,6 +70,11 @@ def to_document(m: DesiredModel) -> dict[str, Any]:
     review = review_document(m.review)
     if review:
         doc["review"] = review
+    smoke = smoke_document(m.smoke)
+    if smoke:
+        doc["smoke"] = smoke
+    if m.monitoring is not None:
+        doc["monitoring"] = monitoring_document(m.monitoring)
     return doc
 
 
@@ -83,7 +93,7 @@ def _policy_doc(p: Policy) -> dict[str, Any]:
 
 def check_semantics(m: DesiredModel) -> None:
     """Contradictions the schema cannot express; the first found is raised."""
-    for check in (_exclusive_holders, _stage_alias_holders, _one_alias_per_stage):
+    for check in (_exclusive_holders, _stage_alias_holders, _one_alias_per_stage, monitoring_check):
         error = check(m)
         if error:
             raise DesiredStateError(error)

@@ -66,6 +66,11 @@ def _yaml() -> YAML:
     return yaml
 
 
+def round_trip_yaml() -> YAML:
+    """The round-trip writer other edits of model files use (rollback proposals): comments and layout stay."""
+    return _yaml()
+
+
 def _styled(value: Any) -> Any:
     if isinstance(value, str) and "\n" in value:
         return LiteralScalarString(value)
