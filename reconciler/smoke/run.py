@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.registry.clients import classify, translate_errors
+from reconciler.registry.clients import classify, mlflow_client, translate_errors
 from reconciler.registry.target import Target
 from reconciler.smoke import check
 from reconciler.smoke.result import NO_EXAMPLE_FIX, Outcome, SmokeResult
@@ -55,14 +55,19 @@ def _failed(
 
 
 def _download(request: Request, target: Target, into: Path) -> Path:
-    import mlflow
+    """The version's files, through a client of `target` (never MLflow's process-wide URIs: the
+    check runs inside `reconciler github check`, and a `models:/` URI would read the global registry)."""
+    import mlflow.artifacts
 
-    uri = f"models:/{request.model}/{request.version}"
+    client = mlflow_client(target)
     with translate_errors(target):
-        mlflow.set_tracking_uri(target.tracking_uri)
-        mlflow.set_registry_uri(target.registry_uri)
         try:
-            return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(into)))
+            where = client.get_model_version_download_uri(request.model, str(request.version))
+            return Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=where, dst_path=str(into), tracking_uri=target.tracking_uri
+                )
+            )
         except Exception as e:  # classified: a missing version, the registry (translate_errors), the artifacts
             if "RESOURCE_DOES_NOT_EXIST" in str(e):
                 raise ReconcilerError(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.mlflow_uris import mlflow_at
 from tests.support.services import ServerProcess, free_port
 
 
@@ -22,7 +23,7 @@ class Registry:
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     workdir = tmp_path_factory.mktemp("health-registry")
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
@@ -34,15 +35,18 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     server = ServerProcess(args, env, workdir, uri)
     server.start()
-    old = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    os.environ.pop("MLFLOW_REGISTRY_URI", None)
     try:
         yield Registry(uri, workdir)
     finally:
-        for k, v in old.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def registry(registry_server: Registry) -> Iterator[Registry]:
+    """The server, with MLflow's in-process API (fluent calls, MlflowClient()) pointed at it for the
+    module and set back afterwards: a worker runs other files before and after these."""
+    with mlflow_at(registry_server.uri):
+        yield registry_server
 
 
 @pytest.fixture

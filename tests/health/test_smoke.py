@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.registry.target import resolve_target
+from reconciler.registry.target import Target, resolve_target
 from reconciler.smoke import Outcome
 from reconciler.smoke.run import Request, smoke
 from tests.health import models
 from tests.health.conftest import Registry
+from tests.support.mlflow_uris import mlflow_at
 
 pytestmark = pytest.mark.integration
 
@@ -98,3 +99,16 @@ def test_unknown_version_is_a_one_line_error(registry: Registry) -> None:
         done.stderr.strip()
         == "error: smoke-unknown v99: no such model version in the registry; check the name and number"
     )
+
+
+def test_an_in_process_smoke_test_leaves_mlflows_uris_alone(registry: Registry) -> None:
+    """`reconciler github check` smoke-tests inside its process: the registry is the target's, and
+    MLflow's process-wide URIs (here another, unreachable registry) are what they were."""
+    import mlflow
+
+    version = models.register_sklearn("smoke-in-process")
+    elsewhere = "http://127.0.0.1:9"
+    with mlflow_at(elsewhere):
+        result = smoke(Request("smoke-in-process", version), Target(registry.uri, registry.uri, embedded=False))
+        assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == (elsewhere, elsewhere)
+    assert result.outcome is Outcome.PASSED and result.rows == 5
