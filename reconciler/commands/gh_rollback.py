@@ -24,7 +24,7 @@ def command(models_dir: Path, token: str | None, base: str | None) -> int:
     from reconciler.files.desired import load_models
     from reconciler.git import Git
     from reconciler.github import context, outputs
-    from reconciler.github.branches import BranchClient
+    from reconciler.github.proposals import ProposalClient
     from reconciler.github.rollback import propose
     from reconciler.monitoring.check import run
     from reconciler.registry.clients import mlflow_client, translate_errors
@@ -36,7 +36,7 @@ def command(models_dir: Path, token: str | None, base: str | None) -> int:
     target = resolve_target()
     with translate_errors(target):
         report = run(models, mlflow_client(target), datetime.now(timezone.utc))
-    client = BranchClient(actions.api_url, actions.token, actions.repository)
+    client = ProposalClient(actions.api_url, actions.token, actions.repository)
     done = propose(
         report, models, client, Git(Path.cwd()), actions.sha, base or os.environ.get("GITHUB_REF_NAME") or "main"
     )

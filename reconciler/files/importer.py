@@ -67,8 +67,13 @@ def _yaml() -> YAML:
 
 
 def round_trip_yaml() -> YAML:
-    """The round-trip writer other edits of model files use (rollback proposals): comments and layout stay."""
-    return _yaml()
+    """The writer for edits of an existing model file (training and rollback proposals): import's,
+    with comments, order and quoting kept ('vision' stays 'vision') and a long value (a digest) on
+    its key's line."""
+    yaml = _yaml()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
 
 
 def _styled(value: Any) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reconciler.errors import DesiredStateError
 from reconciler.git import Git
-from reconciler.github.branches import BranchClient
+from reconciler.github.proposals import Conflict, ProposalClient
 from reconciler.monitoring import rollback
 from reconciler.monitoring.check import Report
 from reconciler.monitoring.evaluate import Health, ModelHealth
@@ -30,7 +30,7 @@ class Proposal:
 
 
 def propose(
-    report: Report, models: Sequence[DesiredModel], client: BranchClient, git: Git, sha: str, base: str
+    report: Report, models: Sequence[DesiredModel], client: ProposalClient, git: Git, sha: str, base: str
 ) -> list[Proposal]:
     by_name = {m.name: m for m in models}
     return [
@@ -39,7 +39,7 @@ def propose(
 
 
 def _one(
-    h: ModelHealth, model: DesiredModel, report: Report, client: BranchClient, git: Git, sha: str, base: str
+    h: ModelHealth, model: DesiredModel, report: Report, client: ProposalClient, git: Git, sha: str, base: str
 ) -> Proposal:
     spec = model.monitoring
     if spec is None or not spec.rollback:
@@ -55,16 +55,34 @@ def _one(
         text = rollback.rolled_back(path.read_text(encoding="utf-8"), rel, p.alias, p.previous)
     except DesiredStateError as e:
         return Proposal(h.model, "refused", why=str(e))
-    title, body, branch = rollback.title(h, p), rollback.body(h, p), rollback.branch(h.model)
-    existing = client.open_pull_from(branch)
-    if existing is not None and existing.title == title:
-        client.update_pull(existing.number, title, body)  # the same proposal: fresh evidence, same branch
-        return Proposal(h.model, "updated", existing.number, existing.html_url)
-    client.reset_branch(branch, sha)
+    edit = _Edit(rollback.branch(h.model), rel, text, rollback.title(h, p), rollback.body(h, p))
     blob = git.run("rev-parse", f"{sha}:{rel}").stdout.strip()
-    client.put_file(branch, rel, text, blob, f"{title}\n\nProposed by reconciler github propose-rollback.")
+    try:
+        return _publish(h.model, client, edit, sha, blob, base)
+    except Conflict as e:  # a concurrent run moved the branch or opened the pull request: the next run converges
+        return Proposal(h.model, "refused", why=f"{e}; run the job again")
+
+
+@dataclass(frozen=True)
+class _Edit:
+    branch: str
+    path: str  # from the repository root
+    text: str
+    title: str
+    body: str
+
+
+def _publish(model: str, client: ProposalClient, e: _Edit, sha: str, blob: str, base: str) -> Proposal:
+    """The branch reset to `sha` with the file committed, and its one open pull request opened or
+    edited; a proposal already open under the same title only gets the fresh evidence."""
+    existing = next((pr for pr in client.proposal_pulls(e.branch) if pr.state == "open"), None)
+    if existing is None or existing.title != e.title:
+        client.set_branch(e.branch, sha, exists=client.branch_tip(e.branch) is not None)
+        client.commit_file(
+            e.branch, e.path, e.text, blob, f"{e.title}\n\nProposed by reconciler github propose-rollback."
+        )
     if existing is not None:
-        client.update_pull(existing.number, title, body)
-        return Proposal(h.model, "updated", existing.number, existing.html_url)
-    made = client.create_pull(branch, base, title, body)
-    return Proposal(h.model, "opened", made.number, made.html_url)
+        client.edit_pull(existing.number, e.title, e.body)
+        return Proposal(model, "updated", existing.number, existing.html_url)
+    made = client.open_pull(e.branch, base, e.title, e.body)
+    return Proposal(model, "opened", made.number, made.html_url)

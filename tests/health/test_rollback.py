@@ -42,6 +42,17 @@ def test_the_file_points_the_alias_back_and_keeps_comments_and_layout() -> None:
     assert out == FILE.replace("champion: 4      # promoted in #7", "champion: 2      # promoted in #7")
 
 
+def test_quoting_and_long_values_stay_as_written() -> None:
+    """The writer training's proposals use (files/importer.round_trip_yaml): 'olivia' stays quoted,
+    a digest longer than the line width stays on its key's line."""
+    digest = "sha256:" + "ab" * 60
+    text = FILE.replace("owners: [olivia]", "owners: ['olivia']").replace(
+        "aliases:", f"versions:\n  4: {{tags: {{image: {digest}}}}}\naliases:"
+    )
+    out = rolled_back(text, "models/churn.yaml", "champion", 2)
+    assert out == text.replace("champion: 4      # promoted in #7", "champion: 2      # promoted in #7")
+
+
 def test_an_alias_the_file_does_not_set_is_refused() -> None:
     with pytest.raises(DesiredStateError, match="sets no alias 'prod' to roll back"):
         rolled_back(FILE, "models/churn.yaml", "prod", 2)
