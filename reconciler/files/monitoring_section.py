@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.fields.fragments import ALIAS_NAME
+from reconciler.files.pins import pin_problem
 from reconciler.state import DesiredModel, HealthRule, Monitoring, Threshold
 
 METRIC: dict[str, Any] = {
@@ -103,10 +104,4 @@ def monitoring_document(m: Monitoring | None) -> dict[str, Any]:
 
 def check(m: DesiredModel) -> str | None:
     """`monitoring.alias` must be an alias the file sets: health judges what the file serves."""
-    if m.monitoring is None or m.monitoring.alias in (m.aliases or {}):
-        return None
-    known = ", ".join(sorted(m.aliases or {})) or "none"
-    return (
-        f"{m.origin.at('monitoring', 'alias')}: /monitoring/alias: {m.monitoring.alias!r} is not an alias this "
-        f"file sets (aliases: {known}); name one of them, or add it under aliases:"
-    )
+    return None if m.monitoring is None else pin_problem(m, "monitoring", {"alias": m.monitoring.alias})

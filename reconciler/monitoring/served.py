@@ -1,7 +1,6 @@
-"""Which version a model file serves, and which it replaced. The served version is read from the
-file (the alias `monitoring.alias` names), never from the registry: what merged is what serves.
-
-`served_version` is the one seam to swap for the serving resolver (issue 16 part 1) when it lands.
+"""Which version a model file serves, and which it replaced. The served version is the one the
+alias `monitoring.alias` names in the file, resolved as `serving:` resolves it (reconciler.serving:
+pinned_version), never from the registry: what merged is what serves.
 `promotions` is pure: the audit journal's entries in, the last applied move of each alias out.
 """
 
@@ -12,13 +11,14 @@ from dataclasses import dataclass
 
 from reconciler.apply.audit import Audit
 from reconciler.apply.journal import Entry
+from reconciler.serving import pinned_version
 from reconciler.state import DesiredModel
 
 
 def served_version(model: DesiredModel) -> int | None:
     if model.monitoring is None:
         return None
-    return (model.aliases or {}).get(model.monitoring.alias)
+    return pinned_version(model, {"alias": model.monitoring.alias}, "monitoring")
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,17 @@ replaced version's comparison, alert decisions (once per breach, resolved), Slac
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from reconciler.errors import ValidationErrors
+from reconciler.files.desired import load_models
 from reconciler.monitoring import alerts, drift
 from reconciler.monitoring.evaluate import HOUR_MS, NO_REPLACED, Health, Monitored, ProductionRun, evaluate, weighted
 from reconciler.monitoring.read import ALERT_FLAG, ALERT_STATE
+from reconciler.monitoring.served import served_version
 from reconciler.state import HealthRule, Monitoring, Threshold
 
 ACC = Threshold("accuracy", HealthRule.AT_LEAST, 0.8)
@@ -109,3 +113,21 @@ def test_psi_and_ks() -> None:
     assert stat > 0.4 and p < 1e-10
     assert drift.psi(np.ones(10), np.ones(10)) == pytest.approx(0.0, abs=1e-4)
     assert np.isnan(drift.psi(np.array([]), ref))
+
+
+def test_a_monitoring_alias_the_file_does_not_set_is_one_line_naming_file_and_line(tmp_path: Path) -> None:
+    """The resolver `serving:` uses (reconciler/files/pins.py) says it, for either section."""
+    text = (
+        "name: churn\naliases:\n  champion: 2\nmonitoring:\n  alias: gold\n  window: {hours: 6}\n"
+        "  metrics:\n    - {metric: accuracy, at_least: 0.8}\n"
+    )
+    (tmp_path / "churn.yaml").write_text(text)
+    with pytest.raises(ValidationErrors) as info:
+        load_models(tmp_path)
+    assert [str(e) for e in info.value.errors] == [
+        f"{tmp_path / 'churn.yaml'}:5: monitoring.alias 'gold' is not set in this file's aliases (set: champion); "
+        "add it under aliases or name one of those"
+    ]
+    (tmp_path / "churn.yaml").write_text(text.replace("alias: gold", "alias: champion"))
+    (model,) = load_models(tmp_path)
+    assert served_version(model) == 2
