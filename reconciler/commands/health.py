@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,8 +16,10 @@ from reconciler.commands import err, models_dir_option, out, status
 from reconciler.files.desired import load_models
 from reconciler.monitoring.check import Report, run
 from reconciler.monitoring.evaluate import Health
+from reconciler.monitoring.rollback import FileEdit, Skipped, plan
 from reconciler.registry.clients import mlflow_client, translate_errors
 from reconciler.registry.target import resolve_target
+from reconciler.state import DesiredModel
 from reconciler.text import printable
 
 EXIT_HEALTHY, EXIT_BREACH, EXIT_UNKNOWN = 0, 1, 2
@@ -26,7 +30,13 @@ EXIT_HEALTHY, EXIT_BREACH, EXIT_UNKNOWN = 0, 1, 2
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]), help="Judge as of (UTC).")
 @click.option("--lookback-hours", type=click.FloatRange(min=0, min_open=True), help="How far back to read runs.")
-def command(models_dir: Path, fmt: str, now: datetime | None, lookback_hours: float | None) -> int:
+@click.option(
+    "--rollback-diff",
+    is_flag=True,
+    help="Also show, per breached model, the model-file change `github propose-rollback` would propose "
+    "(run from the repository root; writes nothing).",
+)
+def command(models_dir: Path, fmt: str, now: datetime | None, lookback_hours: float | None, rollback_diff: bool) -> int:
     """Judge every monitored model's served version by its production runs.
 
     Exit 0: all healthy; 1: a breach, or an alert that could not be delivered; 2: no breach, but a
@@ -40,11 +50,39 @@ def command(models_dir: Path, fmt: str, now: datetime | None, lookback_hours: fl
     with status("Reading production runs…"), translate_errors(target):
         report = run(models, mlflow_client(target), when, lookback_hours)
     timing.note("registry_calls", report.calls)
+    edits = _rollbacks(report, models) if rollback_diff else None
     if fmt == "json":
-        click.echo(json.dumps(_json(report), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(_json(report, edits), indent=2, ensure_ascii=False))
     else:
         _text(report)
+        _show_rollbacks(edits or [])
     return _code(report)
+
+
+def _rollbacks(report: Report, models: Sequence[DesiredModel]) -> list[FileEdit | Skipped]:
+    by_name = {m.name: m for m in models}
+    return [
+        plan(h, by_name[h.model], report.promotions.get(h.model), Path.cwd())
+        for h in report.results
+        if h.state is Health.BREACH
+    ]
+
+
+def _diff(e: FileEdit) -> str:
+    lines = difflib.unified_diff(
+        e.before.splitlines(keepends=True), e.after.splitlines(keepends=True), f"a/{e.path}", f"b/{e.path}"
+    )
+    return "".join(lines)
+
+
+def _show_rollbacks(edits: Sequence[FileEdit | Skipped]) -> None:
+    for e in edits:
+        if isinstance(e, Skipped):
+            out.print(f"rollback of {printable(e.model)}: {e.action} ({printable(e.why)})")
+            continue
+        out.print(f"\n{printable(e.title)}: the change `reconciler github propose-rollback` would propose")
+        for line in _diff(e).splitlines():
+            out.print(printable(line))
 
 
 def _code(report: Report) -> int:
@@ -55,8 +93,8 @@ def _code(report: Report) -> int:
     return EXIT_HEALTHY
 
 
-def _json(report: Report) -> dict:
-    return {
+def _json(report: Report, edits: Sequence[FileEdit | Skipped] | None = None) -> dict:
+    doc = {
         "models": [h.to_json() for h in report.results],
         "alerts": [
             {
@@ -71,6 +109,14 @@ def _json(report: Report) -> dict:
         ],
         "registry_calls": report.calls,
     }
+    if edits is not None:
+        doc["rollbacks"] = [
+            {"model": e.model, "action": e.action, "why": e.why}
+            if isinstance(e, Skipped)
+            else {"model": e.model, "action": "would propose", "title": e.title, "path": e.path, "diff": _diff(e)}
+            for e in edits
+        ]
+    return doc
 
 
 def _text(report: Report) -> None:

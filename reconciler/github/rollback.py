@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from reconciler.errors import DesiredStateError
 from reconciler.git import Git
 from reconciler.github.proposals import Conflict, ProposalClient
 from reconciler.monitoring import rollback
@@ -41,48 +39,27 @@ def propose(
 def _one(
     h: ModelHealth, model: DesiredModel, report: Report, client: ProposalClient, git: Git, sha: str, base: str
 ) -> Proposal:
-    spec = model.monitoring
-    if spec is None or not spec.rollback:
-        return Proposal(
-            h.model, "not opted in", why=f"{model.source}: set monitoring.rollback: true to have it proposed"
-        )
-    p = report.promotions.get(h.model)
-    if p is None or p.previous is None:
-        return Proposal(h.model, "nothing to roll back to", why=rollback.no_previous(h, p))
-    path = git.cwd / model.source if not Path(model.source).is_absolute() else Path(model.source)
-    rel = path.resolve().relative_to(git.cwd.resolve()).as_posix()
+    edit = rollback.plan(h, model, report.promotions.get(h.model), git.cwd)
+    if isinstance(edit, rollback.Skipped):
+        return Proposal(h.model, edit.action, why=edit.why)
+    blob = git.run("rev-parse", f"{sha}:{edit.path}").stdout.strip()
     try:
-        text = rollback.rolled_back(path.read_text(encoding="utf-8"), rel, p.alias, p.previous)
-    except DesiredStateError as e:
-        return Proposal(h.model, "refused", why=str(e))
-    edit = _Edit(rollback.branch(h.model), rel, text, rollback.title(h, p), rollback.body(h, p))
-    blob = git.run("rev-parse", f"{sha}:{rel}").stdout.strip()
-    try:
-        return _publish(h.model, client, edit, sha, blob, base)
+        return _publish(client, edit, sha, blob, base)
     except Conflict as e:  # a concurrent run moved the branch or opened the pull request: the next run converges
         return Proposal(h.model, "refused", why=f"{e}; run the job again")
 
 
-@dataclass(frozen=True)
-class _Edit:
-    branch: str
-    path: str  # from the repository root
-    text: str
-    title: str
-    body: str
-
-
-def _publish(model: str, client: ProposalClient, e: _Edit, sha: str, blob: str, base: str) -> Proposal:
+def _publish(client: ProposalClient, e: rollback.FileEdit, sha: str, blob: str, base: str) -> Proposal:
     """The branch reset to `sha` with the file committed, and its one open pull request opened or
     edited; a proposal already open under the same title only gets the fresh evidence."""
     existing = next((pr for pr in client.proposal_pulls(e.branch) if pr.state == "open"), None)
     if existing is None or existing.title != e.title:
         client.set_branch(e.branch, sha, exists=client.branch_tip(e.branch) is not None)
         client.commit_file(
-            e.branch, e.path, e.text, blob, f"{e.title}\n\nProposed by reconciler github propose-rollback."
+            e.branch, e.path, e.after, blob, f"{e.title}\n\nProposed by reconciler github propose-rollback."
         )
     if existing is not None:
         client.edit_pull(existing.number, e.title, e.body)
-        return Proposal(model, "updated", existing.number, existing.html_url)
+        return Proposal(e.model, "updated", existing.number, existing.html_url)
     made = client.open_pull(e.branch, base, e.title, e.body)
-    return Proposal(model, "opened", made.number, made.html_url)
+    return Proposal(e.model, "opened", made.number, made.html_url)

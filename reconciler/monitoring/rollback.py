@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
@@ -18,12 +20,51 @@ from reconciler.files.importer import round_trip_yaml
 from reconciler.files.yamlsource import parse
 from reconciler.monitoring.evaluate import ModelHealth, ThresholdResult
 from reconciler.monitoring.served import Promotion
-from reconciler.state import HealthRule, Origin
+from reconciler.state import DesiredModel, HealthRule, Origin
 from reconciler.text import md_code
 
 MARKER = "<!-- reconciler-rollback -->"
 MAX_POINTS = 48
 _LABEL = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """What a rollback proposal commits: `path` (from the repository root) from `before` to `after`."""
+
+    model: str
+    path: str
+    before: str
+    after: str
+    branch: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    model: str
+    action: str  # not opted in, nothing to roll back to, refused
+    why: str
+
+
+def plan(h: ModelHealth, model: DesiredModel, p: Promotion | None, root: Path) -> FileEdit | Skipped:
+    """The rollback of one breached model, or why there is none: what `github propose-rollback`
+    commits and `health --rollback-diff` shows. Reads the model file; writes nothing."""
+    if model.monitoring is None or not model.monitoring.rollback:
+        return Skipped(h.model, "not opted in", f"{model.source}: set monitoring.rollback: true to have it proposed")
+    if p is None or p.previous is None:
+        return Skipped(h.model, "nothing to roll back to", no_previous(h, p))
+    path = Path(model.source) if Path(model.source).is_absolute() else root / model.source
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+        before = path.read_text(encoding="utf-8")
+        after = rolled_back(before, rel, p.alias, p.previous)
+    except ValueError:
+        return Skipped(h.model, "refused", f"{model.source}: not inside {root}; run from the repository root")
+    except (OSError, DesiredStateError) as e:
+        return Skipped(h.model, "refused", str(e))
+    return FileEdit(h.model, rel, before, after, branch(h.model), title(h, p), body(h, p))
 
 
 def branch(model: str) -> str:

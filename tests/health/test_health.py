@@ -124,6 +124,15 @@ def test_healthy_then_a_drop_breaches_once_alerts_once_then_resolves(
         code, report = _health(registry, root, 18, env)  # the same breach: no second alert
         assert code == 1 and report["alerts"] == [] and len(hook.bodies) == 2
 
+        before = (root / "models" / f"{name}.yaml").read_text()
+        when = (T0 + timedelta(hours=18)).strftime("%Y-%m-%dT%H:%M:%S")
+        shown = _cli(registry, root, "health", "--now", when, "--rollback-diff")  # the change, shown, not made
+        assert shown.returncode == 1, shown.stderr
+        assert f"Roll back {name} champion: v2 -> v1: the change" in shown.stdout
+        assert f"--- a/models/{name}.yaml\n+++ b/models/{name}.yaml\n" in shown.stdout
+        assert "\n-  champion: 2   # what serves\n+  champion: 1   # what serves\n" in shown.stdout
+        assert (root / "models" / f"{name}.yaml").read_text() == before
+
         _log(name, 2, range(19, 25))  # recovered
         code, report = _health(registry, root, 24, env)
         assert code == 0 and report["models"][0]["state"] == "healthy"
