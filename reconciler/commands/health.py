@@ -39,7 +39,7 @@ EXIT_HEALTHY, EXIT_BREACH, EXIT_UNKNOWN = 0, 1, 2
 def command(models_dir: Path, fmt: str, now: datetime | None, lookback_hours: float | None, rollback_diff: bool) -> int:
     """Judge every monitored model's served version by its production runs.
 
-    Exit 0: all healthy; 1: a breach, or an alert that could not be delivered; 2: no breach, but a
+    Exit 0: all healthy; 1: a breach, or an alert that could not be delivered or remembered; 2: no breach, but a
     model could not be judged (too few samples, a metric never logged). With RECONCILER_ALERT_WEBHOOK
     set, a breach is posted once (and "resolved" when it clears).
     """
@@ -86,7 +86,9 @@ def _show_rollbacks(edits: Sequence[FileEdit | Skipped]) -> None:
 
 
 def _code(report: Report) -> int:
-    if any(h.state is Health.BREACH for h in report.results) or any(not d.ok for d in report.deliveries):
+    if any(h.state is Health.BREACH for h in report.results) or any(
+        not (d.ok and d.remembered) for d in report.deliveries
+    ):
         return EXIT_BREACH
     if any(h.state is Health.UNKNOWN for h in report.results):
         return EXIT_UNKNOWN
@@ -102,6 +104,7 @@ def _json(report: Report, edits: Sequence[FileEdit | Skipped] | None = None) -> 
                 "model": d.alert.model,
                 "version": d.alert.version,
                 "delivered": d.ok,
+                "remembered": d.ok and d.remembered,
                 "attempts": d.attempts,
                 "error": d.error,
             }
@@ -141,7 +144,9 @@ def _text(report: Report) -> None:
             out.print(f"{h.state.value}: {printable(h.model)} v{h.version}: {printable(h.reason)}")
     for d in report.deliveries:
         what = f"{d.alert.kind} alert for {printable(d.alert.model)} v{d.alert.version}"
-        if d.ok:
+        if d.ok and not d.remembered:
+            err.print(f"error: the {what}: {printable(d.error)}")
+        elif d.ok:
             out.print(f"sent the {what} ({d.attempts} attempt(s))")
         else:
             err.print(f"error: could not deliver the {what} after {d.attempts} attempt(s): {printable(d.error)}; "

@@ -36,6 +36,7 @@ class Delivery:
     ok: bool
     attempts: int
     error: str = ""
+    remembered: bool = True  # False: sent, but the version's tags could not be written (sent again next run)
 
 
 def breach_key(h: ModelHealth) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -66,7 +66,22 @@ def _alert(client: Any, results: Sequence[ModelHealth], now: datetime) -> list[a
     stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     for alert in alerts.decide(results, read.open_alerts(client)):
         delivery = alerts.deliver(url, alert)
-        if delivery.ok:
-            alerts.record(client, delivery, stamp)
-        out.append(delivery)
+        out.append(_remember(client, delivery, stamp) if delivery.ok else delivery)
     return out
+
+
+def _remember(client: Any, delivery: alerts.Delivery, stamp: str) -> alerts.Delivery:
+    """The alert's tags written after it was sent; a registry that refuses the write is reported on
+    this delivery (the alert goes out again next run), and the other models' alerts still go out."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        alerts.record(client, delivery, stamp)
+    except MlflowException as e:
+        why = (str(e.message).strip().splitlines() or [""])[0][:200]
+        error = (
+            f"sent, but not remembered on the version ({why}); it is sent again next run until the "
+            "health user may tag model versions (EDIT on the model)"
+        )
+        return replace(delivery, remembered=False, error=error)
+    return delivery

@@ -114,7 +114,15 @@ def test_healthy_then_a_drop_breaches_once_alerts_once_then_resolves(
         failed = {t["metric"] for t in model["thresholds"] if t["passed"] is False}
         assert failed == {"r2", "mae", "psi_max"}, model
         assert report["alerts"] == [
-            {"kind": "breach", "model": name, "version": 2, "delivered": True, "attempts": 2, "error": ""}
+            {
+                "kind": "breach",
+                "model": name,
+                "version": 2,
+                "delivered": True,
+                "remembered": True,
+                "attempts": 2,
+                "error": "",
+            }
         ]
         assert len(hook.bodies) == 2 and hook.bodies[0] == hook.bodies[1]  # the 500, then the retry
         text = hook.bodies[1]["text"]
