@@ -6,7 +6,6 @@ second alert and updates the same pull request."""
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,10 @@ from tests.github import events
 from tests.github.expressions import Evaluator
 from tests.github.fake import FakeGitHub
 from tests.github.harness import Harness, log, ran
-from tests.health import models
 from tests.health.conftest import Registry
 from tests.health.receiver import receiver
-from tests.health.test_health import FILE, _apply, _log
+from tests.health.test_health import FILE
+from tests.health.test_rollback_pr import _promote_and_degrade
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +32,7 @@ def test_breach_alerts_once_and_proposes_one_rollback(
     registry: Registry, fake_github: FakeGitHub, expression_evaluator: Evaluator, tmp_path: Path
 ) -> None:
     name = "wf-m"
-    base = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=13)
-    models.register_sklearn(name)
-    models.register_sklearn(name)
-    _apply(registry, tmp_path, name, 1)
-    _log(name, 1, range(1, 7), base=base)
-    _apply(registry, tmp_path, name, 2)
-    _log(name, 2, range(7, 13), degrade=1.0, base=base)
+    _promote_and_degrade(registry, tmp_path, name)
     fake_github.commit("main", {f"models/{name}.yaml": FILE.format(name=name, v=2)})
     with receiver() as hook:
         secrets = {"MLFLOW_TRACKING_URI": registry.uri, "RECONCILER_ALERT_WEBHOOK": hook.url}
