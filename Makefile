@@ -19,7 +19,7 @@ test: $(STAMP)
 	bash .ci/ensure-postgres
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy --strict reconciler/plan reconciler/fields
+	$(PY) -m mypy --strict reconciler/plan reconciler/fields reconciler/registry reconciler/files reconciler/governance
 	$(VENV)/bin/lint-imports
 	@# mypy (half a minute of one core on a clean checkout) runs beside the tests, which mostly wait.
 	@types=$$(mktemp); $(PY) -m mypy >"$$types" 2>&1 & mypy=$$!; \

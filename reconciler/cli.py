@@ -17,6 +17,7 @@ VERBS = {
     "import": "import_",
     "codeowners": "codeowners",
     "history": "history",
+    "unlock": "unlock",
     "github": "github",
     "propose": "propose",
     "show": "show",
@@ -34,6 +35,7 @@ INTERRUPTED = {
     "codeowners": "CODEOWNERS is written whole or not at all",
     "propose": "the registry was not changed; the model file is written whole or not at all",
     "smoke": "nothing was changed (a smoke test only reads the registry)",
+    "unlock": "the lock ticket is cleared only after its clearing is recorded in the audit journal: run unlock again",
     "github": "what GitHub shows (comment, status, issue) may be this run's or the last one's: run the job again",
 }
 

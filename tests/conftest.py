@@ -21,6 +21,9 @@ SLOW = (
     "tests/lock/test_lock_sqlite.py",
     "tests/github/test_workflow_runs.py",
     "tests/github/test_action_yml.py",
+    "tests/github/test_train_workflow.py",  # trains models, then the workflow runner
+    "tests/proposal/test_propose_",  # train a model, CLI processes
+    "tests/proposal/test_pipeline_steps.py",
     "tests/github/test_check.py::test_two_applies_at_once_both_apply_one_after_the_other",
     "tests/github/test_check.py::test_the_check_makes_the_same_few_api_calls_for_1_or_30_models_and_1_or_20_reviews",
     "tests/github/test_check.py::test_a_registry_error_that_quotes_the_uri_reaches_neither_the_status_nor_the_log",

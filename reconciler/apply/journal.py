@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.apply.audit import Audit
+from reconciler.apply.audit import Audit, now
 from reconciler.apply.writer import Outcome, Result
 from reconciler.errors import RegistryError
 from reconciler.masking import mask
@@ -29,6 +29,7 @@ EXPERIMENT = "gitops.audit"
 STATE = "gitops.state"
 OPEN = "gitops.open"  # "1" while the entry owes audit records (or its apply never finished)
 APPLYING, APPLIED, FAILED, INCOMPLETE, INTERRUPTED = "applying", "applied", "failed", "incomplete", "interrupted"
+KIND, UNLOCK, UNLOCKED = "gitops.kind", "unlock", "unlocked"  # a run of `reconciler unlock`, not an apply
 FOUND, NOT_FOUND = "applied", "not_found"  # an interrupted apply's changes, as found at recovery
 CHUNK = 7_500  # run tag values: varchar(8000)
 MAX_TAGS_PER_BATCH = 100  # MLflow's log_batch limit
@@ -139,6 +140,42 @@ class Journal:
         self._log(entry.run_id, {**_chunks("gitops.result", json.dumps(body)), STATE: state, OPEN: _flag(missing)})
         if interrupted:
             self.client.set_terminated(entry.run_id, "KILLED")
+
+    def record_unlock(self, model: str, ticket: int, holder: str, actor: str, reason: str, forced: bool) -> str:
+        """A run saying who cleared which lock ticket of whom, and why (`reconciler unlock`), written
+        before the ticket is cleared. Not an apply's entry: `entry_from_run` skips it."""
+        experiment = self.experiment_id(create=True)
+        run = self.client.create_run(
+            experiment, run_name=f"unlock ticket {ticket}", tags={STATE: UNLOCKED, KIND: UNLOCK}
+        )
+        record = {
+            "lock_model": model,
+            "ticket": ticket,
+            "holder": holder,
+            "cleared_by": actor,
+            "reason": reason,
+            "forced": forced,
+            "cleared_at": now(),
+        }
+        self._log(run.info.run_id, _chunks("gitops.unlock", json.dumps(record)))
+        self.client.set_terminated(run.info.run_id, "FINISHED")
+        return str(run.info.run_id)
+
+    def unlocks(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The records of `record_unlock`, newest first."""
+        from mlflow.entities import ViewType
+
+        experiment = self.experiment_id()
+        if experiment is None:
+            return []
+        runs = self.client.search_runs(
+            [experiment],
+            filter_string=f"tags.`{KIND}` = '{UNLOCK}'",
+            run_view_type=ViewType.ALL,
+            max_results=limit,
+            order_by=["attributes.start_time DESC"],
+        )
+        return [{"run": r.info.run_id, **_joined(r.data.tags, "gitops.unlock")} for r in runs]
 
     def _log(self, run_id: str, tags: Mapping[str, str]) -> None:
         from mlflow.entities import RunTag

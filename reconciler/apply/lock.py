@@ -8,7 +8,9 @@ numbers versions atomically (unique (name, version) key, never reused), so the t
 the applier's place in the queue; the live ticket with the lowest number holds the lock.
 
 Liveness is a lease. Every ticket's owner heartbeats it (`update_model_version`, which changes
-the ticket's description and `last_updated_timestamp`) every ttl/4, and the ticket records that
+the ticket's description and `last_updated_timestamp`) every ttl/4, counted from the start of the
+last heartbeat that reached the registry (not from its end: slow heartbeats on a loaded machine
+would otherwise drift apart until the lease lapsed), and the ticket records that
 ttl (tag `gitops.lock.ttl`): a ticket is judged by the ttl its holder lives by, never by the
 waiter's own, so appliers with different `RECONCILER_LOCK_TTL` queue correctly. What a ticket may
 claim is bounded (`judged_ttl`: MIN_TTL to MAX_TTL; a ticket without a readable claim is judged
@@ -23,7 +25,15 @@ Dead tickets are ignored and retired (deleted, or tagged when deleting is not pe
 
 Fencing is on the holder's side: `Lease.ensure()` raises `LockLost` once the last heartbeat
 that reached the registry started more than ttl - margin ago, so a holder stops writing at
-least `margin` seconds before any waiter can take over.
+least `margin` seconds before any waiter can take over. `now()` counts the time a process is
+stopped (SIGSTOP, a suspended VM), so a holder resumed past its lease finds it lost before its
+next write.
+
+The floor, MIN_TTL, is what survives a loaded machine. With the settings RECONCILER_LOCK_TTL
+gives (margin ttl/3, heartbeats every ttl/4), a lease holds through heartbeats that each take up
+to (not quite) ttl/3 and a holder stalled for up to ttl/3 between its check and its write: 10 s at the floor
+of 30 s. At the old floor of 5 s, 1.7 s was enough to lose the lock (or, stalled after the check,
+to write after another apply took over). Tickets claiming less are judged by the floor.
 """
 
 from __future__ import annotations
@@ -39,14 +49,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, STATE_TAG, Owner, Ticket, Tickets, iso, now
+from reconciler.apply.tickets import EXPIRED, LIVE, RELEASED, Owner, Ticket, Tickets, iso, now
 from reconciler.errors import LockError, LockLost, LockTimeout
 from reconciler.masking import clip
 from reconciler.names import LOCK_MODEL, RESERVED_MODELS
 
-MIN_TTL, MAX_TTL = 5.0, 3600.0  # seconds: what RECONCILER_LOCK_TTL accepts, and what a ticket may claim
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+MIN_TTL, MAX_TTL = 30.0, 3600.0  # seconds: what RECONCILER_LOCK_TTL accepts, and what a ticket may claim
 
 __all__ = [
     "LOCK_MODEL",
@@ -113,10 +126,9 @@ def waiting_message(holder: Ticket) -> str:
     ttl = f" after its TTL of {holder.ttl:g} s" if holder.ttl is not None else " after its TTL"
     return (
         f"{message} Its process is gone (host {holder.owner.host} is this host, and no process {holder.owner.pid} "
-        f"runs here): it was killed, and its ticket lapses{ttl}. To clear it now, with this registry's "
-        f'MLFLOW_TRACKING_URI set: python -c "from mlflow import MlflowClient; MlflowClient().set_model_version_tag('
-        f"'{LOCK_MODEL}', '{holder.number}', '{STATE_TAG}', '{EXPIRED}')\"; then run the apply again: it finishes "
-        "what the killed one left"
+        f"runs here): it was killed, and its ticket lapses{ttl}. To clear it now: reconciler unlock {holder.number} "
+        "(with this registry's MLFLOW_TRACKING_URI; it is recorded in the audit journal); then run the apply "
+        "again: it finishes what the killed one left"
     )
 
 
@@ -219,9 +231,14 @@ class Lease:
         self._stop.set()
 
     def _run(self) -> None:
-        wait = self._settings.beat_every
+        wait = self._due()
         while not self._stop.wait(wait):
-            wait = self._settings.beat_every if self._beat() else self._settings.beat_every / 2
+            wait = self._due() if self._beat() else self._settings.beat_every / 2
+
+    def _due(self) -> float:
+        """Until the next heartbeat: beat_every after the last one that reached the registry
+        started, however long it took (the first one: the ticket's creation)."""
+        return max(0.0, self.last_heartbeat + self._settings.beat_every - now())
 
     def _beat(self) -> bool:
         try:
@@ -250,6 +267,9 @@ class Lease:
             return
 
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            previous = self._previous_sigterm
+            if previous == signal.SIG_IGN:  # the process ignores SIGTERM: so does its lease
+                return
             with self._mu:
                 released = self._released
                 if not released:
@@ -257,6 +277,9 @@ class Lease:
             if released:  # released from another thread, which could not restore the handler
                 self._restore_sigterm()
                 os.kill(os.getpid(), signum)
+                return
+            if callable(previous):  # the handler installed before (the CLI's, an embedding program's) decides
+                previous(signum, frame)
                 return
             raise SystemExit(128 + signum)
 
@@ -290,7 +313,7 @@ class RegistryLock:
 
     def __init__(
         self,
-        mlflow_client: Any,
+        mlflow_client: MlflowClient,
         owner: Owner,
         settings: LockSettings | None = None,
         where: str = "the registry",

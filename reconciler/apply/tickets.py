@@ -14,11 +14,14 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
 from reconciler.errors import LockError
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 TAG = "gitops.lock."
 STATE_TAG = TAG + "state"
@@ -164,7 +167,7 @@ _retrying = retry(
 class Tickets:
     """The lock model's tickets: take, list, heartbeat, retire."""
 
-    def __init__(self, mlflow_client: Any, model: str, where: str = "the registry"):
+    def __init__(self, mlflow_client: MlflowClient, model: str, where: str = "the registry"):
         if "'" in model or "`" in model:
             raise ValueError(f"lock model name {model!r} cannot be quoted in a search filter")
         self.client, self.model, self.where = mlflow_client, model, where

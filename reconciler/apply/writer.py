@@ -12,12 +12,12 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from reconciler.errors import WritesStopped
 from reconciler.fields import writes
+from reconciler.fields.seams import WriteClients
 from reconciler.plan.values import MODEL, Action, Change
 from reconciler.registry.target import Target
 
@@ -48,7 +48,7 @@ def wave(c: Change) -> int:
     return 2 if c.demotes() else 1
 
 
-def write(clients: Any, c: Change) -> None:
+def write(clients: WriteClients, c: Change) -> None:
     """The declared write for one change."""
     a = c.address
     if a.field == MODEL:
@@ -100,7 +100,7 @@ _retrying = retry(
 class Applier:
     def __init__(
         self,
-        clients: Any,
+        clients: WriteClients,
         target: Target,
         concurrency: int,
         on_progress: Callable[[int], None] = lambda n: None,

@@ -61,7 +61,7 @@ def _render(
         # Twins none of which has a file yet: which one to write is not for import to choose. (One
         # that has a file is updated; the others are refused by model_path, naming that file.)
         twin = name in twins and not have & {name, *twins[name]}
-        why = modelnames.unmanageable(name) or (modelnames.twin_problem(twins[name]) if twin else None)
+        why = modelnames.unmanageable(name) or (modelnames.twin_problem(name, twins[name]) if twin else None)
         if why is not None:
             errors.append(DesiredStateError(f"model {_shown(name)}: {why}"))
             continue

@@ -3,7 +3,7 @@ The declarations themselves are assembled in reconciler/fields/__init__.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -26,6 +26,16 @@ def _same(value: Any) -> Any:
     return value
 
 
+# One of MLflow's own validators run on a file value before any write (reconciler/registry/mlflow_rules.py):
+# (the path below the field's key in the file, the name of the function in mlflow.utils.validation, its
+# arguments). By name, so that fields/ imports nothing from MLflow.
+MlflowCheck = tuple[tuple[str, ...], str, tuple[Any, ...]]
+
+
+def _no_checks(value: Any) -> Iterable[MlflowCheck]:
+    return ()
+
+
 @dataclass(frozen=True)
 class Fetched:
     """What a field's own read returns: the live value per model, and what `verify` needs."""
@@ -41,7 +51,7 @@ class Field:
     level: Level
     kind: Kind
     schema: Mapping[str, Any]  # JSON Schema of the file value
-    read: Callable[[Mapping[str, Any]], Any]  # the entity's registry JSON -> typed live value
+    read: Callable[[Mapping[str, Any]], Any]  # the entity's REST JSON (MLflow's search answers) -> typed live value
     write: Callable[[WriteClients, EntryAddress, Any], None]  # set or update (one map entry)
     delete: Callable[[WriteClients, EntryAddress], None] | None = None  # remove one map entry
     parse: Callable[[Any], Any] = _same  # file value (schema-valid) -> typed value; for maps, per entry
@@ -51,6 +61,17 @@ class Field:
     empty: Any = None  # the live value when the registry has none
     demotes: Callable[[Any], bool] = lambda value: False  # applied last (after promotions): archives
     import_always: bool = False  # import writes it for every listed entity, even when empty
+    # A field the model and version searches return also says how MLflow's store entities hold it
+    # (`RegisteredModel`, `ModelVersion`: a database URI is read through them), and how its typed value
+    # sits in the REST JSON (the inverse of `read`; the test fakes build MLflow's answers from it, and
+    # where two fields share a JSON list, such as `tags`, their parts are joined).
+    read_entity: Callable[[Any], Any] | None = None
+    to_json: Callable[[Any], Mapping[str, Any]] | None = None
+    mlflow_checks: Callable[[Any], Iterable[MlflowCheck]] = _no_checks  # a file value -> MLflow's validators
+    # Governance may protect it: the review policy's `protected:` list that names what is protected
+    # ("aliases", "stages"). A map's entries are protected by key, and each names a version (the
+    # version a protected move gives the entry to); a version scalar is protected by value.
+    guard: str | None = None
     # A field the model and version searches do not return reads itself: `fetch(session, names)`
     # returns a Fetched for the named models (those whose files set the field, registered yet or
     # not), in a bounded number of calls; `verify(desired_model, live_model_or_None, context)` lists
@@ -59,9 +80,18 @@ class Field:
     fetch: Callable[[FieldSession, Sequence[str]], Fetched] | None = None
     verify: Callable[[DesiredModel, LiveModel | None, Any], list[tuple[tuple[str, ...], str]]] | None = None
 
-    @property
-    def source(self) -> str:
-        return "registry" if self.fetch is None else self.name
+    def __post_init__(self) -> None:
+        if self.fetch is None and (self.read_entity is None or self.to_json is None):
+            raise ValueError(f"{self.level.value} field {self.name}: a registry field needs read_entity and to_json")
+        if self.kind is Kind.MAP and self.delete is None:
+            raise ValueError(f"{self.level.value} field {self.name}: a map field needs a delete")
+        if self.guard is not None and (self.kind, self.level) not in (
+            (Kind.MAP, Level.MODEL),
+            (Kind.SCALAR, Level.VERSION),
+        ):
+            raise ValueError(
+                f"{self.level.value} field {self.name}: governance protects model maps and version scalars"
+            )
 
     def live(self, values: Mapping[str, Any]) -> Any:
         return values.get(self.file_key, self.empty)

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.fields import writes
-from reconciler.fields.base import Field, Kind, Level
-from reconciler.fields.fragments import DESCRIPTION
+from reconciler.fields.base import Field, Kind, Level, MlflowCheck
+from reconciler.fields.fragments import DB_VARCHAR, DESCRIPTION
 
 
 def _description(raw: Mapping[str, Any]) -> str:
     return raw.get("description") or ""
+
+
+def _entity_description(entity: Any) -> str:
+    return entity.description or ""
+
+
+def _json(value: str) -> dict[str, Any]:
+    return {"description": value}
+
+
+def _checks(value: str) -> Iterable[MlflowCheck]:
+    yield (), "_validate_length_limit", ("description", DB_VARCHAR, value)
 
 
 MODEL_DESCRIPTION = Field(
@@ -23,6 +35,9 @@ MODEL_DESCRIPTION = Field(
     read=_description,
     write=writes.model_description,
     empty="",
+    read_entity=_entity_description,
+    to_json=_json,
+    mlflow_checks=_checks,
 )
 VERSION_DESCRIPTION = Field(
     name="description",
@@ -33,4 +48,7 @@ VERSION_DESCRIPTION = Field(
     read=_description,
     write=writes.version_description,
     empty="",
+    read_entity=_entity_description,
+    to_json=_json,
+    mlflow_checks=_checks,
 )

@@ -8,12 +8,12 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.fields import FIELDS, Level
+from reconciler.fields import Level, at
 from reconciler.state import LiveModel, LiveState
 
 
 def _values_json(level: Level, values: Mapping[str, Any]) -> dict[str, Any]:
-    return {f.file_key: f.document(values[f.file_key]) for f in FIELDS if f.level is level and f.file_key in values}
+    return {f.file_key: f.document(values[f.file_key]) for f in at(level) if f.file_key in values}
 
 
 def model_json(m: LiveModel) -> dict[str, Any]:

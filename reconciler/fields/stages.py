@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.fields import writes
 from reconciler.fields.base import Field, Kind, Level
 from reconciler.fields.fragments import STAGE
 from reconciler.state import Stage
+
+
+def _json(stage: Stage) -> dict[str, Any]:
+    return {"current_stage": Stage(stage).value}
+
 
 STAGE_FIELD = Field(
     name="stage",
@@ -25,4 +32,7 @@ STAGE_FIELD = Field(
     empty=Stage.NONE,
     demotes=lambda s: Stage(s) is Stage.ARCHIVED,
     import_always=True,
+    read_entity=lambda v: Stage(v.current_stage or "None"),
+    to_json=_json,
+    guard="stages",
 )

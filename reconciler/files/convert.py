@@ -7,30 +7,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import DesiredStateError
-from reconciler.fields import FIELDS, Level
+from reconciler.fields import Field, Level, at
 from reconciler.files.monitoring_section import check as monitoring_check
 from reconciler.files.monitoring_section import monitoring, monitoring_document
 from reconciler.files.review import review_block, review_document
 from reconciler.files.smoke_section import smoke_document, smoke_settings
+from reconciler.pointer import pointer
 from reconciler.state import DesiredModel, DesiredVersion, Origin, Policy, Prune, Stage, frozen_map
 
-_MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
-_VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION)
 
-
-def _values(fields: tuple, doc: Mapping[str, Any]) -> Mapping[str, Any]:
+def _values(fields: tuple[Field, ...], doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return frozen_map({f.file_key: f.typed(doc[f.file_key]) for f in fields if f.file_key in doc})
 
 
 def from_document(doc: Mapping[str, Any], origin: Origin) -> DesiredModel:
     """A schema-valid document (plain values; version keys as strings) -> DesiredModel."""
+    version_fields = at(Level.VERSION)
     versions = {
-        int(k): DesiredVersion(int(k), _values(_VERSION_FIELDS, v or {})) for k, v in doc.get("versions", {}).items()
+        int(k): DesiredVersion(int(k), _values(version_fields, v or {})) for k, v in doc.get("versions", {}).items()
     }
     return DesiredModel(
         name=doc["name"],
         origin=origin,
-        values=_values(_MODEL_FIELDS, doc),
+        values=_values(at(Level.MODEL), doc),
         versions=frozen_map(versions),
         owners=tuple(doc.get("owners", ())),
         policy=_policy(doc.get("policy", {})),
@@ -40,8 +39,8 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> DesiredModel:
     )
 
 
-def _where(origin: Origin, path: tuple) -> str:
-    return f"{origin.at(*path)}: /{'/'.join(str(p) for p in path)}"
+def _where(origin: Origin, path: tuple[Any, ...]) -> str:
+    return f"{origin.at(*path)}: {pointer(path)}"
 
 
 def _policy(d: Mapping[str, Any]) -> Policy:
@@ -58,10 +57,10 @@ def to_document(m: DesiredModel) -> dict[str, Any]:
     doc: dict[str, Any] = {"name": m.name}
     if m.owners:
         doc["owners"] = list(m.owners)
-    doc.update({f.file_key: f.document(m.values[f.file_key]) for f in _MODEL_FIELDS if f.file_key in m.values})
+    doc.update({f.file_key: f.document(m.values[f.file_key]) for f in at(Level.MODEL) if f.file_key in m.values})
     if m.versions:
         doc["versions"] = {
-            str(n): {f.file_key: f.document(v.values[f.file_key]) for f in _VERSION_FIELDS if f.file_key in v.values}
+            str(n): {f.file_key: f.document(v.values[f.file_key]) for f in at(Level.VERSION) if f.file_key in v.values}
             for n, v in m.versions.items()
         }
     policy = _policy_doc(m.policy)

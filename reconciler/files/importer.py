@@ -12,17 +12,17 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from reconciler.errors import DesiredStateError
-from reconciler.fields import FIELDS, Level
+from reconciler.fields import Level, native
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.desired import SCHEMA_HEADER, check_document
 from reconciler.files.yamlscalars import needs_quotes
 from reconciler.files.yamlsource import parse
 from reconciler.state import LiveModel, Origin
 
-_MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL and f.source == "registry")
-_VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION and f.source == "registry")
-# The keys import owns; everything else in an existing file (owners, policy, comments) is kept.
-MANAGED_KEYS = (*(f.file_key for f in _MODEL_FIELDS), "versions")
+
+def managed_keys() -> tuple[str, ...]:
+    """The keys import owns; everything else in an existing file (owners, policy, comments) is kept."""
+    return (*(f.file_key for f in native(Level.MODEL)), "versions")
 
 
 def live_document(m: LiveModel, listed: frozenset[int] = frozenset()) -> dict[str, Any]:
@@ -30,15 +30,16 @@ def live_document(m: LiveModel, listed: frozenset[int] = frozenset()) -> dict[st
     anything to say are listed, and those in `listed` (the existing file's); every listed version
     states its stage, None included, so drift of that stage shows in later plans."""
     doc: dict[str, Any] = {"name": m.name}
-    doc.update({f.file_key: f.document(f.live(m.values)) for f in _MODEL_FIELDS if not f.is_empty(f.live(m.values))})
+    model_fields, version_fields = native(Level.MODEL), native(Level.VERSION)
+    doc.update({f.file_key: f.document(f.live(m.values)) for f in model_fields if not f.is_empty(f.live(m.values))})
     versions = {}
     for n, v in sorted(m.versions.items()):
         entry = {
             f.file_key: f.document(f.live(v.values))
-            for f in _VERSION_FIELDS
+            for f in version_fields
             if not f.is_empty(f.live(v.values)) or f.import_always
         }
-        if n in listed or any(not f.is_empty(f.live(v.values)) for f in _VERSION_FIELDS):
+        if n in listed or any(not f.is_empty(f.live(v.values)) for f in version_fields):
             versions[n] = entry
     if versions:
         doc["versions"] = versions
@@ -105,7 +106,7 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
         data = _yaml().load(existing)
     listed = frozenset(int(k) for k in (data.get("versions") or {}) if str(k).isdigit())
     new = live_document(m, listed)
-    for key in MANAGED_KEYS:
+    for key in managed_keys():
         if key in new:
             if not isinstance(data.get(key), CommentedMap) and isinstance(new[key], Mapping):
                 data[key] = CommentedMap()

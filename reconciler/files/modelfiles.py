@@ -7,7 +7,9 @@ symbolic links, whatever they are called or point at (a link would let a model c
 file that review of models/ never sees, or read a file outside the checkout); entries named like
 model files that are not regular files (directories, FIFOs, devices); subdirectories holding YAML
 files (they are not read: almost certainly a mistake); the policy file under another spelling;
-two files that would be one on a case-insensitive checkout. Files are opened with O_NOFOLLOW
+names a Windows checkout cannot hold as they are (a device name such as `con.yaml`, a trailing
+dot or space); two files that would be one file on macOS or Windows (`fold`, the one rule for
+that, which `modelnames` applies to registry names too). Files are opened with O_NOFOLLOW
 (`open_regular`), so a link swapped in after the listing is refused too.
 """
 
@@ -70,9 +72,49 @@ def is_settings(name: str) -> bool:
     return name.startswith(SETTINGS_PREFIX)
 
 
+# Windows reserves these names for devices, with any extension and in any case (`con.yaml`, `Nul.v2.yaml`):
+# a checkout there cannot hold such a file. COM/LPT with superscript digits are devices too.
+WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in [*"0123456789", "\u00b9", "\u00b2", "\u00b3"]}
+)
+
+
 def fold(text: str) -> str:
-    """What a case-insensitive, normalizing file system (macOS, Windows) sees of a name."""
-    return unicodedata.normalize("NFC", text).casefold()
+    """The one rule for names that are one file somewhere: two names fold alike when a file system
+    that ignores case or Unicode normalization may take them for the same file. It is the union of
+    what each does, erring on the side of a collision (a false one costs a rename, a missed one a
+    broken checkout): canonical equivalence (macOS: an NFC and an NFD `café`), full case folding
+    (`Churn`, `CHURN`, `ß`/`ss`, the Kelvin sign `K`/`k`), and Windows's simple upper-casing, which
+    folds what case folding keeps apart (the dotless i U+0131 and `i` are both `I` on NTFS; the long s U+017F and `s`).
+    Trailing dots and spaces, which Windows drops from a file name, are dropped too."""
+    decomposed = unicodedata.normalize("NFD", text.rstrip(" ."))
+    upper = "".join(u if len(u := ch.upper()) == 1 else ch for ch in decomposed)
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", upper.casefold()))
+
+
+def windows_device(name: str) -> str | None:
+    """The Windows device a file or model name stands for (`con.yaml` -> 'CON'), else None: its part
+    before the first dot, without trailing spaces, in any case."""
+    base = name.split(".", 1)[0].rstrip(" ").upper()
+    return base if base in WINDOWS_DEVICES else None
+
+
+def code_points(a: str, b: str) -> str:
+    """Where two names that may look alike differ, as code points: `U+00E9 vs U+0065 U+0301`
+    (`café` NFC and NFD), `U+0043 vs U+0063` (`Churn`, `churn`). The common start and end are left out."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[len(a) - 1 - end] == b[len(b) - 1 - end]:
+        end += 1
+
+    def shown(text: str) -> str:
+        middle = text[start : len(text) - end]
+        return " ".join(f"U+{ord(ch):04X}" for ch in middle) or "nothing"
+
+    return f"{shown(a)} vs {shown(b)}"
 
 
 def select(entries: Iterable[Entry], where: PurePath) -> Selection:
@@ -119,6 +161,16 @@ def _refused(e: Entry, path: PurePath) -> DesiredStateError | None:
             f"{path}: a subdirectory holding YAML files ({e.yaml_below}), which are never read: models are "
             "read from the files directly in models/; move them there or out of models/"
         )
+    if e.name != e.name.rstrip(" .") and yaml_named(e.name.rstrip(" .")):
+        return DesiredStateError(
+            f"{path}: a name ending in '.' or ' ', which Windows drops (there it is the model file "
+            f"{e.name.rstrip(' .')!r}); rename it"
+        )
+    if yaml_named(e.name) and not is_settings(e.name) and (device := windows_device(e.name)) is not None:
+        return DesiredStateError(
+            f"{path}: '{device}' is a device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any "
+            "extension), so no checkout there can hold this file; rename the model"
+        )
     return None
 
 
@@ -126,15 +178,25 @@ def _same_model(names: Sequence[str], where: PurePath) -> list[DesiredStateError
     seen: dict[str, str] = {}
     errors = []
     for name in names:
-        first = seen.setdefault(fold(PurePosixPath(name).stem), name)
+        stem = PurePosixPath(name).stem
+        first = seen.setdefault(fold(stem), name)
         if first != name:
+            other = PurePosixPath(first).stem
+            why = "the same model under another suffix" if other == stem else f"{one_file(other, stem)}"
             errors.append(
                 DesiredStateError(
-                    f"{where / name}: the model is also declared in {first} (file names that differ only in case or "
-                    "suffix are one file on case-insensitive checkouts); keep one file per model"
+                    f"{where / name}: the model is also declared in {where / first} ({why}); keep one file per model"
                 )
             )
     return errors
+
+
+def one_file(a: str, b: str) -> str:
+    """Why names `a` and `b` are one file, the code points they differ in shown."""
+    return (
+        f"{a!a} and {b!a} are one file on a case-insensitive or normalizing checkout (macOS, Windows): "
+        f"they differ only in {code_points(a, b)}, which those file systems ignore"
+    )
 
 
 def selection(models_dir: Path) -> Selection:
@@ -203,8 +265,8 @@ def model_path(models_dir: Path, name: str) -> Path:
     for p in files:
         if fold(p.stem) == fold(name):
             raise DesiredStateError(
-                f"{p}: a model named {name!r} would need {name}.yaml, which names the same file on a "
-                "case-insensitive checkout (macOS, Windows); rename one of the two models"
+                f"{p}: a model named {name!r} would need {name}.yaml, the same file ({one_file(p.stem, name)}); "
+                "rename one of the two models"
             )
     return models_dir / f"{name}.yaml"
 

@@ -39,6 +39,8 @@ def unmanageable(name: str) -> str | None:
     size = len(f"{name}.yaml".encode("utf-8", "surrogatepass"))
     if size > NAME_MAX:
         return f"its file would have a name of {size} bytes, over the {NAME_MAX} file systems allow; {RENAME}"
+    if (device := modelfiles.windows_device(name)) is not None:
+        return f"'{device}' is a device name on Windows, so no checkout there can hold its file; {RENAME}"
     if not schemacheck.is_valid({"name": name}):
         return (
             'a model file cannot hold this name (no / \\ : * ? " < > |, control or invisible characters, '
@@ -49,19 +51,17 @@ def unmanageable(name: str) -> str | None:
 
 def twins(names: Iterable[str]) -> Mapping[str, tuple[str, ...]]:
     """Each name whose file would be the same file as another's on a case-insensitive, normalizing
-    checkout (macOS, Windows: `Churn` and `churn`, an NFC and an NFD `café`) -> those others."""
+    checkout (macOS, Windows: `Churn` and `churn`, an NFC and an NFD `café`, a dotless and a dotted i: the one
+    rule, `modelfiles.fold`) -> those others."""
     groups: dict[str, list[str]] = {}
     for name in dict.fromkeys(names):
         groups.setdefault(modelfiles.fold(name), []).append(name)
     return {n: tuple(o for o in group if o != n) for group in groups.values() if len(group) > 1 for n in group}
 
 
-def twin_problem(others: Iterable[str]) -> str:
-    shown = ", ".join(ascii(o) for o in others)
-    return (
-        f"its file would be the same file as that of {shown} on a case-insensitive checkout (macOS, Windows: the "
-        "names differ only in case or Unicode normalization); rename one of them in the registry to manage both"
-    )
+def twin_problem(name: str, others: Iterable[str]) -> str:
+    shown = "; ".join(modelfiles.one_file(o, name) for o in others)
+    return f"its file would be the same file as that of another model: {shown}; rename one of them in the registry"
 
 
 def import_command(name: str) -> str:

@@ -9,37 +9,65 @@ final newline (Python's re does) and `\\w` follows Unicode's definition; jsonsch
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jsonschema_rs
 
+from reconciler import fields
 from reconciler.errors import DesiredStateError
+from reconciler.files.fieldschema import place
 from reconciler.pointer import pointer as json_pointer
 
 if TYPE_CHECKING:
     import jsonschema
 
-    from reconciler.files.yamlsource import Document
-
 SCHEMA_FILE = "model.schema.json"
 HINT = f"see schemas/{SCHEMA_FILE}"
 
 
-@lru_cache(maxsize=1)
+class Document(Protocol):
+    """A parsed file as the check needs it (reconciler/files/yamlsource.py `Document`)."""
+
+    @property
+    def data(self) -> Any: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def schema_valid(self) -> bool | None: ...
+
+    def line(self, path: Sequence[str | int]) -> int: ...
+
+
 def schema() -> dict[str, Any]:
+    """schemas/model.schema.json with the field table in force in place (the same schema unless a
+    test added a declaration with `fields.registered()`)."""
+    return _schema(fields.revision())
+
+
+@lru_cache(maxsize=2)
+def _schema(revision: int) -> dict[str, Any]:
     package = Path(__file__).resolve().parents[1]  # reconciler/
     for candidate in (package.parent / "schemas" / SCHEMA_FILE, package / "_schemas" / SCHEMA_FILE):
         if candidate.is_file():
-            return json.loads(candidate.read_text())
+            return place(json.loads(candidate.read_text()))
     raise FileNotFoundError(f"{SCHEMA_FILE} not found next to the reconciler package")
 
 
-@lru_cache(maxsize=1)
 def _compiled() -> Any:
-    return jsonschema_rs.validator_for(schema())
+    return _compiled_for(fields.revision())
+
+
+@lru_cache(maxsize=2)
+def _compiled_for(revision: int) -> Any:
+    return jsonschema_rs.validator_for(_schema(revision))
 
 
 def is_valid(data: Any) -> bool:
@@ -115,7 +143,7 @@ def message(error: jsonschema.ValidationError) -> str:
         return f"{value} is not allowed here. {rule}"
     if error.validator == "enum":
         return f"{value} is not one of {', '.join(map(repr, error.validator_value))}"
-    text = error.message.replace(repr(error.instance), value)
+    text = str(error.message).replace(repr(error.instance), value)
     return text if len(text) <= 200 else text[:199] + "…"
 
 

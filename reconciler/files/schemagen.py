@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.fields import FIELDS, Level, prune_flags
 from reconciler.fields.fragments import ALIAS_NAME, MODEL_NAME, OWNER
+from reconciler.files.fieldschema import place
 from reconciler.files.monitoring_section import monitoring_schema
 from reconciler.files.proposeschema import rule_schema
 from reconciler.files.review import review_block_schema
@@ -23,12 +23,8 @@ SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/model.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "model.schema.json"
 
 
-def _fields(level: Level) -> dict[str, Any]:
-    return {f.file_key: f.schema for f in FIELDS if f.level is level}
-
-
 def _version() -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "properties": _fields(Level.VERSION)}
+    return {"type": "object", "additionalProperties": False, "properties": {}}  # the fields: fieldschema.place
 
 
 def _policy() -> dict[str, Any]:
@@ -63,13 +59,17 @@ def _policy() -> dict[str, Any]:
                 "description": "Opt in to removing what the registry has and the file does not. Default: report only.",
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {flag: {"type": "boolean"} for flag in prune_flags()},
+                "properties": {},  # the fields' prune flags: fieldschema.place
             },
         },
     }
 
 
 def build() -> dict[str, Any]:
+    return place(_skeleton())
+
+
+def _skeleton() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -88,7 +88,7 @@ def build() -> dict[str, Any]:
                 "items": OWNER,
                 "uniqueItems": True,
             },
-            **_fields(Level.MODEL),
+            # the model fields go here: fieldschema.place
             "versions": {
                 "description": "Per-version desired state, keyed by version number. Versions not listed are left "
                 "alone (except by policy.keep_latest and policy.exclusive_stages).",

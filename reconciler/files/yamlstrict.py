@@ -302,5 +302,5 @@ def _place(stack: list[list[Any]], event: ev.Event, line: int) -> tuple[tuple[st
 def _key_text(event: ev.ScalarEvent) -> str:
     if event.tag is None and event.implicit[0]:
         value = resolve_plain(event.value) if len(event.value) <= MAX_INT_DIGITS else event.value
-        return str(value) if type(value) is int else event.value
-    return event.value
+        return str(value) if type(value) is int else str(event.value)
+    return str(event.value)

@@ -197,7 +197,8 @@ def _publish_once(gh: ProposalClient, p: Proposal, path: str, base: str, last: b
     if current is not None and marker is not None and (marker.version, marker.base) == (e.candidate, base_sha):
         head = tip or marker.head  # the same version on the same base: the commit stands, the evidence is refreshed
     else:
-        gh.set_branch(branch, base_sha, exists=tip is not None)
+        if tip != base_sha:  # at the base tip already: no reset, so a concurrent run's commit is never lost
+            gh.set_branch(branch, base_sha, exists=tip is not None)
         message = f"Propose {e.model} v{e.candidate} as {e.proposes}\n\nMade by `reconciler propose --open-pr`."
         head = _commit(gh, branch, base, base_sha, path, p, message)
     text = _body(p, path, head, base_sha)

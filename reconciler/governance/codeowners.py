@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from reconciler.errors import ReconcilerError
-from reconciler.governance.policy import POLICY_FILE, ReviewPolicy
+from reconciler.governance.policy import ReviewPolicy
 from reconciler.governance.principals import mention
+from reconciler.names import POLICY_FILE
 from reconciler.state import DesiredModel
 from reconciler.text import printable
 

@@ -14,10 +14,11 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from reconciler.governance.policy import ModelRules, ReviewPolicy, combined
+from reconciler.fields import Kind
+from reconciler.governance.policy import ModelRules, ReviewPolicy, combined, guarded, plain
 from reconciler.plan.values import Action, Change, Plan
 from reconciler.reviewblock import Gate, GateRule
-from reconciler.state import DesiredModel, LiveModel, LiveState, Run, Stage
+from reconciler.state import DesiredModel, LiveModel, LiveState, Run
 
 NO_CURRENT = "no current version to compare"
 REL_TOL = 1e-9  # a relative gate's difference is a subtraction of floats: 0.9 - 0.89 is 0.010000000000000009
@@ -83,16 +84,18 @@ def protected_moves(
 
 
 def _move(c: Change, rules: ModelRules, live: LiveModel) -> Move | None:
-    a = c.address
-    if c.action is Action.DELETE:
+    """What a protected change gives to which version: a map entry (an alias) to the version it names,
+    a version's value (a stage) to that version, taken from the newest other version holding it."""
+    a, f = c.address, guarded(c)
+    if c.action is Action.DELETE or f is None:
         return None
-    if a.field == "alias":
-        return Move(a.model, f"alias {a.key}", int(c.after), int(c.before) if c.before is not None else None)
-    stage = Stage(c.after)
-    if a.version is None or stage not in rules.stages:
-        return None  # a move out of a protected stage gives nothing
-    holders = [n for n, v in live.versions.items() if v.stage is stage and n != a.version]
-    return Move(a.model, f"stage {stage.value}", a.version, max(holders, default=None))
+    if f.kind is Kind.MAP:
+        return Move(a.model, f"{f.name} {a.key}", int(c.after), int(c.before) if c.before is not None else None)
+    value = plain(f, c.after)
+    if a.version is None or value not in rules.protected_names(f):
+        return None  # a move out of a protected value gives nothing
+    holders = [n for n, v in live.versions.items() if f.dump(f.live(v.values)) == value and n != a.version]
+    return Move(a.model, f"{f.name} {value}", a.version, max(holders, default=None))
 
 
 def gate_run_ids(

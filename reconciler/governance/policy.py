@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import DesiredStateError, ValidationErrors
+from reconciler.fields import Field, Kind
 from reconciler.files import desired, modelfiles
 from reconciler.files import review as values
 from reconciler.files.review import MODEL_OWNERS
 from reconciler.governance.policyschema import build
 from reconciler.governance.principals import expand, principal
 from reconciler.names import POLICY_FILE
-from reconciler.plan.values import Change
+from reconciler.plan.values import MODEL, Change
+from reconciler.pointer import pointer
 from reconciler.reviewblock import Gate, TierTightening
 from reconciler.state import DesiredModel, Origin, Stage
 
@@ -69,23 +71,44 @@ class ModelRules:
     stages: frozenset[Stage]
 
     def protects(self, change: Change) -> bool:
-        """A move of a protected alias (create, update, delete), or into or out of a protected stage."""
-        a = change.address
-        if a.field == "alias" and a.version is None:
-            return a.key in self.aliases
-        if a.field == "stage" and a.version is not None:
-            return any(_stage(v) in self.stages for v in (change.before, change.after))
-        return False
+        """A move of a protected map entry (an alias: create, update, delete), or of a version into or
+        out of a protected value (a stage). Which fields governance may protect, and by which of the
+        policy's `protected:` lists, their declarations say (`Field.guard`)."""
+        f = guarded(change)
+        if f is None:
+            return False
+        names = self.protected_names(f)
+        if f.kind is Kind.MAP:
+            return change.address.key in names
+        return any(plain(f, v) in names for v in (change.before, change.after))
+
+    def protected_names(self, f: Field) -> frozenset[str]:
+        """What the policy protects of a guarded field: the names in its `protected:` list."""
+        lists: dict[str, frozenset[str]] = {"aliases": self.aliases, "stages": frozenset(s.value for s in self.stages)}
+        return lists[f.guard] if f.guard is not None else frozenset()
 
     def approvers(self, tier: Tier) -> tuple[str, ...]:
         return expand(tier.from_, self.owners)
 
 
-def _stage(value: Any) -> Stage | None:
+def plain(f: Field, value: Any) -> Any:
+    """A change's value as the file writes it (a stage's name), or None when it is not one."""
     try:
-        return Stage(value)
-    except ValueError:
+        return None if value is None else f.dump(f.parse(value))
+    except (TypeError, ValueError):
         return None
+
+
+def guarded(change: Change) -> Field | None:
+    """The declaration of the field a change is to, if governance may protect it."""
+    a = change.address
+    if a.field == MODEL:
+        return None
+    try:
+        f = a.declaration()
+    except KeyError:  # the reconciler's own audit tag, which no declaration has
+        return None
+    return f if f.guard is not None else None
 
 
 @lru_cache(maxsize=1)
@@ -138,7 +161,7 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> ReviewPolicy:
     """A schema-valid policy document (plain values) -> ReviewPolicy."""
 
     def where(*path: Any) -> str:
-        return f"{origin.at(*path)}: /{'/'.join(str(p) for p in path)}"
+        return f"{origin.at(*path)}: {pointer(path)}"
 
     changes = doc.get("changes", {})
     protected = doc.get("protected", {})

@@ -16,7 +16,8 @@ from enum import Enum
 from pathlib import PurePosixPath
 
 from reconciler.files import modelfiles
-from reconciler.governance.policy import POLICY_FILE, ModelRules, ReviewPolicy, combined
+from reconciler.governance.policy import ModelRules, ReviewPolicy, combined
+from reconciler.names import POLICY_FILE
 from reconciler.plan.values import Change, Plan
 from reconciler.state import DesiredModel
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.fields import FIELDS, STAGE_FIELD, Field, Kind, Level
+from reconciler.fields import CREATED_WITH, STAGE_FIELD, Field, Kind, Level, at
 from reconciler.fields.fingerprint import fingerprint
 from reconciler.files import modelnames
 from reconciler.plan.retention import PRUNE, Resolved, resolve
@@ -18,13 +18,11 @@ from reconciler.plan.values import MODEL, Action, Address, Change, Note, Plan, s
 from reconciler.state import DesiredModel, LiveModel, LiveState
 
 UNMANAGED_MODEL = "registered model without a file in models/; this writes one: {command}"
-_MODEL_FIELDS = tuple(f for f in FIELDS if f.level is Level.MODEL)
-_VERSION_FIELDS = tuple(f for f in FIELDS if f.level is Level.VERSION)
 
 
 def _unmanaged(name: str, twins: Mapping[str, Sequence[str]]) -> str:
     """The note for a registered model without a file: the command that writes one, or why none can."""
-    why = modelnames.unmanageable(name) or (modelnames.twin_problem(twins[name]) if name in twins else None)
+    why = modelnames.unmanageable(name) or (modelnames.twin_problem(name, twins[name]) if name in twins else None)
     if why is not None:  # `import` would refuse it: say why instead
         return f"registered model without a file in models/; {why}"
     return UNMANAGED_MODEL.format(command=modelnames.import_command(name))  # to paste as is
@@ -54,14 +52,15 @@ def build_plan(desired: Sequence[DesiredModel], live: LiveState, registry: str =
 
 
 def _create_model(model: DesiredModel) -> tuple[list[Change], list[Note]]:
-    """A model the registry does not have: create it (with its description), then its other fields.
-    It has no versions yet, so nothing else can refer to one."""
-    description = model.values.get("description", "")
-    changes = [Change(Address(model.name), Action.CREATE, None, description)]
-    empty = LiveModel(model.name, {f.file_key: f.empty for f in _MODEL_FIELDS})
-    wanted = {k: v for k, v in model.values.items() if k != "description"}
+    """A model the registry does not have: create it (with its description, `CREATED_WITH`), then its
+    other fields. It has no versions yet, so nothing else can refer to one."""
+    created = CREATED_WITH.file_key
+    changes = [Change(Address(model.name), Action.CREATE, None, model.values.get(created, CREATED_WITH.empty))]
+    model_fields = at(Level.MODEL)
+    empty = LiveModel(model.name, {f.file_key: f.empty for f in model_fields})
+    wanted = {k: v for k, v in model.values.items() if k != created}
     notes: list[Note] = []
-    for f in _MODEL_FIELDS:
+    for f in model_fields:
         _diff_field(f, Address(model.name), wanted, empty.values, model, {}, changes, notes)
     return changes, notes
 
@@ -72,15 +71,16 @@ def diff_model(model: DesiredModel, live: LiveModel) -> tuple[list[Change], list
     resolved = resolve(model, live)
     notes += resolved.notes
     wanted = _model_values(model, resolved)
-    for f in _MODEL_FIELDS:
+    for f in at(Level.MODEL):
         _diff_field(f, Address(model.name), wanted, live.values, model, resolved.alias_reasons, changes, notes)
+    version_fields = at(Level.VERSION)
     for number, lv in sorted(live.versions.items()):
         file_version = model.versions.get(number)
         values = {**(file_version.values if file_version else {}), "stage": resolved.stages[number]}
         reasons = {None: resolved.stage_reasons[number]} if number in resolved.stage_reasons else {}
         base = Address(model.name, number)
         # A version the file does not list is only moved by policies (its stage); nothing else is reported.
-        for f in _VERSION_FIELDS if file_version else (STAGE_FIELD,):
+        for f in version_fields if file_version else (STAGE_FIELD,):
             _diff_field(f, base, values, lv.values, model, reasons, changes, notes)
     return changes, notes
 

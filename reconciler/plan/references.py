@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.errors import DesiredStateError
-from reconciler.fields import FIELDS
+from reconciler.fields import table
 from reconciler.plan.retention import resolve
 from reconciler.pointer import pointer
 from reconciler.state import DesiredModel, LiveModel, LiveState, Run, Stage
@@ -29,7 +29,7 @@ def check_references(desired: Sequence[DesiredModel], live: LiveState, changed_o
 def _verified(model: DesiredModel, live: LiveState) -> Iterable[DesiredStateError]:
     """Fields that check a file against what the registry knows (e.g. its users); each problem
     comes with its path in the file."""
-    for f in FIELDS:
+    for f in table():
         if f.verify is not None and f.file_key in model.values and f.name in live.context:
             for path, problem in f.verify(model, live.models.get(model.name), live.context[f.name]):
                 yield DesiredStateError(f"{model.origin.at(*path)}: {pointer(path)}: {problem}")
@@ -48,7 +48,7 @@ def _missing_versions(model: DesiredModel, live: LiveModel | None) -> Iterable[D
         if number not in existing:
             latest = f"latest is {max(existing)}" if existing else "it has no versions"
             yield DesiredStateError(
-                f"{model.origin.at(*path)}: /{'/'.join(path)}: model {model.name!r} has no version {number} in the "
+                f"{model.origin.at(*path)}: {pointer(path)}: model {model.name!r} has no version {number} in the "
                 f"registry ({latest}); versions come from training code: register it first or fix the number"
             )
 
@@ -73,7 +73,7 @@ def _unfit_promotions(
     for number in sorted(promoted_versions(model, live, changed_only)):
         version = live.versions[number]
         path = _promoting(model, number)
-        where = f"{model.origin.at(*path)}: /{'/'.join(path)}: model {model.name!r} version {number}"
+        where = f"{model.origin.at(*path)}: {pointer(path)}: model {model.name!r} version {number}"
         if version.status != "READY":
             yield DesiredStateError(
                 f"{where}: registration status is {version.status}; promote a version whose registration finished"

@@ -64,7 +64,7 @@ class Change:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         a = self.address
-        order = -1 if a.field == MODEL else fields.FIELDS.index(a.declaration())
+        order = -1 if a.field == MODEL else fields.table().index(a.declaration())
         return (a.model, order + (100 if self.demotes() else 0), a.version or 0, a.key or "")
 
     def to_json(self) -> dict[str, Any]:

@@ -11,12 +11,16 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from reconciler.errors import RegistryError
+from reconciler.fields.seams import Answer
 from reconciler.registry.http import install_quickack
 from reconciler.registry.rest import Rest, first_line, use_write_defaults
 from reconciler.registry.target import DATABASE_SERVERS, Target
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient  # typed (py.typed); imported at run time only on first use
 
 
 @dataclass(frozen=True)
@@ -24,11 +28,11 @@ class Clients:
     """What field writes call: `registry` is an mlflow.MlflowClient; `rest` MLflow's REST API on an
     HTTP registry (reconciler/registry/rest.py), for what MlflowClient does not cover."""
 
-    registry: Any  # mlflow.MlflowClient (a RegistryWriter, reconciler/fields/seams.py)
+    registry: MlflowClient  # a RegistryWriter (reconciler/fields/seams.py) and what apply/ calls
     rest: Rest | None = None
 
     @staticmethod
-    def raise_write_error(answer: Any, endpoint: str, denied: str) -> None:
+    def raise_write_error(answer: Answer, endpoint: str, denied: str) -> None:
         """A REST write's error answer raises as MlflowClient's would (MLflow's own conversion), so
         the applier reports it like any other failed write; `denied` is the message for HTTP 403."""
         from mlflow.exceptions import MlflowException
@@ -40,7 +44,7 @@ class Clients:
         verify_rest_response(answer, endpoint)
 
 
-def mlflow_client(target: Target) -> Any:
+def mlflow_client(target: Target) -> MlflowClient:
     use_write_defaults()
     install_quickack()
     # MLflow prints "View run … at: <tracking URI>/#/…" when a run ends (set_terminated ->
@@ -87,7 +91,7 @@ def translate_errors(target: Target) -> Iterator[None]:
 def classify(e: BaseException, target: Target) -> RegistryError | None:
     import requests
     import sqlalchemy.exc
-    from mlflow.exceptions import MlflowException
+    from mlflow.exceptions import ERROR_CODE_TO_HTTP_STATUS, MlflowException
 
     where = f"registry {target.describe()}"
     text = str(e)
@@ -107,7 +111,7 @@ def classify(e: BaseException, target: Target) -> RegistryError | None:
             f"cannot use the {where}: {first_line(str(e.orig))}; check MLFLOW_TRACKING_URI and that the database is up"
         )
     if isinstance(e, MlflowException):
-        status = e.get_http_status_code()
+        status = ERROR_CODE_TO_HTTP_STATUS.get(e.error_code, 500)  # MlflowException.get_http_status_code, typed
         if status == 401 or "401" in text.split("\n", 1)[0]:
             return RegistryError(
                 f"the {where} refused the credentials (HTTP 401); set "

@@ -18,13 +18,22 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from reconciler.errors import ReconcilerError
 from reconciler.registry.reader import CallCounter, HttpReader
 from reconciler.registry.rest import Rest
 from reconciler.registry.target import Target, resolve_target
 from reconciler.state import LiveState
+
+
+class Reading(Protocol):
+    """The session that takes the early read (reconciler/registry/session.py `Session`, which imports this
+    module when it reads: a protocol, so no cycle)."""
+
+    target: Target
+    counter: CallCounter
+    _rest: Rest | None
 
 
 @dataclass
@@ -84,7 +93,7 @@ def forget() -> None:
     _started = None
 
 
-def take(session: Any) -> LiveState | None:
+def take(session: Reading) -> LiveState | None:
     """The early read's live state for this session's target (once: a second read reads again), or
     None. Raises what the read raised. The session reuses the read's connection and counts its calls."""
     global _started

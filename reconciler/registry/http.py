@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+from typing import Any
 
 from urllib3 import connection, connectionpool
 
@@ -24,7 +25,7 @@ _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
 def _quickack_getresponse(base: type) -> type:
-    def getresponse(self, *args, **kwargs):
+    def getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
         sock = getattr(self, "sock", None)
         if sock is not None and _QUICKACK is not None:
             # A socket that refuses the option still works, just slower.

@@ -1,4 +1,5 @@
-"""MLflow's own validators, run on every value before the first write.
+"""MLflow's own validators, run on every value before the first write; which validator checks which
+value is the field's declaration (`Field.mlflow_checks`).
 
 The JSON Schema (reconciler/fields/fragments.py) states the same rules so that `validate --offline`
 and plans need no MLflow import; tests/unit/test_mlflow_rules.py checks it against these
@@ -8,11 +9,11 @@ nothing is written rather than half a plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import DesiredStateError
-from reconciler.fields.fragments import DB_VARCHAR
+from reconciler.fields import Level, at
 from reconciler.masking import clip
 from reconciler.pointer import pointer
 from reconciler.state import DesiredModel
@@ -21,24 +22,17 @@ Check = tuple[tuple[Any, ...], Callable[..., Any], tuple[Any, ...]]  # (where, v
 
 
 def _checks(m: DesiredModel) -> Iterator[Check]:
-    from mlflow.utils import validation as v
+    """The model name's check, then each field's (`Field.mlflow_checks`), model fields before versions."""
+    from mlflow.utils import validation
 
-    yield ("name",), v._validate_model_name, (m.name,)
-    if m.values.get("description") is not None:
-        yield ("description",), v._validate_length_limit, ("description", DB_VARCHAR, m.values["description"])
-    for key, value in (m.values.get("tags") or {}).items():
-        yield ("tags", key), v._validate_registered_model_tag, (key, value)
-        yield ("tags", key), v._validate_length_limit, ("tag value", DB_VARCHAR, value)
-    for alias in m.values.get("aliases") or {}:
-        yield ("aliases", alias), v._validate_model_alias_name, (alias,)
-        yield ("aliases", alias), v._validate_model_alias_name_reserved, (alias,)
-    for number, version in m.versions.items():
-        where = ("versions", str(number))
-        for key, value in (version.values.get("tags") or {}).items():
-            yield (*where, "tags", key), v._validate_model_version_tag, (key, value)
-        if version.values.get("description") is not None:
-            text = version.values["description"]
-            yield (*where, "description"), v._validate_length_limit, ("description", DB_VARCHAR, text)
+    yield ("name",), validation._validate_model_name, (m.name,)
+    entities: list[tuple[tuple[str, ...], Level, Mapping[str, Any]]] = [((), Level.MODEL, m.values)]
+    entities += [(("versions", str(n)), Level.VERSION, v.values) for n, v in m.versions.items()]
+    for where, level, values in entities:
+        for f in at(level):
+            if values.get(f.file_key) is not None:
+                for path, name, args in f.mlflow_checks(values[f.file_key]):
+                    yield (*where, f.file_key, *path), getattr(validation, name), args
 
 
 def check(desired: Sequence[DesiredModel]) -> list[DesiredStateError]:

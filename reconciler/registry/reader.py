@@ -1,7 +1,8 @@
 """Reading the live registry in a few batched calls: all registered models (pages of 1,000), all
 versions (a few version-number ranges read at once), and the training runs a plan looks at (100
 per call). An HTTP registry is read as JSON over `requests` (reconciler/registry/rest.py); a database URI
-through MLflow's store, converted to the same JSON shape, so one set of field readers serves both.
+through MLflow's store, whose entities each field reads itself (`Field.read_entity`): this module
+knows no field.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from reconciler.names import LOCK_MODEL
-from reconciler.registry.live import assemble, reserved_model, version_from_json
+from reconciler.registry.live import assemble, assemble_entities, reserved_model, version_from_entity, version_from_json
 from reconciler.registry.ranges import version_ranges
 from reconciler.registry.rest import Rest
 from reconciler.state import LiveState, LiveVersion, Run, frozen_map
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.store.entities.paged_list import PagedList
 
 MODELS_PAGE = 1000  # MLflow's maximum for search_registered_models
 VERSIONS_PAGE = 10_000
@@ -28,6 +33,7 @@ VERSIONS_ENDPOINT = "/api/2.0/mlflow/model-versions/search"
 EXPERIMENTS_ENDPOINT = "/api/2.0/mlflow/experiments/search"
 RUNS_ENDPOINT = "/api/2.0/mlflow/runs/search"
 NOT_RESERVED = f"name != '{LOCK_MODEL}'"  # its tickets are versions: never read with the registry
+T = TypeVar("T")
 RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # what goes into a search filter: nothing that could escape it
 
 
@@ -57,7 +63,7 @@ class HttpReader:
         self.rest = rest
         self.counter = counter
 
-    def _pages(self, endpoint: str, key: str, params: dict[str, Any], post: bool = False) -> Iterator[dict]:
+    def _pages(self, endpoint: str, key: str, params: dict[str, Any], post: bool = False) -> Iterator[dict[str, Any]]:
         token = None
         while True:
             query = {**params, **({"page_token": token} if token else {})}
@@ -108,11 +114,11 @@ class HttpReader:
 class StoreReader:
     """A database URI (sqlite:///, postgresql://): MLflow's store hands back entities."""
 
-    def __init__(self, client: Any, counter: CallCounter):
+    def __init__(self, client: MlflowClient, counter: CallCounter):
         self.client = client
         self.counter = counter
 
-    def _pages(self, search: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
+    def _pages(self, search: Callable[..., PagedList[T]], **kwargs: Any) -> Iterator[T]:
         token = None
         while True:
             self.counter.add()
@@ -124,18 +130,16 @@ class StoreReader:
 
     def live(self) -> LiveState:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            models_f = pool.submit(
-                lambda: [_model_json(m) for m in self._pages(self.client.search_registered_models, max_results=1000)]
-            )
+            models_f = pool.submit(lambda: list(self._pages(self.client.search_registered_models, max_results=1000)))
             versions_f = pool.submit(
                 lambda: [
-                    (v.name, version_from_json(_version_json(v)))
+                    (v.name, version_from_entity(v))
                     for v in self._pages(
                         self.client.search_model_versions, filter_string=NOT_RESERVED, max_results=VERSIONS_PAGE
                     )
                 ]
             )
-            return assemble(models_f.result(), versions_f.result())
+            return assemble_entities(models_f.result(), versions_f.result())
 
     def runs(self, run_ids: Iterable[str]) -> dict[str, Run]:
         from mlflow.entities import ViewType
@@ -169,30 +173,5 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[i : i + size]
 
 
-def _latest_version(m: dict) -> int:
+def _latest_version(m: dict[str, Any]) -> int:
     return max((int(v["version"]) for v in m.get("latest_versions", [])), default=0)
-
-
-def _tags_json(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in tags.items()]
-
-
-def _model_json(m: Any) -> dict[str, Any]:
-    return {
-        "name": m.name,
-        "description": m.description or "",
-        "tags": _tags_json(dict(m.tags)),
-        "aliases": [{"alias": a, "version": str(n)} for a, n in (m.aliases or {}).items()],
-    }
-
-
-def _version_json(v: Any) -> dict[str, Any]:
-    return {
-        "name": v.name,
-        "version": v.version,
-        "current_stage": v.current_stage,
-        "description": v.description or "",
-        "tags": _tags_json(dict(v.tags)),
-        "run_id": v.run_id,
-        "status": str(v.status or "READY"),
-    }

@@ -113,7 +113,8 @@ class Rest:
         if response.status_code != 200:
             raise http_error(self.target, response.status_code, response.text)
         try:
-            return response.json()
+            data: dict[str, Any] = response.json()
+            return data
         except ValueError:
             raise RegistryError(
                 f"the registry {self.target.describe()} answered {endpoint} with something that is not JSON; "

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from reconciler import fields
 from reconciler.errors import RegistryError
-from reconciler.fields import FIELDS
+from reconciler.fields.seams import Answer
 from reconciler.registry.reader import CallCounter, HttpReader, RegistryReader, StoreReader
 from reconciler.registry.rest import Rest, http_error
 from reconciler.registry.target import Target, resolve_target
@@ -62,7 +63,7 @@ class Session:
             self._rest = Rest(self.target)
         return self._rest
 
-    def answer(self, endpoint: str) -> Any:
+    def answer(self, endpoint: str) -> Answer:
         """One GET on the REST API whose status the caller judges (a 404 may mean a missing plugin);
         an unreachable server raises RegistryError."""
         import requests
@@ -99,7 +100,7 @@ class Session:
 
     def _fetch(self, desired: Sequence[DesiredModel], live: LiveState) -> LiveState:
         models, context = dict(live.models), dict(live.context)
-        for f in FIELDS:
+        for f in fields.table():
             if f.fetch is None:
                 continue
             # Every model whose file sets it, registered yet or not: verify needs the context even

@@ -225,7 +225,7 @@ def test_a_bad_lock_ttl_is_refused_before_anything_is_written(work, ttl):
     done = run(work, "apply", "plan.json", env={"RECONCILER_LOCK_TTL": ttl})
     assert done.returncode == 1, done.stderr
     assert done.stderr == (
-        f"error: RECONCILER_LOCK_TTL={ttl!r} is not a number of seconds from 5 to 3600; "
+        f"error: RECONCILER_LOCK_TTL={ttl!r} is not a number of seconds from 30 to 3600; "
         "set one in that range, or unset it for the default of 60\n"
     )
     assert untouched(work)

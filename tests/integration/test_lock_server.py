@@ -88,6 +88,10 @@ def test_each_ticket_is_judged_by_the_ttl_its_holder_recorded(registry):
     scenarios.different_ttls(registry)
 
 
+def test_a_holder_stopped_past_its_ttl_loses_the_lock_before_its_next_write(registry):
+    scenarios.stopped(registry)
+
+
 def test_holder_cut_off_from_the_database_is_told_before_its_next_write(
     live_stack, registry, proxied_database, tmp_path
 ):

@@ -19,6 +19,10 @@ def test_each_ticket_is_judged_by_the_ttl_its_holder_recorded(registry):
     scenarios.different_ttls(registry)
 
 
+def test_a_holder_stopped_past_its_ttl_loses_the_lock_before_its_next_write(registry):
+    scenarios.stopped(registry)
+
+
 def test_sigterm_and_ctrl_c_release_the_lock_at_once(registry):
     scenarios.terminated(registry)
 

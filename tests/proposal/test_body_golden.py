@@ -11,7 +11,7 @@ from reconciler.governance.policy import ModelRules, Tier
 from reconciler.proposal.body import Marker, read_marker, render, with_marker
 from reconciler.proposal.evidence import ModelView, RunInfo, VersionInfo, gather
 from reconciler.reviewblock import Gate, GateRule
-from reconciler.state import Stage
+from reconciler.stage import Stage
 
 GOLDEN = Path(__file__).parent / "testdata" / "body.md"
 RULES = ModelRules(

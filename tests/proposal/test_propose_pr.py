@@ -200,3 +200,64 @@ def test_two_trainings_finishing_at_once_leave_one_pull_request_naming_the_newer
     assert f"challenger: {v3}" in (gh.git.read(pr.head_sha, "models/iris.yaml") or "")
     marker = read_marker(pr.body)
     assert marker is not None and marker[0].version == v3 and marker[1]
+
+
+def test_a_run_between_its_commit_and_its_pull_request_is_never_reset_under(setup, monkeypatch):
+    """The interleaving the two-process test above hits only on a loaded machine, made certain with
+    hooks: run A (v2) has created the branch at the base tip and is about to commit; run B (v3) reads
+    the branch then (at the base tip, no pull request), and commits after A did; A opens its pull
+    request after B's commit. B must not have reset the branch under A's commit (A's pull request
+    would then show B's file under A's title, and B would report A's branch as edited by hand)."""
+    import threading
+
+    from reconciler.github import proposals
+    from reconciler.proposal.local import prepare
+    from reconciler.proposal.registry import open_client
+    from reconciler.registry.target import resolve_target
+
+    gh, ws, c, token = setup
+    v2 = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94})
+    v3 = train(c, "iris", {"accuracy": 0.96, "f1_macro": 0.95})
+    checkout(gh, ws)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{ws / 'mlflow.db'}")
+    monkeypatch.chdir(ws)  # as the command runs: from the checkout's root
+    target = resolve_target(ws)
+    p2, p3 = (prepare(Path("models"), "iris", v, target, open_client(target)) for v in (v2, v3))
+    monkeypatch.setattr(proposals, "RETRY_PAUSE", 0.05)
+    created, read, committed, tried = (threading.Event() for _ in range(4))
+
+    def hooked(before: dict, after: dict) -> proposals.ProposalClient:
+        client = proposals.ProposalClient(gh.url, token, "acme/registry")
+        for name in {*before, *after}:
+            original = getattr(client, name)
+
+            def call(*args, _original=original, _name=name, **kwargs):
+                if _name in before:
+                    assert before[_name].wait(30), f"{_name} waited 30 s"
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    if _name in after:
+                        after[_name].set()
+
+            setattr(client, name, call)
+        return client
+
+    a = hooked(
+        before={"commit_file": read, "open_pull": tried}, after={"set_branch": created, "commit_file": committed}
+    )
+    b = hooked(
+        before={"set_branch": committed, "commit_file": committed}, after={"proposal_pulls": read, "commit_file": tried}
+    )
+    outcomes: dict[str, proposals.Outcome] = {}
+    run_a = threading.Thread(target=lambda: outcomes.setdefault("a", proposals.publish(a, p2, Path("models"), "main")))
+    run_a.start()
+    assert created.wait(30)
+    outcomes["b"] = proposals.publish(b, p3, Path("models"), "main")
+    run_a.join(60)
+    assert outcomes["a"].ok and outcomes["b"].ok, outcomes
+    [pr] = _open(gh)
+    assert pr.title == f"Propose iris v{v3} as alias challenger", outcomes
+    assert f"challenger: {v3}" in (gh.git.read(pr.head_sha, "models/iris.yaml") or "")
+    marker = read_marker(pr.body)
+    assert marker is not None and marker[0].version == v3 and marker[0].head == pr.head_sha

@@ -1,39 +1,43 @@
-"""Golden live state: a compact JSON form -> the REST JSON MLflow serves -> LiveState, through the
-same field readers the real reader uses (reconciler/registry/live.py)."""
+"""Golden live state: a compact JSON form (each field in its file form) -> the REST JSON MLflow serves
+-> LiveState, through the same field readers the real reader uses (reconciler/registry/live.py). The
+REST JSON comes from the field declarations (`Field.to_json`), so this module knows no field."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from reconciler.fields import FIELDS, Level
+from reconciler import fields
+from reconciler.fields import Field, Level
 from reconciler.registry.live import assemble, version_from_json
 from reconciler.state import LiveModel, LiveState, Run, frozen_map
 
-# Fields that read themselves (not part of MLflow's model JSON): live.json gives them in the file's form.
-_FETCHED = tuple(f for f in FIELDS if f.level is Level.MODEL and f.fetch is not None)
 
-
-def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in tags.items()]
+def rest_json(declared: Iterable[Field], compact: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an entity's REST JSON the registry-read fields make of their compact values (the
+    registry's empty value when absent); fields that share a JSON list (tags) each add their items."""
+    out: dict[str, Any] = {}
+    for f in declared:
+        assert f.to_json is not None, f"{f.name}: a registry field without to_json"
+        value = f.typed(compact[f.file_key]) if f.file_key in compact else f.empty
+        for key, part in f.to_json(value).items():
+            if isinstance(part, list) and isinstance(out.get(key), list):
+                out[key] = [*out[key], *part]
+            else:
+                out[key] = part
+    return out
 
 
 def rest_model(name: str, m: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "description": m.get("description", ""),
-        "tags": _tags(m.get("tags", {})),
-        "aliases": [{"alias": a, "version": str(n)} for a, n in m.get("aliases", {}).items()],
-    }
+    return {"name": name, **rest_json(fields.native(Level.MODEL), m)}
 
 
 def rest_version(name: str, n: str, v: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
         "version": n,
-        "current_stage": v.get("stage", "None"),
-        "description": v.get("description", ""),
-        "tags": _tags(v.get("tags", {})),
+        **rest_json(fields.native(Level.VERSION), v),
         "run_id": v.get("run_id"),
         "status": v.get("status", "READY"),
     }
@@ -53,5 +57,7 @@ def live_from_json(data: dict[str, Any]) -> LiveState:
 
 
 def _with_fetched(model: LiveModel, compact: dict[str, Any]) -> LiveModel:
-    fetched = {f.file_key: f.typed(compact[f.file_key]) for f in _FETCHED if f.file_key in compact}
+    """Fields that read themselves (not part of MLflow's model JSON): live.json gives them in the file's form."""
+    declared = [f for f in fields.at(Level.MODEL) if f.fetch is not None and f.file_key in compact]
+    fetched = {f.file_key: f.typed(compact[f.file_key]) for f in declared}
     return replace(model, values={**model.values, **fetched}) if fetched else model

@@ -53,8 +53,12 @@ def _now() -> float:
 def _lock(cfg: dict) -> Any:
     from mlflow import MlflowClient
 
+    from reconciler.apply import lock as lock_module
     from reconciler.apply.lock import LockSettings, RegistryLock, default_owner
 
+    # The scenarios run at a tenth of the real scale (ttl 6 s, not 60): the floor that tickets
+    # claiming less are judged by (lock.MIN_TTL, 30 s) scales with them. Its own test: tests/unit/test_lock.py.
+    lock_module.MIN_TTL = cfg.get("min_ttl", lock_module.MIN_TTL)
     client = MlflowClient(tracking_uri=cfg["uri"], registry_uri=cfg["uri"])
     client.search_registered_models(max_results=1)  # opens the store (seconds for SQLite) before the clock runs
     settings = LockSettings(cfg["ttl"], cfg["margin"], cfg.get("poll", 0.1), cfg.get("max_poll", 0.5))
@@ -126,6 +130,37 @@ def _watch_lease(lease: Any, cfg: dict) -> None:
         time.sleep(0.05)
 
 
+def write(cfg: dict) -> None:
+    """Acquire, then write the tag `holder` of `counter` under the lease (checked before each write)
+    right after each heartbeat, and whenever `write_every` seconds passed since the last write
+    (after a SIGSTOP and SIGCONT, say), until `hold_for` runs out or the lease is lost."""
+    from reconciler.apply.lock import LockLost
+
+    client, lock = _lock(cfg)
+    started = time.monotonic()
+    with _acquire(lock, cfg.get("timeout", 30)) as lease:
+        _acquired(lock, lease, started)
+        last, wrote = None, -1e9
+        deadline = time.monotonic() + cfg.get("hold_for", 120)
+        while time.monotonic() < deadline:
+            beat = lease.last_heartbeat
+            if beat != last or time.monotonic() - wrote >= cfg.get("write_every", 1e9):
+                if beat != last:
+                    emit("heartbeat", start=beat)
+                last = beat
+                try:
+                    lease.ensure()
+                except LockLost as e:
+                    emit("lost", message=str(e), last_heartbeat=beat)
+                    break
+                start = _now()
+                client.set_registered_model_tag(cfg["counter"], "holder", cfg["actor"])
+                wrote = time.monotonic()
+                emit("wrote", start=start, end=_now())
+            time.sleep(0.05)
+    emit("released", warning=lease.release_warning)
+
+
 def attempt(cfg: dict) -> None:
     """Try to acquire within `timeout`; hold for `hold` seconds if that worked."""
     from reconciler.errors import LockTimeout
@@ -162,7 +197,7 @@ def _run(cfg: dict, env: dict[str, str], conn: Any) -> None:
         del os.environ[key]
     os.environ.update(env)
     try:
-        {"cycle": cycle, "hold": hold, "try": attempt}[cfg["mode"]](cfg)
+        {"cycle": cycle, "hold": hold, "try": attempt, "write": write}[cfg["mode"]](cfg)
     except KeyboardInterrupt:
         emit("interrupted")
         raise SystemExit(130) from None

@@ -20,6 +20,7 @@ from reconciler.apply.tickets import MODEL_DESCRIPTION, Tickets
 from tests.support.lock_contender import Contender
 
 TTL, MARGIN = 6.0, 1.5  # short, so a test waits for expiry in seconds; heartbeats every 1.5 s
+MIN_TTL = 1.0  # the floor tickets are judged by, scaled down with TTL (lock.MIN_TTL is 30 s: tests/unit/test_lock.py)
 SLACK = 5.0  # for upper bounds only (the lower bounds are exact): a shared, loaded 2-core machine
 
 
@@ -36,7 +37,16 @@ class Registry:
     spawned: list[Contender] = field(default_factory=list)
 
     def cfg(self, mode: str, actor: str, **kw: Any) -> dict:
-        return {"mode": mode, "actor": actor, "uri": self.uri, "model": self.model, "ttl": TTL, "margin": MARGIN, **kw}
+        return {
+            "mode": mode,
+            "actor": actor,
+            "uri": self.uri,
+            "model": self.model,
+            "ttl": TTL,
+            "margin": MARGIN,
+            "min_ttl": MIN_TTL,
+            **kw,
+        }
 
     def spawn(self, mode: str, actor: str, env: dict[str, str] | None = None, **kw: Any) -> Contender:
         self.spawned.append(Contender(self.cfg(mode, actor, **kw), env or self.env))
@@ -152,6 +162,41 @@ def different_ttls(reg: Registry) -> None:
         waited = got["t"] - last_beat
         assert holder_ttl <= waited < holder_ttl + SLACK, (holder_ttl, waiter_ttl, waited)
         assert w.finish() == 0, w.tail()
+    assert reg.live() == []
+
+
+def stopped(reg: Registry) -> None:
+    """Two appliers at once, and the holder SIGSTOPped past its ttl (a machine so loaded that the
+    holder is not scheduled, a suspended VM): the waiter takes the lock once the holder's ttl ran
+    out without a heartbeat, not before; the holder, continued, finds its lease lost before its
+    next write, and never writes again. The last write is the new holder's."""
+    counter = f"lock-stopped-{uuid.uuid4().hex[:8]}"
+    reg.client.create_registered_model(counter)
+    reg.share(counter)
+    h = reg.spawn("write", "stopped", counter=counter, write_every=TTL, hold_for=120)
+    h.expect("acquired", 120)
+    h.expect("wrote", 30)
+    h.expect("wrote", 30)  # just after a heartbeat: the holder is idle now, in no registry call
+    w = reg.spawn("write", "successor", counter=counter, hold_for=TTL / 2, timeout=120)
+    w.expect("waiting", 120)
+    h.signal(signal.SIGSTOP)
+    paused = now()
+    try:
+        got = w.expect("acquired", TTL + 30)
+        last_beat = max(e["start"] for e in h.of("heartbeat"))
+        assert got["t"] - last_beat >= TTL, (got, last_beat)  # never while the lease could be alive
+        assert got["t"] - paused < TTL + SLACK, (got["t"] - paused, got)
+        w.expect("wrote", 30)
+    finally:
+        h.signal(signal.SIGCONT)
+    resumed = now()
+    lost = h.expect("lost", 30)
+    assert "\n" not in lost["message"] and "lost the registry lock" in lost["message"], lost
+    assert h.finish() == 0 and w.finish() == 0, (h.tail(), w.tail())
+    late = [e for e in h.of("wrote") if e["start"] > paused]
+    assert late == [], (late, resumed)  # not one write from the stopped holder after it was stopped
+    assert max(e["end"] for e in h.of("wrote")) < got["t"] < min(e["start"] for e in w.of("wrote"))
+    assert reg.client.get_registered_model(counter).tags["holder"] == "successor"
     assert reg.live() == []
 
 

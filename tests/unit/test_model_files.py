@@ -164,6 +164,9 @@ def test_model_path_refuses_a_name_that_differs_only_in_case(tmp_path):
     write(tmp_path, "Churn.yaml")
     with pytest.raises(DesiredStateError, match=r"Churn\.yaml: a model named 'churn' would need churn\.yaml"):
         model_path(tmp_path, "churn")
+    write(tmp_path, "caf\u00e9.yaml")
+    with pytest.raises(DesiredStateError, match=r"they differ only in U\+00E9 vs U\+0065 U\+0301"):
+        model_path(tmp_path, "cafe\u0301")
 
 
 def test_name_must_match_the_stem_whatever_the_suffix(tmp_path):
@@ -190,3 +193,75 @@ def test_the_policy_file_itself_is_fine(tmp_path):
     write(tmp_path, "churn.yaml")
     (tmp_path / "_policy.yaml").write_text("owners: [lead]\n")
     assert [p.name for p in model_files(tmp_path)] == ["churn.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "differ"),
+    [
+        ("caf\u00e9.yaml", "cafe\u0301.yaml", "U+00E9 vs U+0065 U+0301"),  # NFC and NFD: one file on macOS
+        ("Churn.yaml", "churn.yaml", "U+0043 vs U+0063"),
+        ("f\u0131le.yaml", "file.yaml", "U+0131 vs U+0069"),  # dotless i: both 'I' on NTFS, casefold differs
+        ("\u017fort.yaml", "sort.yaml", "U+017F vs U+0073"),  # long s
+        ("\u212aelvin.yaml", "kelvin.yaml", "U+212A vs U+006B"),  # the Kelvin sign
+        ("stra\u00dfe.yaml", "strasse.yaml", "U+00DF vs U+0073 U+0073"),
+        ("\u03c3\u03c2.yaml", "\u03a3\u03c3.yaml", "U+03C3 U+03C2 vs U+03A3 U+03C3"),  # final sigma
+    ],
+)
+def test_names_one_file_on_macos_or_windows_are_refused_naming_both_and_the_code_points(
+    tmp_path, first, second, differ
+):
+    """Only NFC + casefold was compared: the dotless i, the long s and others that Windows's
+    upper-casing folds slipped through, and the message said only "differ in case or suffix",
+    so an NFC/NFD pair that looks identical gave no clue."""
+    write(tmp_path, first)
+    write(tmp_path, second)
+    with pytest.raises(ValidationErrors) as info:
+        model_files(tmp_path)
+    (error,) = info.value.errors
+    message = str(error)
+    assert "\n" not in message
+    assert str(tmp_path / first) in message and str(tmp_path / second) in message, message
+    assert f"they differ only in {differ}" in message or f"they differ only in {_swapped(differ)}" in message, message
+    assert message.endswith("keep one file per model")
+
+
+def _swapped(differ: str) -> str:
+    a, b = differ.split(" vs ")
+    return f"{b} vs {a}"
+
+
+@pytest.mark.parametrize(
+    "name", ["con.yaml", "CON.yaml", "Nul.yml", "aux.v2.yaml", "com1.yaml", "LPT9.yaml", "com\u00b9.yaml", "prn .yaml"]
+)
+def test_a_windows_device_name_is_refused(tmp_path, name):
+    write(tmp_path, name)
+    with pytest.raises(ValidationErrors) as info:
+        model_files(tmp_path)
+    (error,) = info.value.errors
+    assert str(error).startswith(f"{tmp_path / name}: '") and "is a device name on Windows" in str(error), error
+
+
+@pytest.mark.parametrize("name", ["console.yaml", "conn.yaml", "com10.yaml", "lpt.yaml", "nul_model.yaml"])
+def test_names_that_only_resemble_a_device_are_fine(tmp_path, name):
+    write(tmp_path, name)
+    assert model_files(tmp_path) == [tmp_path / name]
+
+
+@pytest.mark.parametrize("name", ["churn.yaml.", "churn.yaml ", "churn.yml. ."])
+def test_a_file_windows_would_rename_into_a_model_file_is_refused(tmp_path, name):
+    """Skipped without a word here, and read as the model file churn.yaml on a Windows checkout."""
+    (tmp_path / name).write_text("name: churn\n")
+    with pytest.raises(ValidationErrors) as info:
+        model_files(tmp_path)
+    (error,) = info.value.errors
+    assert str(error).startswith(f"{tmp_path / name}: a name ending in '.' or ' ', which Windows drops"), error
+
+
+def test_registry_names_follow_the_same_rule():
+    from reconciler.files import modelnames
+
+    assert modelnames.twins(["f\u0131le", "file", "other"]) == {"f\u0131le": ("file",), "file": ("f\u0131le",)}
+    problem = modelnames.twin_problem("caf\u00e9", ["cafe\u0301"])
+    assert "they differ only in U+0065 U+0301 vs U+00E9" in problem and "\n" not in problem, problem
+    assert "is a device name on Windows" in (modelnames.unmanageable("con") or "")
+    assert modelnames.unmanageable("console") is None
