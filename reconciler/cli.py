@@ -22,6 +22,8 @@ VERBS = {
     "propose": "propose",
     "show": "show",
     "gates": "gates",
+    "smoke": "smoke",
+    "health": "health",
 }
 
 # What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;
@@ -32,6 +34,7 @@ INTERRUPTED = {
     "import": "the registry was not changed; each model file is written whole or not at all",
     "codeowners": "CODEOWNERS is written whole or not at all",
     "propose": "the registry was not changed; the model file is written whole or not at all",
+    "smoke": "nothing was changed (a smoke test only reads the registry)",
     "unlock": "the lock ticket is cleared only after its clearing is recorded in the audit journal: run unlock again",
     "github": "what GitHub shows (comment, status, issue) may be this run's or the last one's: run the job again",
 }

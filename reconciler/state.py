@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
@@ -75,6 +76,45 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class SmokeSettings:
+    """A model file's `smoke:` section: the smoke test a version must pass before it gains a
+    protected alias or stage (reconciler/smoke/). On unless the file opts out."""
+
+    enabled: bool = True
+    sample: str | None = None  # a scoring-server JSON payload, relative to the repository root
+    latency_budget_ms: float | None = None
+
+
+class HealthRule(str, Enum):
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+    NO_WORSE_THAN_REPLACED_BY = "no_worse_than_replaced_by"  # than the version the served one replaced
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One production metric's rule (reconciler/monitoring/)."""
+
+    metric: str
+    rule: HealthRule
+    value: float
+    lower_is_better: bool = False  # only for NO_WORSE_THAN_REPLACED_BY
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """A model file's `monitoring:` section: the served version's production metrics over a window
+    (the last `window_hours` hours, or the last `window_runs` runs) against thresholds."""
+
+    alias: str
+    thresholds: tuple[Threshold, ...]
+    window_hours: float | None = None
+    window_runs: int | None = None
+    min_samples: int = 1
+    rollback: bool = False  # `reconciler github propose-rollback` may propose moving the alias back
+
+
+@dataclass(frozen=True)
 class DesiredVersion:
     number: int
     values: Mapping[str, Any] = field(default_factory=frozen_map)  # only what the file sets
@@ -93,6 +133,8 @@ class DesiredModel:
     owners: tuple[str, ...] = ()
     policy: Policy = Policy()
     review: ReviewBlock = field(default_factory=ReviewBlock)
+    smoke: SmokeSettings = field(default_factory=SmokeSettings)
+    monitoring: Monitoring | None = None
 
     @property
     def source(self) -> str:

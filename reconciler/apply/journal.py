@@ -188,6 +188,10 @@ class Journal:
         """The entries an apply completes: it writes them, so a deleted journal is refused here."""
         return self._search(f"tags.`{OPEN}` = '1'", write=True)
 
+    def recent(self, limit: int = 2000) -> list[Entry]:
+        """The newest entries of every model, newest first (paged: 1,000 a call)."""
+        return self._search("", limit)
+
     def history(self, model: str, limit: int = 50) -> list[Entry]:
         found = self._search(f"tags.`{model_tag(model)}` = '1'", limit)
         return [e for e in found if any(c.address.model == model for c in e.changes)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler.commands import gh_apply, gh_check, gh_drift
+from reconciler.commands import gh_apply, gh_check, gh_drift, gh_rollback
 
 
 @click.group("github")
@@ -16,5 +16,5 @@ def command() -> None:
     """
 
 
-for verb in (gh_check.command, gh_apply.command, gh_drift.command):
+for verb in (gh_check.command, gh_apply.command, gh_drift.command, gh_rollback.command):
     command.add_command(verb)

@@ -8,7 +8,10 @@ from typing import Any
 
 from reconciler.errors import DesiredStateError
 from reconciler.fields import Field, Level, at
+from reconciler.files.monitoring_section import check as monitoring_check
+from reconciler.files.monitoring_section import monitoring, monitoring_document
 from reconciler.files.review import review_block, review_document
+from reconciler.files.smoke_section import smoke_document, smoke_settings
 from reconciler.pointer import pointer
 from reconciler.state import DesiredModel, DesiredVersion, Origin, Policy, Prune, Stage, frozen_map
 
@@ -31,6 +34,8 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> DesiredModel:
         owners=tuple(doc.get("owners", ())),
         policy=_policy(doc.get("policy", {})),
         review=review_block(doc.get("review", {}), lambda *p: _where(origin, p)),
+        smoke=smoke_settings(doc.get("smoke", {})),
+        monitoring=monitoring(doc.get("monitoring")),
     )
 
 
@@ -64,6 +69,11 @@ def to_document(m: DesiredModel) -> dict[str, Any]:
     review = review_document(m.review)
     if review:
         doc["review"] = review
+    smoke = smoke_document(m.smoke)
+    if smoke:
+        doc["smoke"] = smoke
+    if m.monitoring is not None:
+        doc["monitoring"] = monitoring_document(m.monitoring)
     return doc
 
 
@@ -82,7 +92,7 @@ def _policy_doc(p: Policy) -> dict[str, Any]:
 
 def check_semantics(m: DesiredModel) -> None:
     """Contradictions the schema cannot express; the first found is raised."""
-    for check in (_exclusive_holders, _stage_alias_holders, _one_alias_per_stage):
+    for check in (_exclusive_holders, _stage_alias_holders, _one_alias_per_stage, monitoring_check):
         error = check(m)
         if error:
             raise DesiredStateError(error)

@@ -67,6 +67,16 @@ def _yaml() -> YAML:
     return yaml
 
 
+def round_trip_yaml() -> YAML:
+    """The writer for edits of an existing model file (training and rollback proposals): import's,
+    with comments, order and quoting kept ('vision' stays 'vision') and a long value (a digest) on
+    its key's line."""
+    yaml = _yaml()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
+
+
 def _styled(value: Any) -> Any:
     if isinstance(value, str) and "\n" in value:
         return LiteralScalarString(value)

@@ -13,9 +13,11 @@ from typing import Any
 
 from reconciler.fields.fragments import ALIAS_NAME, MODEL_NAME, OWNER
 from reconciler.files.fieldschema import place
+from reconciler.files.monitoring_section import monitoring_schema
 from reconciler.files.proposeschema import rule_schema
 from reconciler.files.review import review_block_schema
 from reconciler.files.serving import serving_block
+from reconciler.files.smoke_section import smoke_schema
 
 SCHEMA_ID = "https://mlflow-registry-gitops.dev/schemas/model.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "model.schema.json"
@@ -101,6 +103,8 @@ def _skeleton() -> dict[str, Any]:
             "review": review_block_schema(),
             "serving": serving_block(),
             "propose": rule_schema(),
+            "smoke": smoke_schema(),
+            "monitoring": monitoring_schema(),
         },
     }
 

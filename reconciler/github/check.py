@@ -25,6 +25,7 @@ from reconciler.github.errors import GitHubError
 from reconciler.governance.report import approvals_markdown, gates_markdown
 from reconciler.plan import render
 from reconciler.plan.values import Plan
+from reconciler.smoke import report as smoke_report
 from reconciler.state import DesiredModel, LiveState
 
 
@@ -144,6 +145,10 @@ def _planned(
         reqs, ctx.client.reviews(ctx.pr.number), ctx.pr.author, ctx.pr.head_sha, ctx.git, ctx.options.prefix,
         ctx.members, gate_results,
     )  # fmt: skip
+    smoked = judge.smoke_tests(plan, live, rules, desired, session.target, ctx.options.cwd, ctx.options.prefix)
+    judgement = dataclasses.replace(
+        judgement, smoke=smoked, gates_ok=judgement.gates_ok and smoke_report.passed(smoked)
+    )
     data = comment.PlanData(
         plan_hash=plan.plan_hash,
         changes_digest=plan.changes_digest,
@@ -182,15 +187,17 @@ def show(
     gates_md = gates_markdown(judgement.gates)
     status_md = view.status_line(judgement, judge.STATUS_CONTEXT, bool(judgement.gates))
     plan_md = render.to_markdown(plan)
+    smoke_md = smoke_report.markdown(judgement.smoke)
     body = view.plan_comment(
-        status_md, plan_md, gates_md, approvals_markdown(judgement.verdict), foot, comment.encode(data)
+        status_md, plan_md, gates_md, approvals_markdown(judgement.verdict), foot, comment.encode(data), smoke_md
     )
     posted = comment.upsert(ctx.client, ctx.pr.number, mine, body)
     ctx.status(data.head, state, description)
     for warning in (*judgement.warnings, *skipped):
         outputs.annotate("warning", warning)
     outputs.summary(
-        ctx.actions.summary_path, "\n\n".join([status_md, plan_md, gates_md, approvals_markdown(judgement.verdict)])
+        ctx.actions.summary_path,
+        "\n\n".join([status_md, plan_md, gates_md, smoke_md, approvals_markdown(judgement.verdict)]),
     )
     outputs.set_outputs(
         ctx.actions.output_path,

@@ -16,10 +16,15 @@ from reconciler.git import GitAccess
 from reconciler.github import client as gh
 from reconciler.github.files import model_paths
 from reconciler.governance import approvals, gates, report, rules
+from reconciler.governance.approvals import clip
 from reconciler.governance.policy import POLICY_FILE
 from reconciler.governance.repository import Base, load_base
 from reconciler.plan.values import Plan
-from reconciler.state import LiveState
+from reconciler.registry.target import Target
+from reconciler.smoke import report as smoke_report
+from reconciler.smoke.result import SmokeResult
+from reconciler.state import DesiredModel, LiveState
+from reconciler.text import printable
 
 STATUS_CONTEXT = report.STATUS_CONTEXT
 
@@ -29,18 +34,22 @@ class Judgement:
     requirements: tuple[rules.Requirement, ...]
     verdict: approvals.Verdict
     gates: tuple[gates.GateResult, ...]
-    gates_ok: bool
+    gates_ok: bool  # the gates and the smoke tests passed (a review event reads it from the plan comment)
     warnings: tuple[str, ...] = ()
+    smoke: tuple[SmokeResult, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.verdict.ok and self.gates_ok
+        return self.verdict.ok and self.gates_ok and smoke_report.passed(self.smoke)
 
     def status(self) -> tuple[str, str]:
         """("success" | "failure", description of at most 140 characters)."""
         state, description = report.status(self.verdict, self.gates)
-        if state == "success" and not self.gates_ok:  # gates judged in an earlier run (a review event)
-            return "failure", "A metric gate failed (see the plan comment)"
+        failed = smoke_report.status(self.smoke)
+        if failed:
+            return "failure", clip(printable(failed + ("; " + description if state == "failure" else "")), 140)
+        if state == "success" and not self.gates_ok:  # judged in an earlier run (a review event)
+            return "failure", "A metric gate or smoke test failed (see the plan comment)"
         return state, description
 
     def approvers(self) -> tuple[str, ...]:
@@ -104,6 +113,23 @@ def gate_runs(plan: Plan, live: LiveState, base: Base) -> frozenset[str]:
 
 def evaluate_gates(plan: Plan, live: LiveState, base: Base) -> tuple[gates.GateResult, ...]:
     return gates.evaluate_gates(plan, live, base.models, base.policy)
+
+
+def smoke_tests(
+    plan: Plan,
+    live: LiveState,
+    base: Base,
+    head_models: Sequence[DesiredModel],
+    target: Target,
+    root: Path,
+    models_dir: str = "models",
+) -> tuple[SmokeResult, ...]:
+    """The smoke test of every version a protected move promotes (reconciler/smoke/), read only."""
+    from reconciler.smoke.batch import run_all
+    from reconciler.smoke.candidates import candidates
+
+    found = candidates(plan, live, base.models, base.policy, head_models, models_dir)
+    return run_all(found, target, root, base.policy.require_example) if found else ()
 
 
 def judge(

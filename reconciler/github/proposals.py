@@ -50,6 +50,7 @@ class PullInfo:
     body: str
     head_sha: str
     html_url: str
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def blob_sha(text: str) -> str:
 
 
 class ProposalClient(Client):
-    """The GitHub client the other commands use, plus branches, file commits and pull requests."""
+    """The GitHub client the other commands use, plus branches, file commits and pull requests: what
+    training's proposals (below) and rollback proposals (reconciler/github/rollback.py) write."""
 
     def default_branch(self) -> str:
         with _explained("read", f"repository {self.owner}/{self.repo}", "contents: read"):
@@ -131,7 +133,7 @@ class ProposalClient(Client):
             found = self.gh.rest.pulls.list(
                 self.owner, self.repo, head=f"{self.owner}:{branch}", state="all", direction="desc", per_page=10
             ).parsed_data
-            return [PullInfo(p.number, p.state, p.body or "", p.head.sha, p.html_url) for p in found]
+            return [PullInfo(p.number, p.state, p.body or "", p.head.sha, p.html_url, p.title) for p in found]
 
     def open_pull(self, branch: str, base: str, title: str, body: str) -> PullInfo:
         from githubkit.exception import RequestFailed
@@ -144,7 +146,7 @@ class ProposalClient(Client):
                     raise Conflict("a pull request was opened meanwhile") from None
                 raise
             d = p.parsed_data
-            return PullInfo(d.number, d.state, d.body or "", d.head.sha, d.html_url)
+            return PullInfo(d.number, d.state, d.body or "", d.head.sha, d.html_url, d.title)
 
     def edit_pull(self, number: int, title: str, body: str) -> None:
         with _explained("update", f"pull request #{number}", "pull-requests: write"):

@@ -26,8 +26,11 @@ def status_line(judgement: Judgement, context: str, gates_shown: bool) -> str:
     failed = sum(1 for g in judgement.gates if not g.passed)
     if failed:
         why.append(f"{plural(failed, 'metric gate')} failed")
-    elif not judgement.gates_ok:
-        why.append("a metric gate failed")
+    smoke_failed = sum(1 for r in judgement.smoke if not r.ok)
+    if smoke_failed:
+        why.append(f"{plural(smoke_failed, 'smoke test')} failed")
+    if not failed and not smoke_failed and not judgement.gates_ok:
+        why.append("a metric gate or smoke test failed")
     missing = len(judgement.verdict.failing())
     if missing:
         why.append(f"{plural(missing, 'approval requirement')} not met")
@@ -42,9 +45,12 @@ def footer(actions: Actions, head: str, base: str, event: str) -> str:
     )
 
 
-def plan_comment(status: str, plan_md: str, gates_md: str, approvals_md: str, foot: str, data_block: str) -> str:
+def plan_comment(
+    status: str, plan_md: str, gates_md: str, approvals_md: str, foot: str, data_block: str, smoke_md: str = ""
+) -> str:
     head = [MARKER, TITLE, section("status", status)]
-    tail = [section("gates", gates_md), section("approvals", approvals_md), section("footer", foot), data_block]
+    smoke = [section("smoke", smoke_md)] if smoke_md else []  # only when a protected move was smoke-tested
+    tail = [section("gates", gates_md), *smoke, section("approvals", approvals_md), section("footer", foot), data_block]
     room = MAX_BODY - len(join([*head, section("plan", ""), *tail]))
     return join([*head, section("plan", cut(plan_md, room, CUT_NOTE.format(where="this run"))), *tail])
 

@@ -65,10 +65,17 @@ def number(x: float) -> str:
 def gated_moves(
     plan: Plan, live: LiveState, base_models: Mapping[str, DesiredModel], base_policy: ReviewPolicy
 ) -> Iterator[tuple[Move, ModelRules]]:
+    return ((m, r) for m, r in protected_moves(plan, live, base_models, base_policy) if r.protected.gates)
+
+
+def protected_moves(
+    plan: Plan, live: LiveState, base_models: Mapping[str, DesiredModel], base_policy: ReviewPolicy
+) -> Iterator[tuple[Move, ModelRules]]:
+    """Every protected move that gives an alias or stage to a version (gated or not: smoke tests too)."""
     for name, changes in plan.by_model().items():
         rules = combined(base_policy, base_models.get(name), name)
         live_model = live.models.get(name)
-        if not rules.protected.gates or live_model is None:
+        if live_model is None:
             continue
         for c in changes:
             move = _move(c, rules, live_model) if rules.protects(c) else None

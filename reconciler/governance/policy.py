@@ -55,6 +55,7 @@ class ReviewPolicy:
     aliases: frozenset[str] = frozenset()
     stages: frozenset[Stage] = frozenset()
     source: str = ""  # the file it was read from; "" for the defaults
+    require_example: bool = False  # smoke.require_example: a protected move's version must have one
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ def from_document(doc: Mapping[str, Any], origin: Origin) -> ReviewPolicy:
         aliases=frozenset(protected.get("aliases", ())),
         stages=frozenset(Stage(s) for s in protected.get("stages", ())),
         source=origin.source,
+        require_example=bool(doc.get("smoke", {}).get("require_example", False)),
     )
 
 

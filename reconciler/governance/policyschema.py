@@ -43,6 +43,14 @@ def build() -> dict[str, Any]:
             },
             "changes": changes_schema(),
             "protected": protected_schema(),
+            "smoke": {
+                "description": "The smoke test of protected moves (a model file's `smoke:`). require_example: a "
+                "version with neither a logged input example nor a declared sample fails instead of being "
+                "reported as not tested.",
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"require_example": {"type": "boolean"}},
+            },
         },
     }
 

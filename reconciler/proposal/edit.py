@@ -12,7 +12,7 @@ from ruamel.yaml.comments import CommentedMap
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.desired import check_document
-from reconciler.files.importer import _styled, _yaml
+from reconciler.files.importer import _styled, round_trip_yaml
 from reconciler.files.yamlsource import parse
 from reconciler.proposal.rule import ProposeRule
 from reconciler.state import DesiredModel, Origin, Stage
@@ -44,9 +44,7 @@ def version_entry(rule: ProposeRule, run_tags: Mapping[str, str]) -> dict[str, o
 
 def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_tags: Mapping[str, str]) -> Edit:
     parse(text, source)  # the strict reading refuses tags, bombs, bad bytes before we edit
-    yaml = _yaml()
-    yaml.preserve_quotes = True  # 'vision' stays 'vision'
-    yaml.width = 4096  # a long tag value (a digest) stays on its key's line
+    yaml = round_trip_yaml()
     data = yaml.load(text)
     versions = _top(data, "versions")
     key = next((k for k in versions if str(k) == str(version)), version)

@@ -11,10 +11,12 @@ the description lists no such response; those are held to the `basic-error` sche
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import quote, unquote
 
 from jsonschema import ValidationError
 from openapi_core import Config, OpenAPI
@@ -76,6 +78,16 @@ class _Response:
     content_type: str
 
 
+_CONTENTS = re.compile(r"^(/repos/[^/]+/[^/]+/contents/)(.+)$")
+
+
+def _one_segment_file_path(path: str) -> str:
+    """GitHub's contents endpoints take a file path with slashes as their `{path}` (models/m.yaml);
+    OpenAPI path templates match one segment: the finder gets it percent-encoded, the handler decoded."""
+    m = _CONTENTS.match(path)
+    return m.group(1) + quote(unquote(m.group(2)), safe="") if m else path
+
+
 class Contract:
     def __init__(self, version: str) -> None:
         self.version = version
@@ -86,9 +98,11 @@ class Contract:
         self, method: str, path: str, query: Mapping[str, list[str]], headers: Mapping[str, str], body: bytes
     ) -> Operation:
         try:
-            found = self._finder.find(method.lower(), API_HOST + path)
+            found = self._finder.find(method.lower(), API_HOST + _one_segment_file_path(path))
         except PathError as e:
             raise RequestRefused(404, "Not Found", f"no operation {method.upper()} {path} in the description") from e
+        if "path" in found.path_result.variables:
+            found.path_result.variables["path"] = unquote(found.path_result.variables["path"])
         pattern = found.path_result.pattern
         operation_id = (found.operation / "operationId").read_value()
         parsed = _parse_json(body)

@@ -59,6 +59,10 @@ ROUTES: dict[str, Route] = {}
 
 def handles(operation_id: str, scope: str, level: str, alt_scope: str | None = None) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
+        if operation_id in ROUTES:  # two handler sets for one operation: the last import would win silently
+            raise RuntimeError(
+                f"{operation_id} is handled twice: {ROUTES[operation_id].handler.__module__}, {fn.__module__}"
+            )
         ROUTES[operation_id] = Route(fn, scope, level, alt_scope)
         return fn
 

@@ -72,7 +72,9 @@ protected:
   gates:
     - {metric: accuracy, at_least: 0.9}
 """
-CHURN = "name: churn\nowners: [olivia]\naliases: {{champion: {v}}}\n"
+# The registry's versions here have no model files (tests/github/conftest.py): the smoke test of
+# protected moves is opted out of; tests/health/test_check_smoke.py runs it on real models.
+CHURN = "name: churn\nowners: [olivia]\naliases: {{champion: {v}}}\nsmoke: {{enabled: false}}\n"
 
 
 @pytest.fixture

@@ -218,3 +218,11 @@ def test_tokens_are_held_to_least_privilege(fake_github: FakeGitHub):
     assert team.status_code == 403 and team.json()["message"] == "Resource not accessible by integration"
     with pytest.raises(ValueError, match="own pull request"):
         fake_github.add_review(number, "alice", "APPROVED")
+
+
+def test_an_operation_is_handled_once() -> None:
+    """Two handler sets for one operation would leave the fake answering with whichever imported last."""
+    from tests.github.routing import handles
+
+    with pytest.raises(RuntimeError, match=r"pulls/create is handled twice: tests\.github\.handlers_git"):
+        handles("pulls/create", "pull_requests", "write")(lambda ctx: Reply(201))

@@ -28,7 +28,8 @@ protected:
   gates:
     - {metric: accuracy, at_least: 0.9}
 """
-CHURN = "name: churn\nowners: [olivia]\naliases: {{champion: {v}}}\n"
+# The versions here have no model files: smoke tests opted out (tests/health/ runs them on real models).
+CHURN = "name: churn\nowners: [olivia]\naliases: {{champion: {v}}}\nsmoke: {{enabled: false}}\n"
 SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
 

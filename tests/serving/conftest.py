@@ -19,6 +19,7 @@ import pytest
 
 from infra.k8s.server_settings import service_hosts
 from tests.infra.harness import Run, run_stack
+from tests.support.mlflow_uris import mlflow_at
 from tests.support.services import mlflow_server, postgres, s3_server
 
 DIGEST = "sha256:" + "5e" * 32
@@ -71,13 +72,11 @@ def _train_and_register(registry: Registry) -> None:
 
     x, y = load_iris(return_X_y=True, as_frame=True)
     admin = {"MLFLOW_TRACKING_USERNAME": registry.admin[0], "MLFLOW_TRACKING_PASSWORD": registry.admin[1]}
-    with environment({"MLFLOW_TRACKING_URI": registry.uri, **admin}):
-        mlflow.set_tracking_uri(registry.uri)
+    with environment(admin), mlflow_at(registry.uri):
         for c in (0.05, 10.0):  # version 1, version 2
             model = LogisticRegression(C=c, max_iter=500).fit(x, y)
             with mlflow.start_run():
                 mlflow.sklearn.log_model(model, name="model", registered_model_name=MODEL, input_example=x.head(3))
-        mlflow.set_tracking_uri("")
 
 
 @pytest.fixture(scope="session")
