@@ -211,6 +211,7 @@ def test_promote_serve_degrade_alert_roll_back_and_re_roll(loop: Loop) -> None:
     assert gh.git.read(rollback.head_sha, f"models/{NAME}.yaml") == model_file(1)  # comments and layout kept
     evidence = html.unescape(rollback.body or "")
     assert "```mermaid\nxychart-beta" in evidence and "❌ breach" in evidence and "proposed: v1" in evidence
+    assert "<code>mae</code>: the first line is the value per window, the second the threshold (v1's" in evidence
     reverts = f"- commit: <code>{promoted['commit']}</code>; pull request: <code>{promotion}</code>\n"
     assert reverts in evidence and "- approved by: <code>olivia</code>" in evidence  # the promotion it reverts
 
