@@ -155,7 +155,8 @@ def _chart(h: ModelHealth, r: ThresholdResult) -> list[str]:
     label = _LABEL.sub("_", r.threshold.metric)[:60] or "metric"
     hours = [datetime.fromtimestamp(t / 1000, timezone.utc).strftime("%d %H:%M") for t, _ in points]
     values = [v for _, v in points]
-    line = [r.threshold.value] * len(values) if r.threshold.rule is not HealthRule.NO_WORSE_THAN_REPLACED_BY else []
+    limit, what = _limit(h, r)
+    line = [limit] * len(values) if limit is not None else []
     low, high = min([*values, *line]), max([*values, *line])
     pad = (high - low) * 0.1 or 1.0
     out = [
@@ -168,10 +169,18 @@ def _chart(h: ModelHealth, r: ThresholdResult) -> list[str]:
     ]
     if line:
         out.append("    line [" + ", ".join(f"{v:.4g}" for v in line) + "]")
-    return [
-        *out,
-        "```",
-        "",
-        f"<sub>{md_code(label)}: the first line is the value per window, the second the threshold.</sub>",
-        "",
-    ]
+    caption = f"the first line is the value per window, the second {what}" if line else "the value per window"
+    return [*out, "```", "", f"<sub>{md_code(label)}: {caption}.</sub>", ""]
+
+
+def _limit(h: ModelHealth, r: ThresholdResult) -> tuple[float | None, str]:
+    """The line a window's value is judged against: the threshold, or for a rule relative to the
+    replaced version, that version's value moved by the allowed margin (a breach of one has it)."""
+    t = r.threshold
+    if t.rule is not HealthRule.NO_WORSE_THAN_REPLACED_BY:
+        return t.value, "the threshold"
+    if r.replaced_value is None:
+        return None, ""
+    sign = "+" if t.lower_is_better else "-"
+    limit = r.replaced_value + t.value if t.lower_is_better else r.replaced_value - t.value
+    return limit, f"the threshold (v{h.replaced}'s {r.replaced_value:.4g} {sign} {t.value:g})"

@@ -88,6 +88,20 @@ def test_the_body_holds_the_table_the_chart_the_versions_and_the_audit_record() 
     assert branch("churn") == branch("churn") != branch("churn2")
 
 
+def test_a_chart_of_a_rule_relative_to_the_replaced_version_draws_that_limit() -> None:
+    """mae <= replaced + 5: the second line is v2's mae plus 5, and the caption says so (it said
+    "the threshold" over a chart that drew none)."""
+    spec = Monitoring("champion", (Threshold("mae", HealthRule.NO_WORSE_THAN_REPLACED_BY, 5, True),), 6.0)
+    served = [ProductionRun("churn", 4, h * HOUR_MS, {"samples": 10, "mae": 40.0}) for h in range(95, 100)]
+    replaced = [ProductionRun("churn", 2, h * HOUR_MS, {"samples": 10, "mae": 30.0}) for h in range(80, 85)]
+    p = Promotion("churn", "champion", 4, 2, "r", Audit("sha256:x"))
+    h = evaluate(Monitored("churn", "models/churn.yaml", spec, 4, 2), {4: served, 2: replaced}, 100 * HOUR_MS)
+    assert h.state is Health.BREACH
+    text = body(h, p)
+    assert "    line [40, 40, 40, 40, 40]\n    line [35, 35, 35, 35, 35]\n" in text
+    assert "the first line is the value per window, the second the threshold (v2's 30 + 5)." in text
+
+
 def test_hostile_names_cannot_break_out_of_the_body() -> None:
     name = "x<!-- --> @everyone ```"
     h = _health(name)
