@@ -18,12 +18,16 @@ from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.modelfiles import model_files
 from reconciler.files.yamlsource import Document, parse, read_model_file
 from reconciler.files.yamltext import MAX_FILE_BYTES
+from reconciler.masking import mask
+from reconciler.pointer import pointer
 from reconciler.state import DesiredModel, Origin
+from reconciler.text import printable
 
 __all__ = [
     "MAX_FILE_BYTES",
     "Document",
     "check_document",
+    "check_no_credentials",
     "check_schema",
     "load_file",
     "load_models",
@@ -88,7 +92,35 @@ def check_document(data: Document | Mapping[str, Any], source: str = "<document>
     """Schema-check a Document (or plain data built in memory, e.g. a test's) and return it."""
     doc = data if isinstance(data, Document) else Document(_plain(data), source)
     schemacheck.check(doc)
+    check_no_credentials(doc)
     return doc
+
+
+def check_no_credentials(doc: Document) -> None:
+    """A reviewed file goes into git, whose history cannot be un-leaked: a key or value that `mask`
+    would change (a URI's password, `token=…`, a GitHub token) is refused, one line naming where."""
+    found = _credential(doc.data, [])
+    if found is not None:
+        path, value = found
+        raise DesiredStateError(
+            f"{doc.source}:{doc.line(path)}: {pointer(path)}: holds what looks like a credential "
+            f"({printable(mask(value))}); a model file goes into git: remove the secret (and rotate it if it was ever "
+            "committed)"
+        )
+
+
+def _credential(data: Any, path: list[str]) -> tuple[list[str], str] | None:
+    if isinstance(data, str):
+        return (path, data) if mask(data) != data else None
+    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list) else ()
+    for k, v in items:
+        here = [*path, str(k)]
+        if isinstance(k, str) and mask(k) != k:
+            return here, k
+        found = _credential(v, here)
+        if found is not None:
+            return found
+    return None
 
 
 def check_schema(doc: Document, schema: dict[str, Any], schema_file: str) -> None:

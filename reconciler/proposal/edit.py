@@ -14,8 +14,10 @@ from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.desired import check_document
 from reconciler.files.importer import _styled, _yaml
 from reconciler.files.yamlsource import parse
+from reconciler.masking import mask
 from reconciler.proposal.rule import ProposeRule
 from reconciler.state import DesiredModel, Origin, Stage
+from reconciler.text import printable
 
 RUN_DESCRIPTION_TAG = "mlflow.note.content"
 
@@ -42,8 +44,24 @@ def version_entry(rule: ProposeRule, run_tags: Mapping[str, str]) -> dict[str, o
     return entry
 
 
+def check_copyable(source: str, version: int, entry: Mapping[str, object]) -> None:
+    """What propose copies from the run goes into a reviewed file and git: a value `mask` would
+    change (a CI URL with a token in it, a pasted clone URL) is refused, naming the run's tag."""
+    tags = entry.get("tags")
+    values = [(RUN_DESCRIPTION_TAG, entry.get("description")), *(tags.items() if isinstance(tags, Mapping) else ())]
+    for tag, value in values:
+        if isinstance(value, str) and mask(value) != value:
+            raise DesiredStateError(
+                f"{source}: version {version}: the run's tag {printable(tag)!r} holds what looks like a credential "
+                f"({printable(mask(value))}); nothing was written: a model file goes into git, so fix the tag on "
+                "the run (and rotate the secret), or drop it from propose.tags"
+            )
+
+
 def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_tags: Mapping[str, str]) -> Edit:
     parse(text, source)  # the strict reading refuses tags, bombs, bad bytes before we edit
+    new = version_entry(rule, run_tags)
+    check_copyable(source, version, new)
     yaml = _yaml()
     yaml.preserve_quotes = True  # 'vision' stays 'vision'
     yaml.width = 4096  # a long tag value (a digest) stays on its key's line
@@ -54,7 +72,7 @@ def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_ta
     added = not isinstance(entry, CommentedMap)
     if added:
         entry = versions[key] = CommentedMap()
-    for field, value in version_entry(rule, run_tags).items():
+    for field, value in new.items():
         if isinstance(value, Mapping):
             tags = _mapping(entry, field)
             for k, v in value.items():

@@ -97,3 +97,19 @@ def test_a_file_without_a_propose_rule_is_refused(repo, tmp_path):
         _refused(root, ["iris", "1"], "has no `propose:` section")
     finally:
         (root / "models" / "iris.yaml").write_text(text)
+
+
+def test_a_credential_in_a_run_tag_is_refused_naming_the_tag(repo):
+    """hostile6 #1: a CI URL with a token in it would go into the file, git and the pull request."""
+    root, c = repo
+    url = "https://ci:ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/acme/r/actions/runs/1?token=supersecret"
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"lineage.git_commit": url})
+    done = run(root, "iris", str(v))
+    assert done.returncode == 1, done.stdout + done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "the run's tag 'lineage.git_commit' holds what looks like a credential" in line, line
+    assert "ghp_" not in line and "supersecret" not in line
+    assert "ghp_" not in (root / "models" / "iris.yaml").read_text()
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"mlflow.note.content": "see password=hunter22"})
+    _refused(root, ["iris", str(v)], "the run's tag 'mlflow.note.content' holds what looks like a credential")
+

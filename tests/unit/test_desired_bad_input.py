@@ -57,6 +57,12 @@ def test_a_good_file_loads(tmp_path):
             "policy: {exclusive_stages: [Production]}\n",
             "churn.yaml:4: versions [1, 2] are all Production, but policy.exclusive_stages says one at a time",
         ),
+        # hostile6 #1: a reviewed file goes into git; what `mask` would hide must not be in it.
+        (
+            "name: churn\nversions:\n  1:\n    tags:\n      ci: https://ci:ghp_abcdefghijklmnopqrstuvwxyz0123456789@h/x\n",
+            "churn.yaml:5: /versions/1/tags/ci: holds what looks like a credential (https://ci:***@h/x); a model",
+        ),
+        ("name: churn\ndescription: 'db: password=hunter22'\n", "churn.yaml:2: /description: holds what looks like"),
     ],
 )
 def test_bad_file_is_one_clear_line(tmp_path, text, expected):
