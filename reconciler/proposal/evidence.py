@@ -25,6 +25,7 @@ class RunInfo:
     datasets: tuple[str, ...] = ()  # "name (digest d1e2…, source …)" from the run's inputs
     artifacts: tuple[str, ...] = ()
     link: str | None = None  # the tracking UI's page, without credentials; None without a server
+    deleted: bool = False  # in the tracking server's trash (lifecycle_stage "deleted")
 
 
 @dataclass(frozen=True)
@@ -125,5 +126,5 @@ def _live(view: ModelView) -> tuple[LiveModel, dict[str, Run]]:
         n: LiveVersion(n, frozen_map({"stage": v.stage}), run_id=v.run.run_id if v.run else None, status=v.status)
         for n, v in view.versions.items()
     }
-    runs = {v.run.run_id: Run(v.run.status, v.run.metrics) for v in view.versions.values() if v.run}
+    runs = {v.run.run_id: Run(v.run.status, v.run.metrics, v.run.deleted) for v in view.versions.values() if v.run}
     return LiveModel(view.name, frozen_map({"aliases": view.aliases}), frozen_map(versions)), runs

@@ -113,3 +113,36 @@ def test_a_credential_in_a_run_tag_is_refused_naming_the_tag(repo):
     v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"mlflow.note.content": "see password=hunter22"})
     _refused(root, ["iris", str(v)], "the run's tag 'mlflow.note.content' holds what looks like a credential")
 
+
+def test_a_version_whose_run_is_deleted_is_refused_by_gates_propose_validate_and_shown(repo):
+    """hostile6 #2: a run in the trash passed every check, and show said FINISHED."""
+    root, c = repo
+    v = train(c, "iris", {"accuracy": 0.99, "f1_macro": 0.99})
+    rid = c.get_model_version("iris", str(v)).run_id
+    c.delete_run(rid)
+    _refused(root, ["iris", str(v)], f"its training run {rid} is deleted (in the tracking server's trash)")
+    e = env(root)
+    gates = subprocess.run(
+        [sys.executable, "-m", "reconciler", "gates", "iris", "--run", rid],
+        cwd=root, env=e, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert gates.returncode == 1 and f"run {rid} is deleted" in gates.stderr, gates.stdout + gates.stderr
+    show = subprocess.run(
+        [sys.executable, "-m", "reconciler", "show", "iris", str(v)],
+        cwd=root, env=e, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert f"run: {rid} (FINISHED, deleted: in the tracking server's trash)" in show.stdout, show.stdout + show.stderr
+    path = root / "models" / "iris.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("  champion: 1 ", f"  champion: {v} "))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "validate"],
+            cwd=root, env=e, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        path.write_text(text)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"models/iris.yaml:10: /aliases/champion: model 'iris' version {v}: its training run {rid} is deleted" in (
+        done.stderr
+    ), done.stderr
