@@ -29,6 +29,7 @@ __all__ = [
     "check_document",
     "check_no_credentials",
     "check_schema",
+    "check_serving",
     "load_file",
     "load_models",
     "model_files",
@@ -79,7 +80,18 @@ def load_file(path: Path) -> DesiredModel:
             f"file name; rename the file to {model.name}{path.suffix} or fix the name"
         )
     check_semantics(model)
+    check_serving(doc, model)
     return model
+
+
+def check_serving(doc: Document, model: DesiredModel) -> None:
+    """A `serving:` section must name an alias (or a stage) this file sets: checked with the file, so
+    validate, plan and pre-commit refuse what the infrastructure stack could not build."""
+    section = doc.data.get("serving")
+    if isinstance(section, Mapping):
+        from reconciler.files.serving import pinned_version  # serving builds on this module
+
+        pinned_version(model, section)
 
 
 def origin_for(doc: Document) -> Origin:
