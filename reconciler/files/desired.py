@@ -8,7 +8,7 @@ in modelfiles; the typed conversion is in document.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files import schemacheck
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.modelfiles import model_files
+from reconciler.files.pin import pinned_version
 from reconciler.files.yamlsource import Document, parse, read_model_file
 from reconciler.files.yamltext import MAX_FILE_BYTES
 from reconciler.masking import mask
@@ -49,7 +50,7 @@ def load_models(models_dir: Path) -> list[DesiredModel]:
         try:
             models.append(load_file(path))
         except DesiredStateError as e:
-            errors.append(e)
+            errors.extend(e.errors if isinstance(e, ValidationErrors) else [e])  # a file's every problem
     errors.extend(_duplicate_names(models))
     if errors:
         raise ValidationErrors(errors)
@@ -74,14 +75,29 @@ def load_file(path: Path) -> DesiredModel:
     doc = read_model_file(path)
     check_document(doc)
     model = from_document(doc.data, origin_for(doc))
+    problems: list[DesiredStateError] = []
     if model.name != path.stem:
-        raise DesiredStateError(
-            f"{model.origin.at('name')}: name {model.name!r} differs from the "
-            f"file name; rename the file to {model.name}{path.suffix} or fix the name"
+        problems.append(
+            DesiredStateError(
+                f"{model.origin.at('name')}: name {model.name!r} differs from the "
+                f"file name; rename the file to {model.name}{path.suffix} or fix the name"
+            )
         )
-    check_semantics(model)
-    check_serving(doc, model)
+    problems += _caught(lambda: check_semantics(model))  # independent checks: each reports its own
+    problems += _caught(lambda: check_serving(doc, model))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ValidationErrors(problems)
     return model
+
+
+def _caught(check: Callable[[], None]) -> list[DesiredStateError]:
+    try:
+        check()
+    except DesiredStateError as e:
+        return list(e.errors) if isinstance(e, ValidationErrors) else [e]
+    return []
 
 
 def check_serving(doc: Document, model: DesiredModel) -> None:
@@ -89,8 +105,6 @@ def check_serving(doc: Document, model: DesiredModel) -> None:
     validate, plan and pre-commit refuse what the infrastructure stack could not build."""
     section = doc.data.get("serving")
     if isinstance(section, Mapping):
-        from reconciler.files.serving import pinned_version  # serving builds on this module
-
         pinned_version(model, section)
 
 

@@ -18,6 +18,8 @@ from reconciler.fields.fragments import ALIAS_NAME, STAGE
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.desired import check_document, origin_for
 from reconciler.files.modelfiles import model_files
+from reconciler.files.pin import ServingError as ServingError  # re-exported: reconciler.serving
+from reconciler.files.pin import pinned_version
 from reconciler.files.yamlsource import read_model_file
 from reconciler.state import DesiredModel
 
@@ -107,10 +109,6 @@ DEFAULT_CPU = "500m"
 DEFAULT_MEMORY = "1Gi"
 
 
-class ServingError(DesiredStateError):
-    """A `serving:` section names something its file does not set."""
-
-
 @dataclass(frozen=True)
 class RuntimeImage:
     ref: str  # pinned by digest
@@ -136,30 +134,6 @@ class Served:
     def model_uri(self) -> str:
         """The pinned version's URI: a number, never an alias."""
         return f"models:/{self.model}/{self.version}"
-
-
-def pinned_version(model: DesiredModel, serving: Mapping[str, Any]) -> int:
-    """The version a schema-valid `serving:` section names in `model`'s file."""
-    at = model.origin.at
-    if "alias" in serving:
-        alias = serving["alias"]
-        aliases = model.aliases or {}
-        if alias not in aliases:
-            known = ", ".join(sorted(aliases)) or "none"
-            raise ServingError(
-                f"{at('serving', 'alias')}: serving.alias {alias!r} is not set in this file's aliases "
-                f"(set: {known}); add it under aliases or serve one of those"
-            )
-        return int(aliases[alias])
-    stage = serving["stage"]
-    holders = sorted(n for n, v in model.versions.items() if v.values.get("stage") == stage)
-    if len(holders) != 1:
-        found = "no version" if not holders else "versions " + ", ".join(map(str, holders))
-        raise ServingError(
-            f"{at('serving', 'stage')}: serving.stage {stage!r}: {found} of this file is in it; "
-            "put exactly one version in that stage, or serve an alias"
-        )
-    return holders[0]
 
 
 def served(model: DesiredModel, serving: Mapping[str, Any]) -> Served:
