@@ -32,7 +32,7 @@ class GatesFailed(ReconcilerError):
 @models_dir_option
 def command(model: str, run_id: str, models_dir: Path) -> int:
     """Judge RUN_ID's metrics by MODEL's gates against the versions holding its protected aliases and stages."""
-    desired = load_file(model_file(models_dir, model))
+    desired = load_file(model_file(models_dir, model, needs="gates"))
     rules = combined(load_repository_policy(models_dir), desired)
     target = resolve_target()
     target.require_existing()

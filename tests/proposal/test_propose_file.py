@@ -146,3 +146,41 @@ def test_a_version_whose_run_is_deleted_is_refused_by_gates_propose_validate_and
     assert f"models/iris.yaml:10: /aliases/champion: model 'iris' version {v}: its training run {rid} is deleted" in (
         done.stderr
     ), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("a b; touch PWNED", "run `reconciler import 'a b; touch PWNED'` and add a `propose:` section"),
+        ("$(touch PWNED2)", "run `reconciler import '$(touch PWNED2)'` and add"),
+        ("-rf", "run `reconciler import -- -rf` and add"),
+        ("a\nb", "model 'a\\nb': a model file cannot hold this name"),
+        ("\x1b[2Jevil", "model '\\x1b[2Jevil': a model file cannot hold this name"),
+        ("../etc/passwd", "model '../etc/passwd': a model file cannot hold this name"),
+    ],
+)
+def test_a_model_without_a_file_gets_a_command_quoted_for_a_shell(repo, name, says):
+    """hostile6 #10: the suggested command pasted the raw name (copy-pasting it ran `touch PWNED`),
+    a newline split the error, an escape sequence made it name another model."""
+    root, c = repo
+    c.create_registered_model(name)
+    _refused(root, ["--", name, "1"], says)
+    assert not (root / "PWNED").exists()
+    gates = subprocess.run(
+        [sys.executable, "-m", "reconciler", "gates", "--run", "abc", "--", name],
+        cwd=root, env=env(root), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    (line,) = gates.stderr.strip().splitlines()
+    assert gates.returncode == 1 and says.split(" and add")[0] in line, line
+    if "import" in says:
+        assert "so nothing says which gates its runs face" in line and "`propose:`" not in line, line
+
+
+def test_gates_without_the_models_directory_says_so(repo, tmp_path):
+    """hostile6 #14: it said the model "has no file"."""
+    root, _ = repo
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "gates", "iris", "--run", "abc", "--models-dir", str(tmp_path / "no")],
+        cwd=root, env=env(root), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1 and f"{tmp_path / 'no'}: no such directory" in done.stderr, done.stderr
