@@ -18,7 +18,7 @@ from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.modelfiles import model_files
 from reconciler.files.pin import pinned_version
 from reconciler.files.yamlsource import Document, parse, read_model_file
-from reconciler.files.yamltext import MAX_FILE_BYTES
+from reconciler.files.yamltext import BAD_IN_TEXT, MAX_FILE_BYTES, describe
 from reconciler.masking import mask
 from reconciler.pointer import pointer
 from reconciler.state import DesiredModel, Origin
@@ -133,6 +133,35 @@ def check_no_credentials(doc: Document) -> None:
             f"({printable(mask(value))}); a model file goes into git: remove the secret (and rotate it if it was ever "
             "committed)"
         )
+
+
+def value_problem(value: str) -> str | None:
+    """What a model file may not hold, found in a string that comes from elsewhere (the registry, a
+    run's tags): "holds …" in words; None when it may. The rules of a file's text and of
+    `check_no_credentials`."""
+    bad = BAD_IN_TEXT.search(value)
+    if bad:
+        return f"holds {describe(bad.group())}, which a model file may not"
+    if mask(value) != value:
+        return f"holds what looks like a credential ({printable(mask(value))}), which must not go into git"
+    return None
+
+
+def foreign_problem(data: Any, path: list[str] | None = None) -> tuple[list[str], str] | None:
+    """The first key or value of plain data (what import or propose would write) a model file may
+    not hold: its JSON-pointer steps and `value_problem`'s words."""
+    path = path or []
+    if isinstance(data, str):
+        why = value_problem(data)
+        return (path, why) if why else None
+    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list) else ()
+    for k, v in items:
+        here = [*path, str(k)]
+        why = value_problem(k) if isinstance(k, str) else None
+        found = (here, why) if why else foreign_problem(v, here)
+        if found is not None:
+            return found
+    return None
 
 
 def _credential(data: Any, path: list[str]) -> tuple[list[str], str] | None:

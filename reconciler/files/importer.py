@@ -14,9 +14,10 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from reconciler.errors import DesiredStateError
 from reconciler.fields import Level, native
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.files.desired import SCHEMA_HEADER, check_document
+from reconciler.files.desired import SCHEMA_HEADER, check_document, foreign_problem
 from reconciler.files.yamlscalars import needs_quotes
 from reconciler.files.yamlsource import parse
+from reconciler.pointer import pointer
 from reconciler.state import LiveModel, Origin
 
 
@@ -96,6 +97,13 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
         data = _yaml().load(existing)
     listed = frozenset(int(k) for k in (data.get("versions") or {}) if str(k).isdigit())
     new = live_document(m, listed)
+    found = foreign_problem(new)  # named where it is: in the registry, not a line of the file
+    if found is not None:
+        path, why = found
+        raise DesiredStateError(
+            f"model {m.name!r} in the registry, {pointer(path)}: {why}; change it in the registry and import "
+            "again (nothing was written)"
+        )
     for key in managed_keys():
         if key in new:
             if not isinstance(data.get(key), CommentedMap) and isinstance(new[key], Mapping):

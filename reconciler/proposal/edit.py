@@ -11,10 +11,9 @@ from ruamel.yaml.comments import CommentedMap
 
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.files.desired import check_document
+from reconciler.files.desired import check_document, value_problem
 from reconciler.files.importer import _styled, _yaml
 from reconciler.files.yamlsource import parse
-from reconciler.masking import mask
 from reconciler.proposal.rule import ProposeRule
 from reconciler.state import DesiredModel, Origin, Stage
 from reconciler.text import printable
@@ -50,11 +49,11 @@ def check_copyable(source: str, version: int, entry: Mapping[str, object]) -> No
     tags = entry.get("tags")
     values = [(RUN_DESCRIPTION_TAG, entry.get("description")), *(tags.items() if isinstance(tags, Mapping) else ())]
     for tag, value in values:
-        if isinstance(value, str) and mask(value) != value:
+        why = value_problem(value) if isinstance(value, str) else None
+        if why is not None:
             raise DesiredStateError(
-                f"{source}: version {version}: the run's tag {printable(tag)!r} holds what looks like a credential "
-                f"({printable(mask(value))}); nothing was written: a model file goes into git, so fix the tag on "
-                "the run (and rotate the secret), or drop it from propose.tags"
+                f"{source}: version {version}: the run's tag {printable(tag)!r} {why}; nothing was written: "
+                "fix the tag on the run (and rotate a secret), or drop it from propose.tags"
             )
 
 

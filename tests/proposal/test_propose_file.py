@@ -184,3 +184,10 @@ def test_gates_without_the_models_directory_says_so(repo, tmp_path):
         cwd=root, env=env(root), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 1 and f"{tmp_path / 'no'}: no such directory" in done.stderr, done.stderr
+
+
+def test_a_run_tag_a_file_may_not_hold_is_named_on_the_run(repo):
+    """hostile6 #13: an ESC in lineage.git_commit was blamed on a line of the clean file on disk."""
+    root, c = repo
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"lineage.git_commit": "abc\x1b[31m"})
+    _refused(root, ["iris", str(v)], f"version {v}: the run's tag 'lineage.git_commit' holds control character U+001B")
