@@ -12,7 +12,7 @@ from ruamel.yaml.comments import CommentedMap
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.desired import check_document, value_problem
-from reconciler.files.importer import _styled, _yaml
+from reconciler.files.importer import _styled, _yaml, line_endings
 from reconciler.files.yamlsource import parse
 from reconciler.proposal.rule import ProposeRule
 from reconciler.state import DesiredModel, Origin, Stage
@@ -64,7 +64,8 @@ def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_ta
     yaml = _yaml()
     yaml.preserve_quotes = True  # 'vision' stays 'vision'
     yaml.width = 4096  # a long tag value (a digest) stays on its key's line
-    data = yaml.load(text)
+    lf, newline = line_endings(text, source)
+    data = yaml.load(lf)
     versions = _top(data, "versions")
     key = next((k for k in versions if str(k) == str(version)), version)
     entry = versions.get(key)
@@ -89,7 +90,8 @@ def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_ta
     archived = _leave_exclusive_stage(data, version, rule.stage)
     buf = io.StringIO()
     yaml.dump(data, buf)
-    return Edit(buf.getvalue(), check(buf.getvalue(), source), replaced, archived)
+    out = buf.getvalue().replace("\n", newline)
+    return Edit(out, check(out, source), replaced, archived)
 
 
 def _move_trailing_comment(versions: CommentedMap, previous: object, added: object) -> None:

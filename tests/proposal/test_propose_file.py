@@ -191,3 +191,24 @@ def test_a_run_tag_a_file_may_not_hold_is_named_on_the_run(repo):
     root, c = repo
     v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"lineage.git_commit": "abc\x1b[31m"})
     _refused(root, ["iris", str(v)], f"version {v}: the run's tag 'lineage.git_commit' holds control character U+001B")
+
+
+def test_a_crlf_file_keeps_its_line_endings_and_mixed_ones_are_refused(repo):
+    """hostile6 #12: comment lines kept CR, the rest became LF: a whole-file diff around one alias."""
+    root, c = repo
+    path = root / "models" / "iris.yaml"
+    text = path.read_text()
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94})
+    try:
+        path.write_bytes(text.replace("\n", "\r\n").encode())
+        done = run(root, "iris", str(v))
+        assert done.returncode == 0, done.stderr
+        after = path.read_bytes().decode()
+        assert after.count("\r\n") == after.count("\n"), after
+        lf = after.replace("\r\n", "\n")
+        assert lf.splitlines()[:9] == text.splitlines()[:9] and f"  challenger: {v}\n" in lf
+        mixed = text.replace("\n", "\r\n", 3)
+        path.write_bytes(mixed.encode())
+        _refused(root, ["iris", str(v)], "models/iris.yaml:4: the file mixes CRLF and LF line endings")
+    finally:
+        path.write_text(text)

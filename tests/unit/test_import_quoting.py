@@ -91,3 +91,10 @@ def test_a_registry_value_a_file_may_not_hold_is_named_where_it_is_not_at_a_line
     token = {"ci": "https://u:ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/x"}
     with pytest.raises(DesiredStateError, match=r"in the registry, /tags/ci: holds what looks like a credential"):
         render_file(live(token), None, "models/m.yaml")
+
+
+def test_import_keeps_a_crlf_files_line_endings():
+    """hostile6 #12, import's half: the round-trip writer kept CR on comment lines only."""
+    existing = "# keep me\r\nname: m\r\ntags:\r\n  team: vision # and me\r\n"
+    text = render_file(live({"team": "vision", "pii": "no"}), existing, "models/m.yaml")
+    assert text.count("\r\n") == text.count("\n") and "# keep me\r\n" in text and "# and me\r\n" in text
