@@ -3,6 +3,7 @@ and quoting kept), then the same checks as any file. Pure: text in, text out."""
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,7 +97,8 @@ def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_ta
 
 def _move_trailing_comment(versions: CommentedMap, previous: object, added: object) -> None:
     """ruamel keeps the blank line or comment that ends a block on that block's last key: the version
-    appended after it would sit below it. Hand it to the new last key, so the layout stays."""
+    appended after it would sit below it. Hand it to the new last key, so the layout stays; a comment
+    on that key's own line is about that key and stays with it (only what follows its line moves)."""
     src_map, src_key = _deepest_last(versions, previous)
     token = src_map.ca.items.get(src_key, [None, None, None, None])
     if len(token) < 3 or token[2] is None:
@@ -104,8 +106,19 @@ def _move_trailing_comment(versions: CommentedMap, previous: object, added: obje
     dst_map, dst_key = _deepest_last(versions, added)
     if dst_key is None:
         return
-    dst_map.ca.items[dst_key] = [None, None, token[2], None]
-    token[2] = None
+    comment = token[2]
+    value = comment.value
+    if value.startswith("#"):  # a comment on the key's own line is about that key: it stays
+        end = value.find("\n") + 1 or len(value)
+        own, after = value[:end], value[end:]
+        if not after:
+            return
+        comment.value = own
+        moved = copy.copy(comment)
+        moved.value = after
+    else:
+        moved, token[2] = comment, None
+    dst_map.ca.items[dst_key] = [None, None, moved, None]
 
 
 def _deepest_last(parent: CommentedMap, key: object) -> tuple[CommentedMap, object]:

@@ -212,3 +212,23 @@ def test_a_crlf_file_keeps_its_line_endings_and_mixed_ones_are_refused(repo):
         _refused(root, ["iris", str(v)], "models/iris.yaml:4: the file mixes CRLF and LF line endings")
     finally:
         path.write_text(text)
+
+
+def test_a_comment_on_the_last_versions_line_stays_on_that_line(repo):
+    """hostile6 #6: the comment written after v1's last value moved to the line propose added."""
+    root, c = repo
+    path = root / "models" / "iris.yaml"
+    text = path.read_text()
+    commented = text.replace('    description: "baseline"\n', '    description: "baseline"   # about v1 only\n')
+    assert commented != text
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"lineage.git_commit": "c0ffee"})
+    try:
+        path.write_text(commented)
+        done = run(root, "iris", str(v))
+        assert done.returncode == 0, done.stderr
+        after = path.read_text()
+    finally:
+        path.write_text(text)
+    assert '    description: "baseline"   # about v1 only\n' in after, after
+    assert after.count("# about v1 only") == 1
+    assert "      lineage.git_commit: c0ffee\n\nreview:" in after, after  # the blank line before review stays
