@@ -88,9 +88,11 @@ class Evidence:
         return tuple(dict.fromkeys([*gated, *seen]))
 
     def best(self, metric: str) -> int | None:
-        values = {n: _metrics(self.view, n).get(metric) for n in self.compared()}
-        known = {n: v for n, v in values.items() if v is not None and not math.isnan(v)}
-        if len(known) < 2:
+        """The version with the best value, when two or more logged it; a NaN is logged and never best
+        (a candidate logging NaN must not hide that the holder has a value)."""
+        values = {n: v for n in self.compared() if (v := _metrics(self.view, n).get(metric)) is not None}
+        known = {n: v for n, v in values.items() if not math.isnan(v)}
+        if len(values) < 2 or not known:
             return None
         pick = min if metric in self.lower_is_better else max
         return pick(known, key=lambda n: known[n])
