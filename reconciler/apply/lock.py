@@ -123,9 +123,13 @@ def waiting_message(holder: Ticket) -> str:
     message = f"waiting for the registry lock held by {holder.describe()}…"
     if not holder_is_dead_here(holder):
         return message
+    return f"{message} {_dead_clause(holder)}"
+
+
+def _dead_clause(holder: Ticket) -> str:
     ttl = f" after its TTL of {holder.ttl:g} s" if holder.ttl is not None else " after its TTL"
     return (
-        f"{message} Its process is gone (host {holder.owner.host} is this host, and no process {holder.owner.pid} "
+        f"Its process is gone (host {holder.owner.host} is this host, and no process {holder.owner.pid} "
         f"runs here): it was killed, and its ticket lapses{ttl}. To clear it now: reconciler unlock {holder.number} "
         "(with this registry's MLFLOW_TRACKING_URI; it is recorded in the audit journal); then run the apply "
         "again: it finishes what the killed one left"
@@ -394,19 +398,26 @@ class RegistryLock:
                 f"could not take the registry lock on {self.where} within {timeout:g} s: the registry's list of "
                 f"lock tickets did not show this apply's ticket {lease.number}; run apply again"
             )
-        held = (
-            f"the registry lock on {self.where} is held by {holder.describe()}, last heartbeat {iso(holder.updated_ms)}"
-        )
-        if timeout == 0:
-            return (
-                f"{held}; not waiting (lock timeout 0). Run apply again when that apply has finished, "
-                "or pass --lock-timeout SECONDS to wait for it"
-            )
+        return timeout_message(self.where, holder, timeout)
+
+
+def timeout_message(where: str, holder: Ticket, timeout: float) -> str:
+    """Why an apply gave up waiting for `holder`; when it ran on this host and its process is gone,
+    that, and the safe way to clear its ticket now (not "wait for an apply that is dead")."""
+    held = f"the registry lock on {where} is held by {holder.describe()}, last heartbeat {iso(holder.updated_ms)}"
+    gave_up = "not waiting (lock timeout 0)" if timeout == 0 else f"gave up after waiting {timeout:g} s"
+    if holder_is_dead_here(holder):
+        return f"{held}; {gave_up}. {_dead_clause(holder)}"
+    if timeout == 0:
         return (
-            f"{held}; gave up after waiting {timeout:g} s. Run apply again when that apply has finished "
-            f"(a holder that died loses the lock {judged_ttl(holder):g} s after its last heartbeat), "
-            "or wait longer with --lock-timeout"
+            f"{held}; {gave_up}. Run apply again when that apply has finished, "
+            "or pass --lock-timeout SECONDS to wait for it"
         )
+    return (
+        f"{held}; {gave_up}. Run apply again when that apply has finished "
+        f"(a holder that died loses the lock {judged_ttl(holder):g} s after its last heartbeat), "
+        "or wait longer with --lock-timeout"
+    )
 
 
 def _backoff(settings: LockSettings) -> Iterator[float]:
