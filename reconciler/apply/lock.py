@@ -167,6 +167,7 @@ class Lease:
         self._last_ok = taken_at  # the call that created the ticket started then: the first heartbeat
         self._sent = 0  # heartbeats sent (the ticket's description counts them)
         self._lost: str | None = None
+        self._advice = "Check that the registry is reachable"
         self._error: str | None = None
         self._released = False
         self._mu = threading.RLock()  # the SIGTERM handler may run while this thread holds it
@@ -200,7 +201,7 @@ class Lease:
                 raise LockLost(
                     f"lost {what} on {self._where} (ticket {self.number} of '{self._tickets.model}'): "
                     f"{self._lost}; stopped before the next write so that no other apply interleaves with this one. "
-                    "Check that the registry is reachable, then run 'reconciler plan' and apply again: it converges"
+                    f"{self._advice}, then run 'reconciler plan' and apply again: it converges"
                 )
 
     def release(self) -> None:
@@ -229,9 +230,9 @@ class Lease:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
-    def _lose(self, reason: str) -> None:  # with self._mu held
+    def _lose(self, reason: str, advice: str = "Check that the registry is reachable") -> None:  # with _mu held
         if self._lost is None:
-            self._lost = reason
+            self._lost, self._advice = reason, advice
         self._stop.set()
 
     def _run(self) -> None:
@@ -258,7 +259,13 @@ class Lease:
         with self._mu:
             if self._lost is not None:
                 return False
-            if ticket.state != LIVE:
+            if ticket.state != LIVE and ticket.cleared_by is not None:
+                self._lose(
+                    f"{ticket.cleared_by!r} cleared its ticket with `reconciler unlock` (recorded in the audit "
+                    "journal, `reconciler history`)",
+                    f"Ask {ticket.cleared_by!r} why it was cleared",
+                )
+            elif ticket.state != LIVE:
                 self._lose(f"another applier marked its ticket {ticket.state} (its heartbeats were too late)")
             elif finished - self._last_ok > self._settings.lapse:
                 self._lose(f"a heartbeat took {finished - started:.1f} s and came back after the lease had lapsed")
