@@ -163,7 +163,8 @@ def test_a_model_without_a_file_gets_a_command_quoted_for_a_shell(repo, name, sa
     """hostile6 #10: the suggested command pasted the raw name (copy-pasting it ran `touch PWNED`),
     a newline split the error, an escape sequence made it name another model."""
     root, c = repo
-    c.create_registered_model(name)
+    if "/" not in name:  # MLflow refuses '/' itself; the file is looked for before the registry is read
+        c.create_registered_model(name)
     _refused(root, ["--", name, "1"], says)
     assert not (root / "PWNED").exists()
     gates = subprocess.run(
