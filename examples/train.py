@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import subprocess
 import sys
@@ -179,11 +180,24 @@ def lineage_tags(df: Any) -> dict[str, str]:
 
 
 def register(model_name: str, run_id: str) -> int:
-    """A new version from the run's logged model, carrying the run's lineage tags."""
+    """A new version from the run's logged model, carrying the run's lineage tags. A run trained for
+    another model (another experiment) is refused; a run already registered as a version of this
+    model gives that version, so re-running the step converges."""
     client = mlflow.MlflowClient()
     run = client.get_run(run_id)
-    if run.info.status != "FINISHED":
-        raise SystemExit(f"error: run {run_id} is {run.info.status}, not FINISHED; it is not registered")
+    if run.info.status != "FINISHED" or run.info.lifecycle_stage == "deleted":
+        state = "deleted" if run.info.lifecycle_stage == "deleted" else run.info.status
+        raise SystemExit(f"error: run {run_id} is {state}, not FINISHED; it is not registered")
+    experiment = client.get_experiment(run.info.experiment_id).name
+    if experiment != f"examples-{model_name}":
+        raise SystemExit(
+            f"error: run {run_id} was trained in experiment {experiment!r}, not 'examples-{model_name}'; it is not "
+            f"registered as {model_name!r}: register a run of `train.py fit {model_name}`"
+        )
+    quote = "'" if "'" not in model_name else '"'
+    existing = client.search_model_versions(f"name = {quote}{model_name}{quote} and run_id = '{run_id}'")
+    if existing:
+        return min(int(v.version) for v in existing)
     logged = client.search_logged_models(
         experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run_id}'"
     )
@@ -225,15 +239,20 @@ def _output(**values: object) -> None:
 
 
 def _params(pairs: list[str]) -> dict[str, float]:
-    out = {}
+    out: dict[str, float] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         try:
-            out[key] = float(value)
+            number = float(value)
         except ValueError:
             sep = ""
-        if not sep:
+        if not sep or not key:
             raise SystemExit(f"error: --param {pair!r}: give NAME=NUMBER (e.g. C=10)")
+        if not math.isfinite(number) or number <= 0:
+            raise SystemExit(f"error: --param {pair!r}: give a finite number above 0 (C and alpha are strengths)")
+        if key in out:
+            raise SystemExit(f"error: --param {key} is given twice ({out[key]:g} and {number:g}); give it once")
+        out[key] = number
     return out
 
 

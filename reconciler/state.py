@@ -179,6 +179,7 @@ class Run:
 
     status: str  # RUNNING, SCHEDULED, FINISHED, FAILED, KILLED
     metrics: Mapping[str, float] = field(default_factory=frozen_map)
+    deleted: bool = False  # in the tracking server's trash (lifecycle_stage "deleted"; `mlflow gc` removes it)
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,13 @@ def waiting_message(holder: Ticket) -> str:
     message = f"waiting for the registry lock held by {holder.describe()}…"
     if not holder_is_dead_here(holder):
         return message
+    return f"{message} {_dead_clause(holder)}"
+
+
+def _dead_clause(holder: Ticket) -> str:
     ttl = f" after its TTL of {holder.ttl:g} s" if holder.ttl is not None else " after its TTL"
     return (
-        f"{message} Its process is gone (host {holder.owner.host} is this host, and no process {holder.owner.pid} "
+        f"Its process is gone (host {holder.owner.host} is this host, and no process {holder.owner.pid} "
         f"runs here): it was killed, and its ticket lapses{ttl}. To clear it now: reconciler unlock {holder.number} "
         "(with this registry's MLFLOW_TRACKING_URI; it is recorded in the audit journal); then run the apply "
         "again: it finishes what the killed one left"
@@ -163,6 +167,7 @@ class Lease:
         self._last_ok = taken_at  # the call that created the ticket started then: the first heartbeat
         self._sent = 0  # heartbeats sent (the ticket's description counts them)
         self._lost: str | None = None
+        self._advice = "Check that the registry is reachable"
         self._error: str | None = None
         self._released = False
         self._mu = threading.RLock()  # the SIGTERM handler may run while this thread holds it
@@ -196,7 +201,7 @@ class Lease:
                 raise LockLost(
                     f"lost {what} on {self._where} (ticket {self.number} of '{self._tickets.model}'): "
                     f"{self._lost}; stopped before the next write so that no other apply interleaves with this one. "
-                    "Check that the registry is reachable, then run 'reconciler plan' and apply again: it converges"
+                    f"{self._advice}, then run 'reconciler plan' and apply again: it converges"
                 )
 
     def release(self) -> None:
@@ -225,9 +230,9 @@ class Lease:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
-    def _lose(self, reason: str) -> None:  # with self._mu held
+    def _lose(self, reason: str, advice: str = "Check that the registry is reachable") -> None:  # with _mu held
         if self._lost is None:
-            self._lost = reason
+            self._lost, self._advice = reason, advice
         self._stop.set()
 
     def _run(self) -> None:
@@ -254,7 +259,13 @@ class Lease:
         with self._mu:
             if self._lost is not None:
                 return False
-            if ticket.state != LIVE:
+            if ticket.state != LIVE and ticket.cleared_by is not None:
+                self._lose(
+                    f"{ticket.cleared_by!r} cleared its ticket with `reconciler unlock` (recorded in the audit "
+                    "journal, `reconciler history`)",
+                    f"Ask {ticket.cleared_by!r} why it was cleared",
+                )
+            elif ticket.state != LIVE:
                 self._lose(f"another applier marked its ticket {ticket.state} (its heartbeats were too late)")
             elif finished - self._last_ok > self._settings.lapse:
                 self._lose(f"a heartbeat took {finished - started:.1f} s and came back after the lease had lapsed")
@@ -394,19 +405,26 @@ class RegistryLock:
                 f"could not take the registry lock on {self.where} within {timeout:g} s: the registry's list of "
                 f"lock tickets did not show this apply's ticket {lease.number}; run apply again"
             )
-        held = (
-            f"the registry lock on {self.where} is held by {holder.describe()}, last heartbeat {iso(holder.updated_ms)}"
-        )
-        if timeout == 0:
-            return (
-                f"{held}; not waiting (lock timeout 0). Run apply again when that apply has finished, "
-                "or pass --lock-timeout SECONDS to wait for it"
-            )
+        return timeout_message(self.where, holder, timeout)
+
+
+def timeout_message(where: str, holder: Ticket, timeout: float) -> str:
+    """Why an apply gave up waiting for `holder`; when it ran on this host and its process is gone,
+    that, and the safe way to clear its ticket now (not "wait for an apply that is dead")."""
+    held = f"the registry lock on {where} is held by {holder.describe()}, last heartbeat {iso(holder.updated_ms)}"
+    gave_up = "not waiting (lock timeout 0)" if timeout == 0 else f"gave up after waiting {timeout:g} s"
+    if holder_is_dead_here(holder):
+        return f"{held}; {gave_up}. {_dead_clause(holder)}"
+    if timeout == 0:
         return (
-            f"{held}; gave up after waiting {timeout:g} s. Run apply again when that apply has finished "
-            f"(a holder that died loses the lock {judged_ttl(holder):g} s after its last heartbeat), "
-            "or wait longer with --lock-timeout"
+            f"{held}; {gave_up}. Run apply again when that apply has finished, "
+            "or pass --lock-timeout SECONDS to wait for it"
         )
+    return (
+        f"{held}; {gave_up}. Run apply again when that apply has finished "
+        f"(a holder that died loses the lock {judged_ttl(holder):g} s after its last heartbeat), "
+        "or wait longer with --lock-timeout"
+    )
 
 
 def _backoff(settings: LockSettings) -> Iterator[float]:

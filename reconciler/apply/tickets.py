@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 TAG = "gitops.lock."
 STATE_TAG = TAG + "state"
 TTL_TAG = TAG + "ttl"  # the holder's ttl in seconds: others judge the ticket by it (lock.judged_ttl)
+CLEARED_BY_TAG = TAG + "cleared_by"  # who cleared the ticket with `reconciler unlock` (set before its state)
 LIVE, RELEASED, EXPIRED = "live", "released", "expired"
 # A source every backend accepts: a server refuses local paths (and file:) without a run whose
 # artifacts contain them, and host-addressed schemes (http, ftp, ...) outside its artifact store.
@@ -103,6 +104,7 @@ class Ticket:
     created_ms: int
     updated_ms: int
     ttl: float | None = None  # as the ticket claims it (TTL_TAG); None when missing or not a number
+    cleared_by: str | None = None  # who ran `reconciler unlock` on it (CLEARED_BY_TAG), when someone did
 
     @property
     def beat(self) -> tuple[int, str]:
@@ -124,6 +126,7 @@ def _ticket(mv: Any) -> Ticket:
         int(mv.creation_timestamp or 0),
         int(mv.last_updated_timestamp or mv.creation_timestamp or 0),
         _seconds(tags.get(TTL_TAG)),
+        _clean(tags[CLEARED_BY_TAG]) if CLEARED_BY_TAG in tags else None,
     )
 
 

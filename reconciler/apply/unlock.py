@@ -21,10 +21,8 @@ from typing import Any
 
 from reconciler.apply.journal import Journal
 from reconciler.apply.lock import LOCK_MODEL, holder_is_dead_here, judged_ttl
-from reconciler.apply.tickets import EXPIRED, RELEASED, SOURCE, STATE_TAG, TAG, Ticket, Tickets, iso
+from reconciler.apply.tickets import CLEARED_BY_TAG, EXPIRED, RELEASED, SOURCE, STATE_TAG, TAG, Ticket, Tickets, iso
 from reconciler.errors import LockError, ReconcilerError
-
-CLEARED_BY_TAG = TAG + "cleared_by"
 
 
 @dataclass(frozen=True)

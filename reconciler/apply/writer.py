@@ -31,6 +31,9 @@ class Outcome(str, Enum):
     SKIPPED = "skipped"  # not attempted (its registered model could not be created, or the lock was lost)
 
 
+STOPPED = "not attempted: the apply stopped writing (why is said once, with the summary)"
+
+
 @dataclass(frozen=True)
 class Result:
     change: Change
@@ -124,7 +127,7 @@ class Applier:
             if not batch:
                 continue
             if self.lock_lost is not None:
-                results += [Result(c, Outcome.SKIPPED, f"not attempted: {self.lock_lost}") for c in batch]
+                results += [Result(c, Outcome.SKIPPED, STOPPED) for c in batch]
                 continue
             done = self.run(batch, failed_models)
             failed_models |= {r.change.address.model for r in done if n == 0 and not r.ok}
@@ -158,9 +161,9 @@ class Applier:
             _retrying(attempt)()
         except WritesStopped as e:  # lock lost or signal: what this change became depends on its attempts
             self.lock_lost = str(e)
-            if attempts:
-                return Result(c, Outcome.UNCONFIRMED, f"{e} (an earlier attempt may have been applied)")
-            return Result(c, Outcome.SKIPPED, f"not attempted: {e}")
+            if attempts:  # the reason is said once, after the changes (commands/apply.py), not per change
+                return Result(c, Outcome.UNCONFIRMED, f"{STOPPED}; an earlier attempt may have been applied")
+            return Result(c, Outcome.SKIPPED, STOPPED)
         except Exception as e:  # reported per change; the others go on
             error = classify(e, self.target)
             message = str(error) if error else f"{type(e).__name__}: {e}"

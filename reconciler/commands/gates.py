@@ -32,12 +32,17 @@ class GatesFailed(ReconcilerError):
 @models_dir_option
 def command(model: str, run_id: str, models_dir: Path) -> int:
     """Judge RUN_ID's metrics by MODEL's gates against the versions holding its protected aliases and stages."""
-    desired = load_file(model_file(models_dir, model))
+    desired = load_file(model_file(models_dir, model, needs="gates"))
     rules = combined(load_repository_policy(models_dir), desired)
     target = resolve_target()
     target.require_existing()
     view = registry.read_view(registry.open_client(target), target, model, registry.UNREGISTERED, run_id=run_id)
     run = view.versions[registry.UNREGISTERED].run
+    if run is not None and run.deleted:
+        raise GatesFailed(
+            f"run {run_id} is deleted (in the tracking server's trash); restore it (`mlflow runs restore`) "
+            "or judge a kept run; it is not registered"
+        )
     if run is not None and run.status != "FINISHED":
         raise GatesFailed(f"run {run_id} is {run.status}, not FINISHED; it is not registered")
     evidence = gather(view, registry.UNREGISTERED, "candidate", rules)

@@ -44,13 +44,17 @@ def command(
     target = resolve_target()
     target.require_existing()
     proposal = prepare(models_dir, model, version, target, registry.open_client(target))
-    _write(proposal)
     if not open_pr:
+        _write(proposal)
         return 0
     from reconciler.github.proposals import ProposalClient, publish
 
     assert repository and token
+    # GitHub first (the commit is made there from the edited text): when it fails or refuses, the
+    # checkout's file is left as it was, so a developer's checkout never keeps a half-done proposal.
     outcome = publish(ProposalClient(api_url, token, repository), proposal, models_dir, base)
+    if outcome.ok:
+        _write(proposal)
     out.print(outcome.message)
     return 0 if outcome.ok else 1
 

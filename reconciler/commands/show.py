@@ -47,7 +47,8 @@ def _print(view: ModelView, number: int, applies: list[lineage.Promotion]) -> No
     if run is None:
         say("run: (none in this tracking server)")
     else:
-        say(f"run: {run.run_id} ({run.status}) {run.link or ''}".rstrip())
+        state = f"{run.status}, deleted: in the tracking server's trash" if run.deleted else run.status
+        say(f"run: {run.run_id} ({state}) {run.link or ''}".rstrip())
         for title, values in (("params", run.params), ("metrics", run.metrics)):
             say(f"{title}:" + ("" if values else " (none)"))
             for k, val in sorted(values.items()):

@@ -7,7 +7,7 @@ import getpass
 import click
 
 from reconciler import engine
-from reconciler.apply import unlock
+from reconciler.apply import execute, unlock
 from reconciler.apply.lock import LOCK_MODEL
 from reconciler.commands import out
 from reconciler.text import printable
@@ -24,6 +24,7 @@ from reconciler.text import printable
 def command(ticket: int | None, force: bool, actor: str | None) -> int:
     """Clear the registry lock's TICKET (default: the holder's) when its holder is gone: it ran on this
     host and its process is gone, or its last heartbeat is older than its TTL. Recorded in the audit journal."""
+    execute.lock_settings_from_env()  # the setting apply refuses is refused here too, before any read
     session = engine.Session.open()
     from reconciler.registry.clients import translate_errors
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.errors import DesiredStateError
+from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.fields import Field, Level, at
 from reconciler.files.monitoring_section import check as monitoring_check
 from reconciler.files.monitoring_section import monitoring, monitoring_document
@@ -91,11 +91,21 @@ def _policy_doc(p: Policy) -> dict[str, Any]:
 
 
 def check_semantics(m: DesiredModel) -> None:
-    """Contradictions the schema cannot express; the first found is raised."""
-    for check in (_exclusive_holders, _stage_alias_holders, _one_alias_per_stage, monitoring_check):
-        error = check(m)
-        if error:
-            raise DesiredStateError(error)
+    """Contradictions the schema cannot express; every check's problem is raised, one line each."""
+    found = [
+        e
+        for check in (_exclusive_holders, _stage_alias_holders, _one_alias_per_stage, monitoring_check)
+        if (e := check(m))
+    ]
+    raise_all(found)
+
+
+def raise_all(messages: list[str]) -> None:
+    """One problem: a DesiredStateError; several: ValidationErrors, one line each."""
+    if len(messages) == 1:
+        raise DesiredStateError(messages[0])
+    if messages:
+        raise ValidationErrors([DesiredStateError(m) for m in messages])
 
 
 def _holders(m: DesiredModel, stage: Stage) -> list[int]:

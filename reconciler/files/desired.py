@@ -8,7 +8,7 @@ in modelfiles; the typed conversion is in document.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +16,21 @@ from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files import schemacheck
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.modelfiles import model_files
+from reconciler.files.pins import pinned_version
 from reconciler.files.yamlsource import Document, parse, read_model_file
-from reconciler.files.yamltext import MAX_FILE_BYTES
+from reconciler.files.yamltext import BAD_IN_TEXT, MAX_FILE_BYTES, describe
+from reconciler.masking import mask
+from reconciler.pointer import pointer
 from reconciler.state import DesiredModel, Origin
+from reconciler.text import printable
 
 __all__ = [
     "MAX_FILE_BYTES",
     "Document",
     "check_document",
+    "check_no_credentials",
     "check_schema",
+    "check_serving",
     "load_file",
     "load_models",
     "model_files",
@@ -44,7 +50,7 @@ def load_models(models_dir: Path) -> list[DesiredModel]:
         try:
             models.append(load_file(path))
         except DesiredStateError as e:
-            errors.append(e)
+            errors.extend(e.errors if isinstance(e, ValidationErrors) else [e])  # a file's every problem
     errors.extend(_duplicate_names(models))
     if errors:
         raise ValidationErrors(errors)
@@ -69,13 +75,37 @@ def load_file(path: Path) -> DesiredModel:
     doc = read_model_file(path)
     check_document(doc)
     model = from_document(doc.data, origin_for(doc))
+    problems: list[DesiredStateError] = []
     if model.name != path.stem:
-        raise DesiredStateError(
-            f"{model.origin.at('name')}: name {model.name!r} differs from the "
-            f"file name; rename the file to {model.name}{path.suffix} or fix the name"
+        problems.append(
+            DesiredStateError(
+                f"{model.origin.at('name')}: name {model.name!r} differs from the "
+                f"file name; rename the file to {model.name}{path.suffix} or fix the name"
+            )
         )
-    check_semantics(model)
+    problems += _caught(lambda: check_semantics(model))  # independent checks: each reports its own
+    problems += _caught(lambda: check_serving(doc, model))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ValidationErrors(problems)
     return model
+
+
+def _caught(check: Callable[[], None]) -> list[DesiredStateError]:
+    try:
+        check()
+    except DesiredStateError as e:
+        return list(e.errors) if isinstance(e, ValidationErrors) else [e]
+    return []
+
+
+def check_serving(doc: Document, model: DesiredModel) -> None:
+    """A `serving:` section must name an alias (or a stage) this file sets: checked with the file, so
+    validate, plan and pre-commit refuse what the infrastructure stack could not build."""
+    section = doc.data.get("serving")
+    if isinstance(section, Mapping):
+        pinned_version(model, section)
 
 
 def origin_for(doc: Document) -> Origin:
@@ -88,7 +118,64 @@ def check_document(data: Document | Mapping[str, Any], source: str = "<document>
     """Schema-check a Document (or plain data built in memory, e.g. a test's) and return it."""
     doc = data if isinstance(data, Document) else Document(_plain(data), source)
     schemacheck.check(doc)
+    check_no_credentials(doc)
     return doc
+
+
+def check_no_credentials(doc: Document) -> None:
+    """A reviewed file goes into git, whose history cannot be un-leaked: a key or value that `mask`
+    would change (a URI's password, `token=…`, a GitHub token) is refused, one line naming where."""
+    found = _credential(doc.data, [])
+    if found is not None:
+        path, value = found
+        raise DesiredStateError(
+            f"{doc.source}:{doc.line(path)}: {pointer(path)}: holds what looks like a credential "
+            f"({printable(mask(value))}); a model file goes into git: remove the secret (and rotate it if it was ever "
+            "committed)"
+        )
+
+
+def value_problem(value: str) -> str | None:
+    """What a model file may not hold, found in a string that comes from elsewhere (the registry, a
+    run's tags): "holds …" in words; None when it may. The rules of a file's text and of
+    `check_no_credentials`."""
+    bad = BAD_IN_TEXT.search(value)
+    if bad:
+        return f"holds {describe(bad.group())}, which a model file may not"
+    if mask(value) != value:
+        return f"holds what looks like a credential ({printable(mask(value))}), which must not go into git"
+    return None
+
+
+def foreign_problem(data: Any, path: list[str] | None = None) -> tuple[list[str], str] | None:
+    """The first key or value of plain data (what import or propose would write) a model file may
+    not hold: its JSON-pointer steps and `value_problem`'s words."""
+    path = path or []
+    if isinstance(data, str):
+        why = value_problem(data)
+        return (path, why) if why else None
+    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list) else ()
+    for k, v in items:
+        here = [*path, str(k)]
+        why = value_problem(k) if isinstance(k, str) else None
+        found = (here, why) if why else foreign_problem(v, here)
+        if found is not None:
+            return found
+    return None
+
+
+def _credential(data: Any, path: list[str]) -> tuple[list[str], str] | None:
+    if isinstance(data, str):
+        return (path, data) if mask(data) != data else None
+    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list) else ()
+    for k, v in items:
+        here = [*path, str(k)]
+        if isinstance(k, str) and mask(k) != k:
+            return here, k
+        found = _credential(v, here)
+        if found is not None:
+            return found
+    return None
 
 
 def check_schema(doc: Document, schema: dict[str, Any], schema_file: str) -> None:

@@ -14,9 +14,10 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from reconciler.errors import DesiredStateError
 from reconciler.fields import Level, native
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.files.desired import SCHEMA_HEADER, check_document
+from reconciler.files.desired import SCHEMA_HEADER, check_document, foreign_problem
 from reconciler.files.yamlscalars import needs_quotes
 from reconciler.files.yamlsource import parse
+from reconciler.pointer import pointer
 from reconciler.state import LiveModel, Origin
 
 
@@ -97,15 +98,40 @@ def _merge(into: CommentedMap, new: Mapping[str, Any]) -> None:
             into[existing_key] = _styled(value)
 
 
+def line_endings(text: str, source: str) -> tuple[str, str]:
+    """The text with LF line ends, and the ending to give back ("\r\n" when every line had CRLF,
+    as a Windows checkout writes it): the round-trip writer keeps CR only on comment lines, so an
+    edit would mix the two and its diff would be the whole file. Mixed endings are refused."""
+    crlf = text.count("\r\n")
+    if not crlf:
+        return text, "\n"
+    if crlf != text.count("\n"):
+        line = next(i for i, ln in enumerate(text.split("\n"), 1) if not ln.endswith("\r"))
+        raise DesiredStateError(
+            f"{source}:{line}: the file mixes CRLF and LF line endings; give every line the same ending "
+            "(e.g. `git add --renormalize`), then run again"
+        )
+    return text.replace("\r\n", "\n"), "\r\n"
+
+
 def render_file(m: LiveModel, existing: str | None, source: str) -> str:
+    newline = "\n"
     if existing is None:
         data = CommentedMap()
         data["name"] = m.name
     else:
         parse(existing, source)  # the strict reading refuses tags, bombs, bad bytes before we edit
+        existing, newline = line_endings(existing, source)
         data = _yaml().load(existing)
     listed = frozenset(int(k) for k in (data.get("versions") or {}) if str(k).isdigit())
     new = live_document(m, listed)
+    found = foreign_problem(new)  # named where it is: in the registry, not a line of the file
+    if found is not None:
+        path, why = found
+        raise DesiredStateError(
+            f"model {m.name!r} in the registry, {pointer(path)}: {why}; change it in the registry and import "
+            "again (nothing was written)"
+        )
     for key in managed_keys():
         if key in new:
             if not isinstance(data.get(key), CommentedMap) and isinstance(new[key], Mapping):
@@ -121,6 +147,7 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
     text = buf.getvalue()
     if SCHEMA_HEADER not in text:
         text = f"{SCHEMA_HEADER}\n{text}"
+    text = text.replace("\n", newline)
     _check(text, source)
     return text
 

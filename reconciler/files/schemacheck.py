@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import jsonschema_rs
 
 from reconciler import fields
-from reconciler.errors import DesiredStateError
+from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files.fieldschema import place
 from reconciler.pointer import pointer as json_pointer
 
@@ -82,21 +82,31 @@ def check(doc: Document) -> None:
     `doc.data` is valid against the schema."""
     if doc.schema_valid or (doc.schema_valid is None and is_valid(doc.data)):
         return
-    raise DesiredStateError(_explain(doc))
+    problems = _explain(doc)
+    if len(problems) == 1:
+        raise DesiredStateError(problems[0])
+    raise ValidationErrors([DesiredStateError(p) for p in problems])
 
 
-def _explain(doc: Document) -> str:
+MAX_PROBLEMS = 20  # per file; the last line then says how many more there are
+
+
+def _explain(doc: Document) -> list[str]:
+    """One line per independent problem (each place the schema refuses, its best-matching reason)."""
     bad_key = None if doc.text else _non_string_key(doc.data)  # files: the reader made every key a string
     if bad_key is not None:
-        return f"{doc.source}: mapping key {bad_key!r} must be a string; quote it"
-    error = _best_match(doc.data)
-    if error is None:  # only jsonschema-rs objects (a pattern the two engines read differently)
+        return [f"{doc.source}: mapping key {bad_key!r} must be a string; quote it"]
+    errors = _best_matches(doc.data)
+    if not errors:  # only jsonschema-rs objects (a pattern the two engines read differently)
         first = next(iter(_compiled().iter_errors(doc.data)), None)
         path = [str(p) for p in first.instance_path] if first is not None else []
         what = _short(first.message, 200) if first is not None else "not valid"
-    else:
-        path, what = [str(p) for p in error.absolute_path], message(error)
-    return located(doc, path, what, HINT, error)
+        return [located(doc, path, what, HINT)]
+    errors.sort(key=lambda e: doc.line(where(e, [str(p) for p in e.absolute_path])))  # in the file's order
+    lines = [located(doc, [str(p) for p in e.absolute_path], message(e), HINT, e) for e in errors[:MAX_PROBLEMS]]
+    if len(errors) > MAX_PROBLEMS:
+        lines.append(f"{doc.source}: {len(errors) - MAX_PROBLEMS} more schema problem(s); fix these and run again")
+    return lines
 
 
 def located(
@@ -107,11 +117,17 @@ def located(
     return f"{doc.source}:{doc.line(where(error, path))}: {json_pointer(path)}: {what}; {hint}"
 
 
-def _best_match(data: Any) -> jsonschema.ValidationError | None:
+def _best_matches(data: Any) -> list[jsonschema.ValidationError]:
+    """Each top-level error's best match (a oneOf's likeliest branch), one per place, in file order."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema())
-    return jsonschema.exceptions.best_match(validator.iter_errors(data))
+    found: dict[tuple[str, ...], jsonschema.ValidationError] = {}
+    for error in validator.iter_errors(data):
+        best = jsonschema.exceptions.best_match([error])
+        if best is not None:
+            found.setdefault(tuple(map(str, best.absolute_path)), best)
+    return [found[k] for k in sorted(found)]
 
 
 def where(error: jsonschema.ValidationError | None, path: list[str]) -> list[str]:

@@ -79,7 +79,12 @@ def _unfit_promotions(
                 f"{where}: registration status is {version.status}; promote a version whose registration finished"
             )
         run = runs.get(version.run_id or "")
-        if run is not None and run.status in FAILED_RUN_STATES:
+        if run is not None and run.deleted:
+            yield DesiredStateError(
+                f"{where}: its training run {version.run_id} is deleted (in the tracking server's trash, which "
+                "`mlflow gc` empties); restore the run (`mlflow runs restore`) or promote a version from a kept run"
+            )
+        elif run is not None and run.status in FAILED_RUN_STATES:
             yield DesiredStateError(
                 f"{where}: its training run {version.run_id} {run.status.lower()}; promote a version from a "
                 "successful run"

@@ -3,6 +3,7 @@ and quoting kept), then the same checks as any file. Pure: text in, text out."""
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,11 +12,12 @@ from ruamel.yaml.comments import CommentedMap
 
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.files.desired import check_document
-from reconciler.files.importer import _styled, round_trip_yaml
+from reconciler.files.desired import check_document, value_problem
+from reconciler.files.importer import _styled, line_endings, round_trip_yaml
 from reconciler.files.yamlsource import parse
 from reconciler.proposal.rule import ProposeRule
 from reconciler.state import DesiredModel, Origin, Stage
+from reconciler.text import printable
 
 RUN_DESCRIPTION_TAG = "mlflow.note.content"
 
@@ -42,17 +44,34 @@ def version_entry(rule: ProposeRule, run_tags: Mapping[str, str]) -> dict[str, o
     return entry
 
 
+def check_copyable(source: str, version: int, entry: Mapping[str, object]) -> None:
+    """What propose copies from the run goes into a reviewed file and git: a value `mask` would
+    change (a CI URL with a token in it, a pasted clone URL) is refused, naming the run's tag."""
+    tags = entry.get("tags")
+    values = [(RUN_DESCRIPTION_TAG, entry.get("description")), *(tags.items() if isinstance(tags, Mapping) else ())]
+    for tag, value in values:
+        why = value_problem(value) if isinstance(value, str) else None
+        if why is not None:
+            raise DesiredStateError(
+                f"{source}: version {version}: the run's tag {printable(tag)!r} {why}; nothing was written: "
+                "fix the tag on the run (and rotate a secret), or drop it from propose.tags"
+            )
+
+
 def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_tags: Mapping[str, str]) -> Edit:
     parse(text, source)  # the strict reading refuses tags, bombs, bad bytes before we edit
+    new = version_entry(rule, run_tags)
+    check_copyable(source, version, new)
     yaml = round_trip_yaml()
-    data = yaml.load(text)
+    lf, newline = line_endings(text, source)
+    data = yaml.load(lf)
     versions = _top(data, "versions")
     key = next((k for k in versions if str(k) == str(version)), version)
     entry = versions.get(key)
     added = not isinstance(entry, CommentedMap)
     if added:
         entry = versions[key] = CommentedMap()
-    for field, value in version_entry(rule, run_tags).items():
+    for field, value in new.items():
         if isinstance(value, Mapping):
             tags = _mapping(entry, field)
             for k, v in value.items():
@@ -70,12 +89,14 @@ def propose_text(text: str, source: str, version: int, rule: ProposeRule, run_ta
     archived = _leave_exclusive_stage(data, version, rule.stage)
     buf = io.StringIO()
     yaml.dump(data, buf)
-    return Edit(buf.getvalue(), check(buf.getvalue(), source), replaced, archived)
+    out = buf.getvalue().replace("\n", newline)
+    return Edit(out, check(out, source), replaced, archived)
 
 
 def _move_trailing_comment(versions: CommentedMap, previous: object, added: object) -> None:
     """ruamel keeps the blank line or comment that ends a block on that block's last key: the version
-    appended after it would sit below it. Hand it to the new last key, so the layout stays."""
+    appended after it would sit below it. Hand it to the new last key, so the layout stays; a comment
+    on that key's own line is about that key and stays with it (only what follows its line moves)."""
     src_map, src_key = _deepest_last(versions, previous)
     token = src_map.ca.items.get(src_key, [None, None, None, None])
     if len(token) < 3 or token[2] is None:
@@ -83,8 +104,19 @@ def _move_trailing_comment(versions: CommentedMap, previous: object, added: obje
     dst_map, dst_key = _deepest_last(versions, added)
     if dst_key is None:
         return
-    dst_map.ca.items[dst_key] = [None, None, token[2], None]
-    token[2] = None
+    comment = token[2]
+    value = comment.value
+    if value.startswith("#"):  # a comment on the key's own line is about that key: it stays
+        end = value.find("\n") + 1 or len(value)
+        own, after = value[:end], value[end:]
+        if not after:
+            return
+        comment.value = own
+        moved = copy.copy(comment)
+        moved.value = after
+    else:
+        moved, token[2] = comment, None
+    dst_map.ca.items[dst_key] = [None, None, moved, None]
 
 
 def _deepest_last(parent: CommentedMap, key: object) -> tuple[CommentedMap, object]:

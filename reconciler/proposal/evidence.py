@@ -25,6 +25,7 @@ class RunInfo:
     datasets: tuple[str, ...] = ()  # "name (digest d1e2…, source …)" from the run's inputs
     artifacts: tuple[str, ...] = ()
     link: str | None = None  # the tracking UI's page, without credentials; None without a server
+    deleted: bool = False  # in the tracking server's trash (lifecycle_stage "deleted")
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,11 @@ class Evidence:
         return tuple(dict.fromkeys([*gated, *seen]))
 
     def best(self, metric: str) -> int | None:
-        values = {n: _metrics(self.view, n).get(metric) for n in self.compared()}
-        known = {n: v for n, v in values.items() if v is not None and not math.isnan(v)}
-        if len(known) < 2:
+        """The version with the best value, when two or more logged it; a NaN is logged and never best
+        (a candidate logging NaN must not hide that the holder has a value)."""
+        values = {n: v for n in self.compared() if (v := _metrics(self.view, n).get(metric)) is not None}
+        known = {n: v for n, v in values.items() if not math.isnan(v)}
+        if len(values) < 2 or not known:
             return None
         pick = min if metric in self.lower_is_better else max
         return pick(known, key=lambda n: known[n])
@@ -125,5 +128,5 @@ def _live(view: ModelView) -> tuple[LiveModel, dict[str, Run]]:
         n: LiveVersion(n, frozen_map({"stage": v.stage}), run_id=v.run.run_id if v.run else None, status=v.status)
         for n, v in view.versions.items()
     }
-    runs = {v.run.run_id: Run(v.run.status, v.run.metrics) for v in view.versions.values() if v.run}
+    runs = {v.run.run_id: Run(v.run.status, v.run.metrics, v.run.deleted) for v in view.versions.values() if v.run}
     return LiveModel(view.name, frozen_map({"aliases": view.aliases}), frozen_map(versions)), runs

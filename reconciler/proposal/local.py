@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import DesiredStateError
+from reconciler.files import modelnames
 from reconciler.files.convert import from_document
 from reconciler.files.desired import check_document, origin_for
 from reconciler.files.modelfiles import model_path
@@ -18,6 +19,7 @@ from reconciler.proposal.edit import Edit, propose_text
 from reconciler.proposal.evidence import Evidence, gather
 from reconciler.proposal.rule import ProposeRule, check_not_protected, read_rule
 from reconciler.registry.target import Target
+from reconciler.text import printable
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,24 @@ class Proposal:
         return self.edit.text != self.before
 
 
-def model_file(models_dir: Path, name: str) -> Path:
+def model_file(models_dir: Path, name: str, needs: str = "propose") -> Path:
+    """The model's file, or one line saying why there is none: no models directory, a name no file
+    can hold, or the command (quoted for a shell, as the plan's notes write it) that writes one.
+    `needs`: "propose" (the file's `propose:` rule) or "gates" (the gates its review policy sets)."""
+    if not models_dir.is_dir():
+        raise DesiredStateError(
+            f"{printable(str(models_dir))}: no such directory; run from the repository root or pass --models-dir"
+        )
+    why = modelnames.unmanageable(name)
+    if why is not None:
+        raise DesiredStateError(f"model {name!r}: {why}")
     path = model_path(models_dir, name)
     if not path.exists() and not path.is_symlink():
+        then = "add a `propose:` section" if needs == "propose" else "set its gates (`review:` or models/_policy.yaml)"
+        said = "what its new versions get" if needs == "propose" else "which gates its runs face"
         raise DesiredStateError(
-            f"{path}: model {name!r} has no file, so nothing says what its new versions get; "
-            f"run `reconciler import {name}` and add a `propose:` section, in a reviewed pull request"
+            f"{printable(str(path))}: model {name!r} has no file, so nothing says {said}; "
+            f"run `{modelnames.import_command(name)}` and {then}, in a reviewed pull request"
         )
     return path
 

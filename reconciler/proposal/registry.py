@@ -92,6 +92,11 @@ def check_proposable(view: ModelView, candidate: int) -> None:
             f"model {view.name!r} version {candidate} has no training run in this tracking server; "
             "propose a version logged from a run (examples/train.py)"
         )
+    if v.run.deleted:
+        raise NotProposable(
+            f"model {view.name!r} version {candidate}: its training run {v.run.run_id} is deleted (in the "
+            "tracking server's trash); restore it (`mlflow runs restore`) or propose the version of a kept run"
+        )
     if v.run.status != "FINISHED":
         raise NotProposable(
             f"model {view.name!r} version {candidate}: its training run {v.run.run_id} is {v.run.status}, not "
@@ -175,6 +180,7 @@ def _run(client: Any, target: Target, run_id: str | None, artifacts: bool) -> Ru
         datasets=datasets,
         artifacts=_artifacts(client, run_id) if artifacts else (),
         link=link,
+        deleted=r.info.lifecycle_stage == "deleted",
     )
 
 

@@ -107,7 +107,10 @@ class HttpReader:
             self.counter.add()
             for r in self.rest.post(RUNS_ENDPOINT, body).get("runs", []):
                 metrics = {m["key"]: float(m["value"]) for m in r.get("data", {}).get("metrics", [])}
-                out[r["info"]["run_id"]] = Run(r["info"].get("status", ""), frozen_map(metrics))
+                info = r["info"]
+                out[info["run_id"]] = Run(
+                    info.get("status", ""), frozen_map(metrics), info.get("lifecycle_stage") == "deleted"
+                )
         return out
 
 
@@ -160,7 +163,14 @@ class StoreReader:
                 run_view_type=ViewType.ALL,
                 max_results=len(chunk),
             )
-            out.update({r.info.run_id: Run(r.info.status, frozen_map(dict(r.data.metrics))) for r in found})
+            out.update(
+                {
+                    r.info.run_id: Run(
+                        r.info.status, frozen_map(dict(r.data.metrics)), r.info.lifecycle_stage == "deleted"
+                    )
+                    for r in found
+                }
+            )
         return out
 
 

@@ -222,13 +222,14 @@ def test_devices_fifos_and_huge_numbers_are_one_line_user_errors(work):
 def test_a_bad_lock_ttl_is_refused_before_anything_is_written(work, ttl):
     """0, -5, abc and nan were exit 3; inf killed the heartbeat thread with a traceback, and the
     apply went on and exited 0."""
-    done = run(work, "apply", "plan.json", env={"RECONCILER_LOCK_TTL": ttl})
-    assert done.returncode == 1, done.stderr
-    assert done.stderr == (
-        f"error: RECONCILER_LOCK_TTL={ttl!r} is not a number of seconds from 30 to 3600; "
-        "set one in that range, or unset it for the default of 60\n"
-    )
-    assert untouched(work)
+    for command in (["apply", "plan.json"], ["unlock"]):  # hostile6 #14: unlock said "free", exit 0
+        done = run(work, *command, env={"RECONCILER_LOCK_TTL": ttl})
+        assert done.returncode == 1, (command, done.stderr)
+        assert done.stderr == (
+            f"error: RECONCILER_LOCK_TTL={ttl!r} is not a number of seconds from 30 to 3600; "
+            "set one in that range, or unset it for the default of 60\n"
+        ), command
+        assert untouched(work)
 
 
 @pytest.mark.parametrize("timeout", ["nan", "inf", "-inf"])

@@ -75,3 +75,16 @@ def test_the_marker_tells_a_hand_edited_body():
     assert read_marker(body.replace("evidence", "evidence, seen by bob")) == (marker, False)
     assert read_marker("no marker here") is None
     assert read_marker(body.replace('"version": 4', '"version": "x"')) is None
+
+
+def test_a_nan_metric_loses_the_bold_mark_it_does_not_take_it_from_the_column():
+    """hostile6 #8: a candidate logging NaN for log_loss left the holder's 0.3 unmarked."""
+    nan = float("nan")
+    versions = {
+        1: VersionInfo(1, "READY", Stage.PRODUCTION, _run(1, {"accuracy": 0.93, "log_loss": 0.3})),
+        4: VersionInfo(4, "READY", Stage.NONE, _run(4, {"accuracy": 0.96, "log_loss": nan})),
+    }
+    e = gather(ModelView("iris", {"champion": 1}, versions), 4, "alias challenger", RULES)
+    assert e.best("log_loss") == 1 and e.best("accuracy") == 4
+    row = next(line for line in render(e, "models/iris.yaml").splitlines() if line.startswith("| v1 "))
+    assert "**0.3**" in row, row

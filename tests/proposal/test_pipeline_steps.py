@@ -118,3 +118,29 @@ def test_gates_before_registering_then_lineage_propose_apply_and_show(tmp_path: 
     assert "  lineage.workflow_run = https://github.com/acme/registry/actions/runs/77" in out
     assert re.search(r"commit c0ffee1 #12, approved by bob; applied by \S+", out), out
     assert f"    + alias[challenger]: None -> {v2}\n" in out and "promoted by commits: c0ffee1" in out
+
+
+def test_register_refuses_another_models_run_and_converges_on_a_registered_one(tmp_path: Path):
+    """hostile6 #9: a Ridge regressor's run became iris-classifier v6, and registering a run twice
+    gave two versions (keep_latest then counted them)."""
+    root = tmp_path
+    for bad, says in (("C=nan", "give a finite number above 0"), ("C=-1", "give a finite number above 0")):
+        done = step(root, "fit", "iris-classifier", "--param", bad)
+        assert done.returncode == 1 and done.stderr.strip().splitlines() == [
+            f"error: --param {bad!r}: {says} (C and alpha are strengths)"
+        ], done.stderr
+    twice = step(root, "fit", "iris-classifier", "--param", "C=10", "--param", "C=20")
+    assert twice.returncode == 1 and "error: --param C is given twice (10 and 20); give it once" in twice.stderr
+    run = outputs(step(root, "fit", "iris-classifier", "--param", "C=10"))["run_id"]
+    first = outputs(step(root, "register", "iris-classifier", run))["version"]
+    again = outputs(step(root, "register", "iris-classifier", run))["version"]
+    assert first == again == "1"
+    other = step(root, "register", "diabetes-regressor", run)
+    assert other.returncode == 1, other.stdout + other.stderr
+    (line,) = other.stderr.strip().splitlines()
+    assert line.startswith(f"error: run {run} was trained in experiment 'examples-iris-classifier', not "), line
+    from tests.proposal.registry import client
+
+    c = client(f"sqlite:///{root / 'mlflow.db'}")
+    assert len(c.search_model_versions("name = 'iris-classifier'")) == 1
+    assert c.search_registered_models(filter_string="name = 'diabetes-regressor'") == []

@@ -97,3 +97,139 @@ def test_a_file_without_a_propose_rule_is_refused(repo, tmp_path):
         _refused(root, ["iris", "1"], "has no `propose:` section")
     finally:
         (root / "models" / "iris.yaml").write_text(text)
+
+
+def test_a_credential_in_a_run_tag_is_refused_naming_the_tag(repo):
+    """hostile6 #1: a CI URL with a token in it would go into the file, git and the pull request."""
+    root, c = repo
+    url = "https://ci:ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/acme/r/actions/runs/1?token=supersecret"
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"lineage.git_commit": url})
+    done = run(root, "iris", str(v))
+    assert done.returncode == 1, done.stdout + done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "the run's tag 'lineage.git_commit' holds what looks like a credential" in line, line
+    assert "ghp_" not in line and "supersecret" not in line
+    assert "ghp_" not in (root / "models" / "iris.yaml").read_text()
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"mlflow.note.content": "see password=hunter22"})
+    _refused(root, ["iris", str(v)], "the run's tag 'mlflow.note.content' holds what looks like a credential")
+
+
+def test_a_version_whose_run_is_deleted_is_refused_by_gates_propose_validate_and_shown(repo):
+    """hostile6 #2: a run in the trash passed every check, and show said FINISHED."""
+    root, c = repo
+    v = train(c, "iris", {"accuracy": 0.99, "f1_macro": 0.99})
+    rid = c.get_model_version("iris", str(v)).run_id
+    c.delete_run(rid)
+    _refused(root, ["iris", str(v)], f"its training run {rid} is deleted (in the tracking server's trash)")
+    e = env(root)
+    gates = subprocess.run(
+        [sys.executable, "-m", "reconciler", "gates", "iris", "--run", rid],
+        cwd=root, env=e, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert gates.returncode == 1 and f"run {rid} is deleted" in gates.stderr, gates.stdout + gates.stderr
+    show = subprocess.run(
+        [sys.executable, "-m", "reconciler", "show", "iris", str(v)],
+        cwd=root, env=e, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert f"run: {rid} (FINISHED, deleted: in the tracking server's trash)" in show.stdout, show.stdout + show.stderr
+    path = root / "models" / "iris.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("  champion: 1 ", f"  champion: {v} "))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "validate"],
+            cwd=root, env=e, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        path.write_text(text)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"models/iris.yaml:10: /aliases/champion: model 'iris' version {v}: its training run {rid} is deleted" in (
+        done.stderr
+    ), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("a b; touch PWNED", "run `reconciler import 'a b; touch PWNED'` and add a `propose:` section"),
+        ("$(touch PWNED2)", "run `reconciler import '$(touch PWNED2)'` and add"),
+        ("-rf", "run `reconciler import -- -rf` and add"),
+        ("a\nb", "model 'a\\nb': a model file cannot hold this name"),
+        ("\x1b[2Jevil", "model '\\x1b[2Jevil': a model file cannot hold this name"),
+        ("../etc/passwd", "model '../etc/passwd': a model file cannot hold this name"),
+    ],
+)
+def test_a_model_without_a_file_gets_a_command_quoted_for_a_shell(repo, name, says):
+    """hostile6 #10: the suggested command pasted the raw name (copy-pasting it ran `touch PWNED`),
+    a newline split the error, an escape sequence made it name another model."""
+    root, c = repo
+    if "/" not in name:  # MLflow refuses '/' itself; the file is looked for before the registry is read
+        c.create_registered_model(name)
+    _refused(root, ["--", name, "1"], says)
+    assert not (root / "PWNED").exists()
+    gates = subprocess.run(
+        [sys.executable, "-m", "reconciler", "gates", "--run", "abc", "--", name],
+        cwd=root, env=env(root), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    (line,) = gates.stderr.strip().splitlines()
+    assert gates.returncode == 1 and says.split(" and add")[0] in line, line
+    if "import" in says:
+        assert "so nothing says which gates its runs face" in line and "`propose:`" not in line, line
+
+
+def test_gates_without_the_models_directory_says_so(repo, tmp_path):
+    """hostile6 #14: it said the model "has no file"."""
+    root, _ = repo
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "gates", "iris", "--run", "abc", "--models-dir", str(tmp_path / "no")],
+        cwd=root, env=env(root), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1 and f"{tmp_path / 'no'}: no such directory" in done.stderr, done.stderr
+
+
+def test_a_run_tag_a_file_may_not_hold_is_named_on_the_run(repo):
+    """hostile6 #13: an ESC in lineage.git_commit was blamed on a line of the clean file on disk."""
+    root, c = repo
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"lineage.git_commit": "abc\x1b[31m"})
+    _refused(root, ["iris", str(v)], f"version {v}: the run's tag 'lineage.git_commit' holds control character U+001B")
+
+
+def test_a_crlf_file_keeps_its_line_endings_and_mixed_ones_are_refused(repo):
+    """hostile6 #12: comment lines kept CR, the rest became LF: a whole-file diff around one alias."""
+    root, c = repo
+    path = root / "models" / "iris.yaml"
+    text = path.read_text()
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94})
+    try:
+        path.write_bytes(text.replace("\n", "\r\n").encode())
+        done = run(root, "iris", str(v))
+        assert done.returncode == 0, done.stderr
+        after = path.read_bytes().decode()
+        assert after.count("\r\n") == after.count("\n"), after
+        lf = after.replace("\r\n", "\n")
+        assert lf.splitlines()[:9] == text.splitlines()[:9] and f"  challenger: {v}\n" in lf
+        mixed = text.replace("\n", "\r\n", 3)
+        path.write_bytes(mixed.encode())
+        _refused(root, ["iris", str(v)], "models/iris.yaml:4: the file mixes CRLF and LF line endings")
+    finally:
+        path.write_text(text)
+
+
+def test_a_comment_on_the_last_versions_line_stays_on_that_line(repo):
+    """hostile6 #6: the comment written after v1's last value moved to the line propose added."""
+    root, c = repo
+    path = root / "models" / "iris.yaml"
+    text = path.read_text()
+    commented = text.replace('    description: "baseline"\n', '    description: "baseline"   # about v1 only\n')
+    assert commented != text
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags={"lineage.git_commit": "c0ffee"})
+    try:
+        path.write_text(commented)
+        done = run(root, "iris", str(v))
+        assert done.returncode == 0, done.stderr
+        after = path.read_text()
+    finally:
+        path.write_text(text)
+    assert '    description: "baseline"   # about v1 only\n' in after, after
+    assert after.count("# about v1 only") == 1
+    assert "      lineage.git_commit: c0ffee\n\nreview:" in after, after  # the blank line before review stays

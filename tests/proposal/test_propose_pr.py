@@ -162,6 +162,7 @@ def test_an_unreachable_github_is_one_line(setup, tmp_path):
     gh, ws, c, token = setup
     v2 = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94})
     checkout(gh, ws)
+    before = (ws / "models/iris.yaml").read_bytes()
     extra = {"GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_REPOSITORY": "acme/registry", "GITHUB_TOKEN": token}
     done = subprocess.run(
         [sys.executable, "-m", "reconciler", "propose", "iris", str(v2), "--open-pr", "--base", "main"],
@@ -176,6 +177,9 @@ def test_an_unreachable_github_is_one_line(setup, tmp_path):
     assert len(lines) == 1, done.stdout + done.stderr
     line = lines[0]
     assert line.startswith("error: cannot reach GitHub to read branch 'main'"), line
+    # hostile6 #7: the checkout's file was edited before GitHub was asked; a failure leaves it as it was.
+    assert (ws / "models/iris.yaml").read_bytes() == before
+    assert "wrote" not in done.stdout, done.stdout
 
 
 def test_two_trainings_finishing_at_once_leave_one_pull_request_naming_the_newer(setup, tmp_path):

@@ -154,3 +154,29 @@ def test_the_resolver_imports_nothing_from_mlflow(tmp_path):
         "sys.exit(any(m.split('.')[0] == 'mlflow' for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2]).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("serving", "says"),
+    [
+        ("serving: {alias: nosuch}\n", ":10: serving.alias 'nosuch' is not set in this file's aliases"),
+        ("serving: {stage: Archived}\n", ":10: serving.stage 'Archived': no version of this file is in it"),
+    ],
+)
+def test_validate_refuses_what_the_stack_could_not_build(tmp_path, serving, says):
+    """hostile6 #5: only the Pulumi program resolved the section; validate (pre-commit, the PR
+    check) and plan said valid, and the merge broke `infra.yml`'s up."""
+    import subprocess
+
+    path = write(tmp_path, serving)
+    before = path.read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "--offline", "--models-dir", str(path.parent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: {path}{says}"), line
+    assert path.read_bytes() == before

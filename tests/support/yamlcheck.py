@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from reconciler.errors import DesiredStateError
+from reconciler.errors import DesiredStateError, ValidationErrors
 from reconciler.files import schemacheck
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.desired import origin_for
@@ -43,9 +43,10 @@ def check_input(content: str | bytes) -> str:
         check_semantics(model)
         outcome = "fast" if doc.schema_valid else "reference"
     except DesiredStateError as e:
-        message = str(e)
-        assert "\n" not in message and message.startswith(SOURCE + ":"), f"not a one-line error: {message!r}"
-        outcome = _kind(message)
+        messages = [str(one) for one in (e.errors if isinstance(e, ValidationErrors) else [e])]
+        for message in messages:  # one line per problem
+            assert "\n" not in message and message.startswith(SOURCE + ":"), f"not a one-line error: {message!r}"
+        outcome = _kind(messages[0])
     assert not TRIPPED, f"a YAML tag made Python call {TRIPPED!r}"
     return outcome
 

@@ -57,6 +57,12 @@ def test_a_good_file_loads(tmp_path):
             "policy: {exclusive_stages: [Production]}\n",
             "churn.yaml:4: versions [1, 2] are all Production, but policy.exclusive_stages says one at a time",
         ),
+        # hostile6 #1: a reviewed file goes into git; what `mask` would hide must not be in it.
+        (
+            "name: churn\nversions:\n  1:\n    tags:\n      ci: https://ci:ghp_abcdefghijklmnopqrstuvwxyz0123456789@h/x\n",
+            "churn.yaml:5: /versions/1/tags/ci: holds what looks like a credential (https://ci:***@h/x); a model",
+        ),
+        ("name: churn\ndescription: 'db: password=hunter22'\n", "churn.yaml:2: /description: holds what looks like"),
     ],
 )
 def test_bad_file_is_one_clear_line(tmp_path, text, expected):
@@ -107,3 +113,39 @@ def test_every_bad_file_is_reported_not_just_the_first(tmp_path):
 def test_missing_models_dir(tmp_path):
     with pytest.raises(DesiredStateError, match="no such directory; create it or pass --models-dir"):
         load_models(tmp_path / "nope")
+
+
+def test_every_independent_problem_of_a_file_is_one_line(tmp_path):
+    """hostile6 #4: only the first problem per file was reported; fix, re-run, get the next one."""
+    (tmp_path / "iris.yaml").write_text(
+        "name: iris\nbogus: 1\naliases: {champion: 1}\nversions:\n  1: {stage: Production}\n"
+        "  2: {stage: Production}\npolicy: {exclusive_stages: [Production]}\n"
+        'serving: {alias: champion, replicas: 0, latency_budget_ms: -5, ingress_namespaces: ["A_B", "../x"]}\n'
+    )
+    with pytest.raises(ValidationErrors) as info:
+        load_models(tmp_path)
+    lines = [str(e) for e in info.value.errors]
+    assert [line.split(": ")[1] for line in lines] == [
+        "/",
+        "/serving/ingress_namespaces/0",
+        "/serving/ingress_namespaces/1",
+        "/serving/latency_budget_ms",
+        "/serving/replicas",
+    ], lines
+    assert lines[0].startswith(f"{tmp_path / 'iris.yaml'}:2: /: unknown key 'bogus'")
+    # With the schema satisfied, the semantic checks and the serving section are reported together.
+    (tmp_path / "iris.yaml").write_text(
+        "name: iris\naliases: {champion: 1}\nversions:\n  1: {stage: Production}\n"
+        "  2: {stage: Production}\npolicy: {exclusive_stages: [Production]}\nserving: {alias: nosuch}\n"
+    )
+    with pytest.raises(ValidationErrors) as info:
+        load_models(tmp_path)
+    lines = [str(e) for e in info.value.errors]
+    assert len(lines) == 2 and "are all Production" in lines[0] and "serving.alias 'nosuch'" in lines[1], lines
+    assert all("\n" not in line for line in lines)
+
+
+def test_a_file_that_does_not_parse_is_its_first_syntax_problem(tmp_path):
+    """A duplicate key stops the reading: no schema check can follow (README says so)."""
+    message = load_one(tmp_path, 'name: churn\ntags: {a: "1"}\nowners: 5\ntags: {b: "2"}\n')
+    assert "churn.yaml:4: duplicate key 'tags' (also on line 2)" in message

@@ -7,6 +7,7 @@ strings, keys included.
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -77,3 +78,23 @@ def test_any_registry_string_reads_back_the_same(tags, description):
 
 def test_needs_quotes_is_false_for_ordinary_words():
     assert not any(needs_quotes(s) for s in ("vision", "ml-leads", "s3://bucket/x", "Production", "gabc123"))
+
+
+def test_a_registry_value_a_file_may_not_hold_is_named_where_it_is_not_at_a_line_of_the_file():
+    """hostile6 #13: an ESC in a version's description was blamed on `models/m.yaml:42`, a line of
+    the (clean) file on disk, with "remove the escape"; the culprit is in the registry."""
+    with pytest.raises(DesiredStateError) as caught:
+        render_file(live({"team": "x"}, description="v desc \x1b[31m"), "name: m\n", "models/m.yaml")
+    message = str(caught.value)
+    assert message.startswith("model 'm' in the registry, /description: holds control character U+001B"), message
+    assert "change it in the registry" in message and "models/m.yaml" not in message
+    token = {"ci": "https://u:ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/x"}
+    with pytest.raises(DesiredStateError, match=r"in the registry, /tags/ci: holds what looks like a credential"):
+        render_file(live(token), None, "models/m.yaml")
+
+
+def test_import_keeps_a_crlf_files_line_endings():
+    """hostile6 #12, import's half: the round-trip writer kept CR on comment lines only."""
+    existing = "# keep me\r\nname: m\r\ntags:\r\n  team: vision # and me\r\n"
+    text = render_file(live({"team": "vision", "pii": "no"}), existing, "models/m.yaml")
+    assert text.count("\r\n") == text.count("\n") and "# keep me\r\n" in text and "# and me\r\n" in text

@@ -184,6 +184,19 @@ def test_a_holder_killed_on_this_host_is_named_dead_with_how_to_clear_its_ticket
     assert "To clear it now: reconciler unlock 7 (with this registry's MLFLOW_TRACKING_URI" in message, message
 
 
+@pytest.mark.parametrize("timeout", [0.0, 10.0])
+def test_giving_up_on_a_holder_killed_on_this_host_says_so_and_how_to_clear_it(timeout):
+    """hostile6 #3: with --lock-timeout 0 the one line said to wait for an apply that is dead."""
+    import socket
+
+    from reconciler.apply.lock import timeout_message
+
+    message = timeout_message("sqlite:///r.db", _holder(socket.gethostname(), _dead_pid()), timeout)
+    assert "not waiting (lock timeout 0)" in message if timeout == 0 else "gave up after waiting 10 s" in message
+    assert "Its process is gone" in message and "To clear it now: reconciler unlock 7 " in message, message
+    assert "when that apply has finished" not in message and "\n" not in message, message
+
+
 @pytest.mark.parametrize("where", ["other host", "live pid", "no pid"])
 def test_a_holder_is_never_called_dead_unless_it_provably_is(where):
     import os

@@ -9,12 +9,12 @@ from reconciler.state import LiveState, LiveVersion, Origin, Run, Stage, frozen_
 from tests.support.simulate import live_model
 
 
-def _live(run_status: str) -> LiveState:
+def _live(run_status: str, deleted: bool = False) -> LiveState:
     m = live_model("m", [Stage.NONE, Stage.NONE], {"challenger": 2}, {})
     v2 = m.versions[2]
     versions = {**m.versions, 2: LiveVersion(2, v2.values, run_id="run2", status="READY")}
     model = type(m)(m.name, m.values, frozen_map(versions))
-    return LiveState(frozen_map({"m": model}), frozen_map({"run2": Run(run_status)}))
+    return LiveState(frozen_map({"m": model}), frozen_map({"run2": Run(run_status, deleted=deleted)}))
 
 
 def test_a_version_from_a_failed_run_cannot_gain_another_alias():
@@ -24,6 +24,14 @@ def test_a_version_from_a_failed_run_cannot_gain_another_alias():
     (error,) = check_references([model], _live("FAILED"), changed_only=True)
     assert "version 2: its training run run2 failed" in str(error)
     assert not check_references([model], _live("FINISHED"), changed_only=True)
+
+
+def test_a_version_whose_run_is_deleted_cannot_be_promoted():
+    """hostile6 #2: a run in the trash (`mlflow gc` removes it, and the evidence with it)."""
+    model = from_document({"name": "m", "aliases": {"challenger": 2, "champion": 2}}, Origin("models/m.yaml"))
+    (error,) = check_references([model], _live("FINISHED", deleted=True), changed_only=True)
+    assert "version 2: its training run run2 is deleted (in the tracking server's trash" in str(error)
+    assert "mlflow runs restore" in str(error) and "\n" not in str(error)
 
 
 def test_a_missing_version_names_the_file_line_and_pointer():
