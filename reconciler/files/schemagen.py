@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from reconciler.files.fieldschema import place
 from reconciler.files.monitoring_section import monitoring_schema
 from reconciler.files.proposeschema import rule_schema
 from reconciler.files.review import review_block_schema
+from reconciler.files.schematext import schema_text, write_or_print
 from reconciler.files.serving import serving_block
 from reconciler.files.smoke_section import smoke_schema
 
@@ -110,11 +110,8 @@ def _skeleton() -> dict[str, Any]:
 
 
 def text() -> str:
-    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+    return schema_text(build())
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:
-        SCHEMA_PATH.write_text(text(), encoding="utf-8")
-    else:
-        sys.stdout.write(text())
+    write_or_print(SCHEMA_PATH, text(), sys.argv[1:])

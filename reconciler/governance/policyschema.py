@@ -9,13 +9,13 @@ values are built (reconciler/governance/policy.py), with messages that say what 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from reconciler.fields.fragments import OWNER
 from reconciler.files.review import MODEL_OWNERS, changes_schema, protected_schema
+from reconciler.files.schematext import schema_text, write_or_print
 
 __all__ = ["MODEL_OWNERS", "SCHEMA_ID", "SCHEMA_PATH", "build", "text"]
 
@@ -56,11 +56,8 @@ def build() -> dict[str, Any]:
 
 
 def text() -> str:
-    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+    return schema_text(build())
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:
-        SCHEMA_PATH.write_text(text(), encoding="utf-8")
-    else:
-        sys.stdout.write(text())
+    write_or_print(SCHEMA_PATH, text(), sys.argv[1:])
