@@ -33,7 +33,12 @@ def checkout(gh: FakeGitHub, ws: Path) -> None:
 
 def propose(gh: FakeGitHub, ws: Path, token: str, version: int) -> subprocess.CompletedProcess:
     checkout(gh, ws)
-    extra = {"GITHUB_API_URL": gh.url, "GITHUB_REPOSITORY": "acme/registry", "GITHUB_TOKEN": token}
+    return run_propose(ws, token, version, gh.url)
+
+
+def run_propose(ws: Path, token: str, version: int, api_url: str) -> subprocess.CompletedProcess:
+    """`propose --open-pr` in the checkout `ws` as it is, against the GitHub API at `api_url`."""
+    extra = {"GITHUB_API_URL": api_url, "GITHUB_REPOSITORY": "acme/registry", "GITHUB_TOKEN": token}
     return subprocess.run(
         [sys.executable, "-m", "reconciler", "propose", "iris", str(version), "--open-pr", "--base", "main"],
         cwd=ws,
@@ -138,15 +143,7 @@ def test_a_hand_made_branch_and_a_moved_base_are_refused(setup):
     checkout(gh, ws)
     stale = (ws / "models/iris.yaml").read_text()
     gh.commit("main", {"models/iris.yaml": IRIS_FILE.replace("team: 'vision'", "team: 'eyes'")}, author="bob")
-    extra = {"GITHUB_API_URL": gh.url, "GITHUB_REPOSITORY": "acme/registry", "GITHUB_TOKEN": token}
-    done = subprocess.run(
-        [sys.executable, "-m", "reconciler", "propose", "iris", str(v2), "--open-pr", "--base", "main"],
-        cwd=ws,
-        env=env(ws, **extra),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_propose(ws, token, v2, gh.url)
     assert stale and done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stdout + done.stderr
@@ -163,15 +160,7 @@ def test_an_unreachable_github_is_one_line(setup, tmp_path):
     v2 = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94})
     checkout(gh, ws)
     before = (ws / "models/iris.yaml").read_bytes()
-    extra = {"GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_REPOSITORY": "acme/registry", "GITHUB_TOKEN": token}
-    done = subprocess.run(
-        [sys.executable, "-m", "reconciler", "propose", "iris", str(v2), "--open-pr", "--base", "main"],
-        cwd=ws,
-        env=env(ws, **extra),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_propose(ws, token, v2, "http://127.0.0.1:9")
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stdout + done.stderr
