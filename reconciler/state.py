@@ -17,6 +17,8 @@ from reconciler.names import GITOPS_PREFIX
 from reconciler.reviewblock import ReviewBlock
 from reconciler.stage import Stage
 
+_NO_STAGE = Stage.NONE  # a plain name: on Python 3.11 `Stage.NONE` is a descriptor call, per version
+
 __all__ = [
     "AUDIT_NAMESPACE",
     "DesiredModel",
@@ -158,7 +160,7 @@ class LiveVersion:
 
     @property
     def stage(self) -> Stage:
-        return self.values.get("stage", Stage.NONE)
+        return self.values.get("stage", _NO_STAGE)
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,19 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.fields import Level, at
+from reconciler.fields import Field, Level, at
 from reconciler.state import LiveModel, LiveState
 
 
-def _values_json(level: Level, values: Mapping[str, Any]) -> dict[str, Any]:
-    return {f.file_key: f.document(values[f.file_key]) for f in at(level) if f.file_key in values}
+def _values_json(declared: tuple[Field, ...], values: Mapping[str, Any]) -> dict[str, Any]:
+    return {f.file_key: f.document(values[f.file_key]) for f in declared if f.file_key in values}
 
 
 def model_json(m: LiveModel) -> dict[str, Any]:
     """The parts of a live model the reconciler manages, as plain JSON (audit records excluded)."""
-    doc = _values_json(Level.MODEL, m.values)
-    doc["versions"] = {str(n): _values_json(Level.VERSION, v.values) for n, v in sorted(m.versions.items())}
+    doc = _values_json(at(Level.MODEL), m.values)
+    version_fields = at(Level.VERSION)
+    doc["versions"] = {str(n): _values_json(version_fields, v.values) for n, v in sorted(m.versions.items())}
     return doc
 
 

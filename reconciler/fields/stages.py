@@ -14,6 +14,8 @@ def _json(stage: Stage) -> dict[str, Any]:
     return {"current_stage": Stage(stage).value}
 
 
+_TEXT = {s: s.value for s in Stage}  # a dict lookup: dumped for every version of a plan's fingerprint
+
 STAGE_FIELD = Field(
     name="stage",
     file_key="stage",
@@ -27,7 +29,7 @@ STAGE_FIELD = Field(
     read=lambda raw: Stage(raw.get("current_stage") or "None"),
     write=writes.stage,
     parse=Stage,
-    dump=lambda s: s.value,
+    dump=_TEXT.__getitem__,
     show=lambda s: repr(Stage(s).value),
     empty=Stage.NONE,
     demotes=lambda s: Stage(s) is Stage.ARCHIVED,

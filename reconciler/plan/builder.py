@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.fields import CREATED_WITH, STAGE_FIELD, Field, Kind, Level, at
+from reconciler.fields import CREATED_WITH, STAGE_FIELD, Field, Level, at
 from reconciler.fields.fingerprint import fingerprint
 from reconciler.files import modelnames
 from reconciler.plan.retention import PRUNE, Resolved, resolve
@@ -80,8 +80,10 @@ def diff_model(model: DesiredModel, live: LiveModel) -> tuple[list[Change], list
         reasons = {None: resolved.stage_reasons[number]} if number in resolved.stage_reasons else {}
         base = Address(model.name, number)
         # A version the file does not list is only moved by policies (its stage); nothing else is reported.
+        have = lv.values
         for f in version_fields if file_version else (STAGE_FIELD,):
-            _diff_field(f, base, values, lv.values, model, reasons, changes, notes)
+            if not _unchanged(f, values, have):
+                _diff_field(f, base, values, have, model, reasons, changes, notes)
     return changes, notes
 
 
@@ -90,6 +92,19 @@ def _model_values(model: DesiredModel, resolved: Resolved) -> Mapping[str, Any]:
     if resolved.aliases is not None:
         values["aliases"] = resolved.aliases
     return values
+
+
+def _unchanged(f: Field, wanted: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """The common case, without building an address: 20,000 versions' fields on a no-op plan. Typed
+    values compare as their file values do (a stage is an enum; a tag map, strings)."""
+    key = f.file_key
+    if f.is_map:
+        want = wanted.get(key, _NO_ENTRIES)
+        return bool(want == live.get(key, f.empty) and None not in want.values())
+    return key not in wanted or wanted[key] == live.get(key, f.empty)
+
+
+_NO_ENTRIES: Mapping[str, Any] = {}
 
 
 def _diff_field(
@@ -102,7 +117,7 @@ def _diff_field(
     changes: list[Change],
     notes: list[Note],
 ) -> None:
-    if f.kind is Kind.MAP:  # entries the file does not name are reported (or pruned), whether or not it has the key
+    if f.is_map:  # entries the file does not name are reported (or pruned), whether or not it has the key
         want, have = wanted.get(f.file_key, {}), f.live(live)
         if want == have and None not in want.values():  # the common case, 20,000 times on a no-op plan
             return

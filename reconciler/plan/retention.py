@@ -74,6 +74,9 @@ def _exclusive_archives(model: DesiredModel, stages: Mapping[int, Stage], explic
     return out
 
 
+_GUARDABLE = frozenset((Stage.STAGING, Stage.PRODUCTION))
+
+
 def guarded_stages(model: DesiredModel) -> dict[Stage, str]:
     """The stages whose holders no policy archives on its own, each with where the file names it:
     a version's stage in the file, policy.exclusive_stages, policy.stage_aliases, review.stages."""
@@ -85,7 +88,7 @@ def guarded_stages(model: DesiredModel) -> dict[Stage, str]:
     ]
     guarded: dict[Stage, str] = {}
     for stage, where in named:
-        if stage in (Stage.STAGING, Stage.PRODUCTION):
+        if stage in _GUARDABLE:
             guarded.setdefault(stage, where)
     return guarded
 
