@@ -33,6 +33,7 @@ def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Regist
         "--artifacts-destination", str(workdir / "artifacts"), "--workers", "1",
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # as deployed (infra/server_command.py): no job runner
     server = ServerProcess(args, env, workdir, uri)
     server.start()
     try:
