@@ -138,7 +138,8 @@ def different_ttls(reg: Registry) -> None:
     own ttl has run out; a waiter with a long ttl takes it from a dead short-ttl holder after the
     holder's ttl, not its own."""
     long_ttl, long_margin = 7 * TTL, 7 * MARGIN  # heartbeats every 10.5 s: far apart for the waiter's ttl
-    h = reg.spawn("hold", "patient-holder", ttl=long_ttl, margin=long_margin, hold_for=3.5 * TTL)
+    # Held for 2 TTL: a waiter judging by its own ttl would take it at 1 TTL, before the first heartbeat.
+    h = reg.spawn("hold", "patient-holder", ttl=long_ttl, margin=long_margin, hold_for=2 * TTL)
     h.expect("acquired", 120)
     w = reg.spawn("try", "hasty-waiter", timeout=60)
     w.expect("waiting", 120)
@@ -148,7 +149,7 @@ def different_ttls(reg: Registry) -> None:
     assert h.finish() == 0 and w.finish() == 0, (h.tail(), w.tail())
 
     for holder_ttl, holder_margin, waiter_ttl, waiter_margin in (
-        (2 * TTL, 2 * MARGIN, TTL, MARGIN),
+        (1.5 * TTL, 1.5 * MARGIN, TTL, MARGIN),  # judged by its own ttl, the waiter would take it 3 s early
         (TTL, MARGIN, 4 * TTL, 4 * MARGIN),
     ):
         h = reg.spawn("hold", "dies", ttl=holder_ttl, margin=holder_margin)
