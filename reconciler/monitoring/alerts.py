@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from reconciler.masking import mask
 from reconciler.monitoring.evaluate import Health, ModelHealth
@@ -93,12 +94,31 @@ def payload(h: ModelHealth, kind: str) -> dict[str, Any]:
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]}
 
 
+class Refused(Exception):
+    """The receiver answered 5xx or 429: tried again."""
+
+
+def where(url: str) -> str:
+    """The webhook as messages name it: scheme and host only. The path of an incoming webhook (Slack,
+    Teams, Discord) is its credential, and userinfo or a query may hold one too."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the webhook"
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}/…" if parts.scheme and host else "the webhook"
+
+
+def _failure(cause: BaseException | None, url: str) -> str:
+    """Why a delivery failed: the error's kind, not its text (requests' messages quote the URL)."""
+    if isinstance(cause, Refused):
+        return str(cause)
+    return f"{type(cause).__name__ if cause else 'no answer'} reaching {where(url)}"
+
+
 def deliver(url: str, alert: Alert, attempts: int = ATTEMPTS, wait_max: float = 4.0) -> Delivery:
     import requests
     from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
-    class Refused(Exception):
-        pass
 
     tried = 0
     try:
@@ -115,8 +135,7 @@ def deliver(url: str, alert: Alert, attempts: int = ATTEMPTS, wait_max: float = 
                 if response.status_code >= 300:
                     return Delivery(alert, False, tried, f"HTTP {response.status_code} (not retried)")
     except RetryError as e:
-        cause = e.last_attempt.exception()
-        return Delivery(alert, False, tried, mask(f"{type(cause).__name__}: {cause}"))
+        return Delivery(alert, False, tried, mask(_failure(e.last_attempt.exception(), url)))
     return Delivery(alert, True, tried)
 
 
