@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler import engine, timing
-from reconciler.atomic import check_target, write_atomic
+from reconciler.atomic import OutputError, check_target, write_atomic
 from reconciler.commands import models_dir_option, out, status
 from reconciler.errors import EXIT_CHANGES
 from reconciler.plan import render, saved_plan
@@ -37,6 +37,7 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
     """Compute the changes that would make the registry match the files."""
     if out_file is not None:
         check_target(out_file)  # refused before the registry is read, not after
+        _outside(out_file, models_dir)
     desired = engine.load(models_dir)
     session = engine.Session.open()
     with status(f"Reading {session.target.describe()}…"):
@@ -52,3 +53,14 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
         else:
             click.echo(render.RENDERERS[fmt](the_plan), nl=False)
     return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes() else 0
+
+
+def _outside(out_file: Path, models_dir: Path) -> None:
+    """A saved plan is not desired state: written into models/ it would replace a model file or the
+    review policy the plan was just computed from, or add a file every command then refuses."""
+    target, models = out_file.resolve(), models_dir.resolve()
+    if target == models or models in target.parents:
+        raise OutputError(
+            f"{out_file}: is inside the models directory {models_dir}; refusing to write a plan there: "
+            "save it outside it (e.g. --out plan.json)"
+        )

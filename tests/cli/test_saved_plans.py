@@ -176,6 +176,26 @@ def test_plan_out_refuses_a_link_and_dash_before_reading_the_registry(work):
     assert not (work / "-").exists()
 
 
+def test_plan_out_refuses_a_path_inside_the_models_directory(work):
+    """--out models/m.yaml replaced the model file the plan was computed from with the plan's JSON."""
+    files = {f: f.read_bytes() for f in (work / "models").iterdir()}
+    assert files
+    for out in [
+        *(str(f.relative_to(work)) for f in files),
+        "models/new.yaml",
+        "models/sub/p.json",
+        "./models/../models/x",
+    ]:
+        done = run(work, "plan", "--out", out)
+        assert done.returncode == 1, (out, done.stderr)
+        assert done.stderr == (
+            f"error: {Path(out)}: is inside the models directory models; refusing to write a plan there: "
+            "save it outside it (e.g. --out plan.json)\n"
+        ), done.stderr
+    assert {f: f.read_bytes() for f in (work / "models").iterdir()} == files
+    assert not (work / "models" / "sub").exists()
+
+
 def test_apply_dash_is_refused_consistently_with_plan_out(work):
     done = run(work, "apply", "-")
     assert done.returncode == 1, done.stderr
