@@ -82,7 +82,11 @@ def start() -> EarlyRead | None:
         return None
     if not target.is_http:
         return None
-    _started = EarlyRead(target, Rest(target))
+    try:
+        rest = Rest(target)
+    except ReconcilerError:  # a bad HTTP setting: the command reports it where it reads
+        return None
+    _started = EarlyRead(target, rest)
     threading.Thread(target=_started.run, name="registry-read", daemon=True).start()
     return _started
 

@@ -42,14 +42,42 @@ _SET_BY_US: set[str] = set()
 RETRY_STATUS = (429, 500, 502, 503, 504)
 
 
-def setting(name: str) -> str:
-    """The user's value of one of MLflow's HTTP settings, else ours for reads."""
-    return (os.environ.get(name) if name not in _SET_BY_US else None) or HTTP_DEFAULTS[name]
+# What each setting accepts: MLflow's client reads all three as integers (mlflow/environment_variables.py),
+# and requests refuses a timeout of 0. (least, most, what it is)
+HTTP_RANGES = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": (0, 100, "retries"),
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": (0, 120, "seconds (the first retry's backoff)"),
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": (1, 3600, "seconds"),
+}
+
+
+def setting(name: str) -> int:
+    """The user's value of one of MLflow's HTTP settings, else ours for reads; a RegistryError naming
+    the variable when it is not a whole number in range (MLflow's client would fail on it mid-command)."""
+    raw = (os.environ.get(name) if name not in _SET_BY_US else None) or HTTP_DEFAULTS[name]
+    least, most, unit = HTTP_RANGES[name]
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not least <= value <= most:
+        raise RegistryError(
+            f"{name}={clip(raw, 40)!r}: expected a whole number of {unit} from {least} to {most}; "
+            f"set one, or unset it for the default ({HTTP_DEFAULTS[name]})"
+        )
+    return value
+
+
+def check_settings() -> None:
+    """Every HTTP setting the user gave, checked before a command reaches the registry."""
+    for name in HTTP_RANGES:
+        setting(name)
 
 
 def use_write_defaults() -> None:
     """Give MLflow's own client (it reads the process environment) our write defaults, unless the
     user set them; reads here keep theirs."""
+    check_settings()
     for key, value in WRITE_DEFAULTS.items():
         if key not in os.environ:
             os.environ[key] = value
@@ -69,8 +97,8 @@ class Rest:
         self.base = target.registry_uri.rstrip("/")
         self.session = requests.Session()
         retry = Retry(
-            total=int(setting("MLFLOW_HTTP_REQUEST_MAX_RETRIES")),
-            backoff_factor=float(setting("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR")),
+            total=setting("MLFLOW_HTTP_REQUEST_MAX_RETRIES"),
+            backoff_factor=setting("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"),
             status_forcelist=RETRY_STATUS,
             allowed_methods=None,  # the reads here are all safe to repeat
             raise_on_status=False,

@@ -265,3 +265,30 @@ def test_a_deleted_audit_journal_is_refused_with_how_to_restore_it(checkout):
     again = run(checkout, "apply", "--yes")
     assert again.returncode == 0, again.stderr
     assert client.get_registered_model("churn").description == "Churn model, v2"
+
+
+HTTP_SETTINGS = (
+    [
+        ("MLFLOW_HTTP_REQUEST_TIMEOUT", v, "a whole number of seconds from 1 to 3600", "30")
+        for v in ("0", "-1", "nan", "inf", "abc", "1e400", "2.5")
+    ]
+    + [
+        ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", v, "a whole number of retries from 0 to 100", "3")
+        for v in ("abc", "1.5", "-1")
+    ]
+    + [("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "abc", "a whole number of seconds (the first retry's backoff)", "1")]
+)
+
+
+@pytest.mark.parametrize(("name", "value", "expected", "default"), HTTP_SETTINGS)
+def test_a_bad_http_setting_is_one_line_naming_the_variable(tmp_path, name, value, expected, default):
+    """MLflow's HTTP settings were passed to int()/float()/requests unchecked: exit 3 for each."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.yaml").write_text("name: m\n")
+    for verb in (["plan"], ["import", "--all"]):
+        done = run(tmp_path, *verb, env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:9", name: value})
+        assert done.returncode == 1, (verb, done.stderr)
+        [line] = done.stderr.splitlines()
+        assert line.startswith(f"error: {name}={value!r}: expected {expected}"), line
+        assert line.endswith(f"unset it for the default ({default})"), line
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["m.yaml"]
