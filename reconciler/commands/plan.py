@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -49,7 +50,8 @@ def command(models_dir: Path, fmt: str, out_file: Path | None, detailed_exitcode
         if fmt == "text":
             render.to_text(the_plan, out, session.target.describe())
             if out_file is not None:
-                out.print(f"Saved the plan to {out_file}. Apply exactly it with: reconciler apply {out_file}")
+                # Quoted for a shell, after `--`: a name with spaces, `;` or a leading `-` pastes as that file.
+                out.print(f"Saved the plan to {out_file}. Apply exactly it with: {apply_command(out_file)}")
         else:
             click.echo(render.RENDERERS[fmt](the_plan), nl=False)
     return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes() else 0
@@ -64,3 +66,7 @@ def _outside(out_file: Path, models_dir: Path) -> None:
             f"{out_file}: is inside the models directory {models_dir}; refusing to write a plan there: "
             "save it outside it (e.g. --out plan.json)"
         )
+
+
+def apply_command(plan_file: Path) -> str:
+    return f"reconciler apply -- {shlex.quote(str(plan_file))}"

@@ -363,3 +363,16 @@ def test_a_saved_plan_is_still_refused_when_the_registry_changed_otherwise(work)
     write_by_hand(work, "by hand")
     done = run(work, "apply", "plan.json")
     assert done.returncode == 1 and "the registry changed since this plan was made" in done.stderr, done.stderr
+
+
+def test_the_apply_command_plan_out_suggests_is_quoted_and_after_dashes(work):
+    """`--out 'my plan;rm x.json'` suggested a command that ran `rm x.json`; `--out -p.json` one that failed."""
+    import shlex
+
+    for name in ("my plan;rm x.json", "-p.json"):
+        done = run(work, "plan", "--out", name)
+        assert done.returncode == 0, done.stderr
+        suggested = done.stdout.rsplit("Apply exactly it with: ", 1)[1].strip()
+        assert shlex.split(suggested) == ["reconciler", "apply", "--", name], suggested
+        applied = run(work, *shlex.split(suggested)[1:])  # as pasted
+        assert applied.returncode == 0, applied.stderr
