@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from reconciler import __version__, interrupt
+from reconciler import __version__, commandline, interrupt
+from reconciler.commandline import INTERRUPTED
 from reconciler.error_handler import error_handler
 
 VERBS = {
@@ -27,56 +28,6 @@ VERBS = {
     "health": "health",
 }
 
-# What a verb leaves behind when SIGTERM or Ctrl-C stops it before it says more (reconciler/interrupt.py;
-# apply says more as it goes: reconciler/apply/execute.py). Files are written whole or not at all
-# (reconciler/atomic.py).
-INTERRUPTED = {
-    "plan": "nothing was changed (a plan file is written whole or not at all)",
-    "import": "the registry was not changed; each model file is written whole or not at all",
-    "codeowners": "CODEOWNERS is written whole or not at all",
-    "propose": "the registry was not changed; the model file is written whole or not at all",
-    "smoke": "nothing was changed (a smoke test only reads the registry)",
-    "unlock": "the lock ticket is cleared only after its clearing is recorded in the audit journal: run unlock again",
-    "github": "what GitHub shows (comment, status, issue) may be this run's or the last one's: run the job again",
-}
-
-
-# Options of `apply` that take a value: what follows them is not its PLAN_FILE (tests/cli/test_early_read.py
-# compares this with the command's own options).
-APPLY_VALUE_OPTIONS = frozenset(
-    {"--models-dir", "--commit", "--pull-request", "--approvers", "--actor", "--concurrency", "--lock-timeout"}
-)
-
-
-def reads_registry_first(args: list[str]) -> bool:
-    """Does this command line begin by reading the whole registry, whatever the files say? Then the
-    read starts before the verb's imports and the file load (reconciler/registry/early_read.py). Not for
-    `apply PLAN_FILE`: its read happens under the registry lock."""
-    if not args or "-h" in args or "--help" in args:
-        return False
-    verb, rest = args[0], args[1:]
-    if verb in ("plan", "import"):
-        return True
-    if verb == "github":
-        return bool(rest) and rest[0] in ("check", "drift")
-    if verb == "apply":
-        return not _positional(rest, APPLY_VALUE_OPTIONS)
-    return False
-
-
-def _positional(args: list[str], value_options: frozenset[str]) -> bool:
-    after_value = False
-    for i, a in enumerate(args):
-        if a == "--":
-            return i + 1 < len(args)
-        if after_value:
-            after_value = False
-        elif a.startswith("-"):
-            after_value = a in value_options  # --opt=value carries its own
-        else:
-            return True
-    return False
-
 
 class _Verbs(click.Group):
     """Imports a verb's module only when it runs: `validate --offline` loads no registry client."""
@@ -84,15 +35,8 @@ class _Verbs(click.Group):
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        started = sys.modules.get("reconciler.registry.early_read")
-        if started is not None:  # a command before this one in the same process (tests run them so)
-            started.forget()
-        if args:  # said before the early read starts: a signal may come as soon as the server answers
-            interrupt.leaves(interrupt.WRITES, INTERRUPTED.get(args[0]))
-        if reads_registry_first(args):
-            from reconciler.registry import early_read
-
-            early_read.start()
+        if not commandline.started_for(args):  # the console script started it for this command line
+            commandline.start_early(args)
         return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

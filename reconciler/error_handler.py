@@ -48,19 +48,19 @@ def error_handler() -> Iterator[None]:
             e.show()
             raise SystemExit(EXIT_USER_ERROR) from None
         except KeyboardInterrupt:
-            raise _interrupted(signal.SIGINT) from None
+            raise interrupted(signal.SIGINT) from None
         except interrupt.Interrupted as e:
-            raise _interrupted(e.signum) from None
+            raise interrupted(e.signum) from None
         except SystemExit as e:
             if e.code != EXIT_SIGTERM:  # the registry lock's own SIGTERM handler exits so (reconciler/apply/lock.py)
                 raise
-            raise _interrupted(signal.SIGTERM) from None
+            raise interrupted(signal.SIGTERM) from None
         except Exception as e:
             _internal(e)
             raise SystemExit(EXIT_INTERNAL) from None
 
 
-def _interrupted(signum: int) -> SystemExit:
+def interrupted(signum: int) -> SystemExit:
     name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
     click.echo(f"interrupted ({name}); {interrupt.left()}", err=True)
     return SystemExit(128 + signum)

@@ -2,7 +2,7 @@
 
 Reading a server's registry is almost all waiting on the server; interpreter start-up, imports and
 loading the files are CPU. The CLI starts the read in a thread as soon as it knows the verb reads the
-whole registry first (reconciler/cli.py, `EARLY_READ`), and the verb takes the result where it would
+whole registry first (reconciler/commandline.py), and the verb takes the result where it would
 have read (`take`). Only an HTTP registry is read early: a database is read through MLflow's store,
 whose import is itself the CPU we would overlap with. This module and what it imports load neither
 MLflow nor the YAML readers.

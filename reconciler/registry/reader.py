@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from reconciler.names import LOCK_MODEL
-from reconciler.registry.live import assemble, assemble_entities, reserved_model, version_from_entity, version_from_json
 from reconciler.registry.ranges import version_ranges
 from reconciler.registry.rest import Rest
 from reconciler.state import LiveState, LiveVersion, Run, frozen_map
@@ -79,6 +78,10 @@ class HttpReader:
         versions are read in ranges at once (served in parallel by replicas). The last range is
         open-ended, so versions registered in between are not missed."""
         raw_models = list(self._pages(MODELS_ENDPOINT, "registered_models", {"max_results": MODELS_PAGE}))
+        # Imported here, after the first request went out: the field declarations it loads are imported
+        # by the command meanwhile (reconciler/registry/early_read.py runs this before the verb loads).
+        from reconciler.registry.live import assemble, reserved_model, version_from_json
+
         ranges = version_ranges([_latest_version(m) for m in raw_models if not reserved_model(m["name"])])
 
         def read_range(f: str | None) -> list[tuple[str, LiveVersion]]:
@@ -132,6 +135,8 @@ class StoreReader:
                 return
 
     def live(self) -> LiveState:
+        from reconciler.registry.live import assemble_entities, version_from_entity
+
         with ThreadPoolExecutor(max_workers=2) as pool:
             models_f = pool.submit(lambda: list(self._pages(self.client.search_registered_models, max_results=1000)))
             versions_f = pool.submit(

@@ -10,7 +10,7 @@ import sys
 import click
 import pytest
 
-from reconciler.cli import APPLY_VALUE_OPTIONS, reads_registry_first
+from reconciler.commandline import APPLY_VALUE_OPTIONS, reads_registry_first
 from reconciler.commands import apply as apply_cmd
 from reconciler.errors import RegistryError
 from reconciler.registry import early_read
