@@ -94,7 +94,7 @@ def _print(model: str, lines: list[history.Line]) -> None:
         return
     for line in lines:
         when = line.when.strftime("%Y-%m-%d %H:%M:%SZ")
-        sha = (line.commit or "")[:12] or "-"
+        sha = printable((line.commit or "")[:12]) or "-"  # recorded as given: escaped like the actor
         pr = f" PR #{printable(line.pull_request)}" if line.pull_request else ""
         style = {"applied": "green", "not applied": "yellow", history.OLDER: "dim"}.get(line.kind, "cyan")
         subject = "" if line.file_commit else printable(line.subject)
