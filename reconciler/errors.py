@@ -16,12 +16,22 @@ class DesiredStateError(ReconcilerError):
     """A models/*.yaml file is malformed, violates the schema or contradicts itself."""
 
 
+# What str.splitlines() breaks a line at, each shown as its escape.
+_LINE_BREAKS = str.maketrans({c: ascii(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks escaped: a file name may hold one, and a problem is one line."""
+    return text.translate(_LINE_BREAKS)
+
+
 class ValidationErrors(DesiredStateError):
-    """Several files are wrong; all are reported, one line each."""
+    """Several files are wrong; all are reported, one line each (a line break in a file name or a
+    value the message quotes is shown escaped)."""
 
     def __init__(self, errors: list[DesiredStateError]):
         self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+        super().__init__("\n".join(one_line(str(e)) for e in errors))
 
 
 class PlanFileError(ReconcilerError):
