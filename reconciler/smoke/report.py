@@ -39,10 +39,13 @@ def markdown(results: Sequence[SmokeResult]) -> str:
         return ""
     failed = sum(1 for r in results if not r.ok)
     untested = sum(1 for r in results if r.outcome is Outcome.NOT_TESTED)
+    skipped = sum(1 for r in results if r.outcome is Outcome.SKIPPED)
     if failed:
         head = f"❌ {plural(failed, 'smoke test')} did not pass."
-    elif untested:
-        head = f"⚠️ {plural(untested, 'candidate')} not tested (no input example); nothing failed."
+    elif untested or skipped:  # "passes" only when every candidate was tested
+        parts = [f"{plural(untested, 'candidate')} not tested (no input example)"] if untested else []
+        parts += [f"{plural(skipped, 'candidate')} skipped (the model file opts out)"] if skipped else []
+        head = f"⚠️ {'; '.join(parts)}; nothing failed."
     else:
         head = "✅ Every candidate passes its smoke test."
     out = ["### Smoke test", "", f"**{head}**", ""]

@@ -292,3 +292,35 @@ def test_a_bad_http_setting_is_one_line_naming_the_variable(tmp_path, name, valu
         assert line.startswith(f"error: {name}={value!r}: expected {expected}"), line
         assert line.endswith(f"unset it for the default ({default})"), line
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["m.yaml"]
+
+
+def test_history_escapes_the_recorded_commit_like_the_other_journal_fields(tmp_path):
+    """`apply --commit $'c0ffee\\n2026-01-01'` split the listing, and an escape in it reached the terminal."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(tracking_uri=uri, registry_uri=uri).create_registered_model("gamma")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "gamma.yaml").write_text("name: gamma\ndescription: g3\n")
+    env = {"MLFLOW_TRACKING_URI": uri}
+    applied = run(tmp_path, "apply", "--yes", "--commit", "c0\x1b]0;X\x07\n2026-01-01", env=env)
+    assert applied.returncode == 0, applied.stderr
+    done = run(tmp_path, "history", "gamma", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout, done.stdout
+    [first, *rest] = [line for line in done.stdout.splitlines() if "c0" in line]
+    assert "c0\\x1b]0;X\\x07\\n2" in first and not rest, done.stdout
+
+
+def test_a_line_break_in_a_model_files_name_is_escaped_in_its_one_line_error(tmp_path):
+    """`models/x\\n::error::pwn.yaml` gave two "error:" lines, the second about a file '::error::pwn.yaml'."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.yaml").write_text("name: m\n")
+    (tmp_path / "models" / "x\n::error::pwn.yaml").write_text("name: x\n")
+    (tmp_path / "models" / "y\u2028z.yaml").write_text("name: y\n")
+    done = run(tmp_path, "validate", "--offline")
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: models/") for line in lines), lines
+    assert any("models/x\\n::error::pwn.yaml" in line for line in lines), lines
+    assert any("models/y\\u2028z.yaml" in line for line in lines), lines

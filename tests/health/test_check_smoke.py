@@ -108,6 +108,9 @@ def test_an_opt_out_in_the_base_file_is_shown_and_nothing_is_scored(
     assert (
         state == "success" and "skipped" in body and "opted out in models/pr-smoke.yaml (smoke: enabled: false)" in body
     )
+    # Not "✅ Every candidate passes": the only candidate was not tested.
+    assert "**⚠️ 1 candidate skipped (the model file opts out); nothing failed.**" in body, body
+    assert "Every candidate passes" not in body
 
 
 def test_an_opt_out_added_by_the_pull_request_itself_does_not_count(
