@@ -18,6 +18,11 @@ DEMO_DB = ".demo/mlflow.db"
 SCHEMES = ("http", "https", "sqlite", "file", *DATABASE_SERVERS)
 
 
+def is_http_uri(uri: str) -> bool:
+    """A server's URI: http:// or https://, the scheme in any case (MLflow and urlsplit lower-case it)."""
+    return uri[:8].lower().startswith(("http://", "https://"))
+
+
 @dataclass(frozen=True)
 class Target:
     tracking_uri: str
@@ -43,15 +48,15 @@ class Target:
     def web_link(self, fragment: str) -> str | None:
         """A page of the tracking server's UI (`#/experiments/1/runs/…`), without credentials or
         query; None when the tracking store is no server (a database has no UI)."""
-        if not self.tracking_uri.startswith(("http://", "https://")):
+        if not is_http_uri(self.tracking_uri):
             return None
         parts = urlsplit(self.tracking_uri)
         host = parts.netloc.rsplit("@", 1)[-1]
-        return urlunsplit((parts.scheme, host, parts.path.rstrip("/") + "/", "", "")) + fragment
+        return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/") + "/", "", "")) + fragment
 
     @property
     def is_http(self) -> bool:
-        return self.registry_uri.startswith(("http://", "https://"))
+        return is_http_uri(self.registry_uri)
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,7 +66,7 @@ class Target:
     def concurrent_writes(self) -> bool:
         """A server, or a database server MLflow talks to directly (postgresql://, mysql://, mssql://),
         takes concurrent writes; a SQLite file takes one writer at a time."""
-        return self.is_http or self.registry_uri.startswith(DATABASE_SERVERS)
+        return self.is_http or self.registry_uri.lower().startswith(DATABASE_SERVERS)
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"  # SQLAlchemy: what follows is the file name (absolute when it starts with /)
@@ -98,7 +103,7 @@ def resolve_target(cwd: Path | None = None) -> Target:
     for variable, uri in (("MLFLOW_TRACKING_URI", tracking), ("MLFLOW_REGISTRY_URI", registry)):
         if uri:
             check_uri(variable, uri)
-    if any(uri and uri.startswith(("http://", "https://")) for uri in (tracking, registry)):
+    if any(uri and is_http_uri(uri) for uri in (tracking, registry)):
         check_credentials()
     if tracking or registry:
         return Target(tracking or registry or "", registry or tracking or "", embedded=False)
@@ -165,7 +170,7 @@ def check_credentials() -> None:
             raise RegistryError(f"{variable} holds a character outside ASCII; {_ASCII_ONLY}: use an ASCII value")
     for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
         uri = os.environ.get(variable, "")
-        if not uri.startswith(("http://", "https://")):
+        if not is_http_uri(uri):
             continue
         userinfo = urlsplit(uri).netloc.rpartition("@")[0]
         if not unquote_to_bytes(userinfo).isascii():

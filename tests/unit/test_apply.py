@@ -166,6 +166,16 @@ def test_servers_and_database_servers_take_parallel_writes_sqlite_does_not():
     assert not parallel("sqlite:///mlflow.db") and not parallel("./mlruns")
 
 
+def test_a_scheme_in_upper_case_is_the_same_server():
+    """`HTTP://host` was "a database, not a server" (permissions refused) though MLflow reads it as one."""
+    for uri in ("HTTP://127.0.0.1:5000", "Https://mlflow.example.com", "POSTGRESQL://u@db/mlflow"):
+        target = Target(uri, uri, embedded=False)
+        assert target.concurrent_writes, uri
+        assert target.is_http is (not uri.startswith("POSTGRESQL")), uri
+    link = Target("HTTP://u:p@h:1", "HTTP://u:p@h:1", embedded=False).web_link("#/x")
+    assert link == "http://h:1/#/x"
+
+
 def test_messages_show_a_registry_uri_without_its_password():
     assert (
         mask("postgresql+psycopg://mlflow:s3cr%40t@db:5432/mlflow") == "postgresql+psycopg://mlflow:***@db:5432/mlflow"
