@@ -104,3 +104,44 @@ def _keep_mode(fd: int, existing: os.stat_result) -> None:
     os.fchmod(fd, stat.S_IMODE(existing.st_mode))
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # only root may give a file to someone else
         os.fchown(fd, existing.st_uid, existing.st_gid)
+
+
+class Unreadable(Exception):
+    """Why `read_regular` refused a path: `kind` (what it is, when not a regular file), `too_big`, or
+    the OSError's `strerror`; each caller words its own one-line error."""
+
+    def __init__(self, kind: str | None = None, too_big: bool = False, strerror: str | None = None):
+        super().__init__(kind or strerror or "too big")
+        self.kind, self.too_big, self.strerror = kind, too_big, strerror
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """`path` read whole if it is a regular file of at most `limit` bytes. Opened without blocking (a
+    FIFO does not wait for a writer); read at most one byte past the limit (a file that grows while
+    it is read is still bounded). FileNotFoundError passes through; Unreadable for anything else."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise Unreadable(strerror=e.strerror) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unreadable(kind=file_kind(st.st_mode))
+        raw = _read_at_most(fd, limit + 1) if st.st_size <= limit else b""
+    except OSError as e:
+        raise Unreadable(strerror=e.strerror) from None
+    finally:
+        os.close(fd)
+    if st.st_size > limit or len(raw) > limit:
+        raise Unreadable(too_big=True)
+    return raw
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit and (chunk := os.read(fd, min(limit - size, 2**20))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

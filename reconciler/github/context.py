@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.atomic import Unreadable, read_regular
 from reconciler.github.errors import GitHubError
 
 PR_EVENTS = ("pull_request", "pull_request_review")
@@ -113,11 +114,19 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+MAX_EVENT_BYTES = 64 * 2**20  # GitHub caps webhook payloads at 25 MB
+
+
 def _event(path: Path) -> Mapping[str, Any]:
     try:
-        event = json.loads(path.read_text(encoding="utf-8"))
+        event = json.loads(read_regular(path, MAX_EVENT_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise GitHubError(f"GITHUB_EVENT_PATH={path}: no such file; leave it as GitHub Actions sets it") from None
+    except Unreadable as e:
+        what = f"is {e.kind}" if e.kind else "is over 64 MiB" if e.too_big else f"cannot be read ({e.strerror})"
+        raise GitHubError(
+            f"GITHUB_EVENT_PATH={path}: {what}, not an event payload; leave it as GitHub Actions sets it"
+        ) from None
     except (ValueError, UnicodeDecodeError) as e:
         raise GitHubError(f"GITHUB_EVENT_PATH={path}: not a JSON event payload ({e})") from None
     if not isinstance(event, dict):

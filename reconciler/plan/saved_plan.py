@@ -19,12 +19,11 @@ import hmac
 import json
 import math
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.atomic import file_kind
+from reconciler.atomic import Unreadable, read_regular
 from reconciler.errors import DesiredStateError, PlanFileError
 from reconciler.files import convert
 from reconciler.files.yamltext import BAD_IN_TEXT, describe
@@ -98,41 +97,23 @@ def read(path: Path) -> Plan:
 
 
 def _read_bounded(path: Path) -> bytes:
-    """Opened without blocking (a FIFO does not wait for a writer), refused unless a regular file,
-    read at most one byte past the limit (a file that grows while it is read is still bounded)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        return read_regular(path, MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise PlanFileError(f"{path}: no such plan file; make one with 'reconciler plan --out {path}'") from None
-    except OSError as e:
+    except Unreadable as e:
+        if e.kind is not None:
+            raise PlanFileError(
+                f"{path}: is {e.kind}, not a plan file; give the file 'reconciler plan --out FILE' wrote"
+            ) from None
+        if e.too_big:
+            raise PlanFileError(
+                f"{path}: over {MAX_PLAN_BYTES // 2**20} MiB, far more than a plan of the largest registry takes; "
+                "it is not a saved plan: make one with 'reconciler plan --out FILE'"
+            ) from None
         raise PlanFileError(
             f"{path}: cannot read the plan ({e.strerror}); check the path and its permissions"
         ) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise PlanFileError(
-                f"{path}: is {file_kind(st.st_mode)}, not a plan file; give the file 'reconciler plan --out FILE' wrote"
-            )
-        raw = _read_at_most(fd, MAX_PLAN_BYTES + 1) if st.st_size <= MAX_PLAN_BYTES else b""
-    except OSError as e:
-        raise PlanFileError(f"{path}: cannot read the plan ({e.strerror}); check the file") from None
-    finally:
-        os.close(fd)
-    if st.st_size > MAX_PLAN_BYTES or len(raw) > MAX_PLAN_BYTES:
-        raise PlanFileError(
-            f"{path}: over {MAX_PLAN_BYTES // 2**20} MiB, far more than a plan of the largest registry takes; "
-            "it is not a saved plan: make one with 'reconciler plan --out FILE'"
-        )
-    return raw
-
-
-def _read_at_most(fd: int, limit: int) -> bytes:
-    chunks, size = [], 0
-    while size < limit and (chunk := os.read(fd, min(limit - size, 2**20))):
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
 
 
 class _BadNumber(ValueError):
