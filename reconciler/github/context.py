@@ -123,7 +123,8 @@ def _event(path: Path) -> Mapping[str, Any]:
     except FileNotFoundError:
         raise GitHubError(f"GITHUB_EVENT_PATH={path}: no such file; leave it as GitHub Actions sets it") from None
     except Unreadable as e:
-        what = f"is {e.kind}" if e.kind else "is over 64 MiB" if e.too_big else f"cannot be read ({e.strerror})"
+        big = f"is over {MAX_EVENT_BYTES // 2**20} MiB"
+        what = f"is {e.kind}" if e.kind else big if e.too_big else f"cannot be read ({e.strerror})"
         raise GitHubError(
             f"GITHUB_EVENT_PATH={path}: {what}, not an event payload; leave it as GitHub Actions sets it"
         ) from None
