@@ -79,7 +79,9 @@ def round_trip_yaml() -> YAML:
 
 
 def _styled(value: Any) -> Any:
-    if isinstance(value, str) and "\n" in value:
+    """A multi-line string as a literal block, unless it holds a CR: a block reads CR and CRLF as a
+    line break, so such a string stays double-quoted (its CRs escaped) to read back the same."""
+    if isinstance(value, str) and "\n" in value and "\r" not in value:
         return LiteralScalarString(value)
     return value
 

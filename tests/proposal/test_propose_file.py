@@ -233,3 +233,24 @@ def test_a_comment_on_the_last_versions_line_stays_on_that_line(repo):
     assert '    description: "baseline"   # about v1 only\n' in after, after
     assert after.count("# about v1 only") == 1
     assert "      lineage.git_commit: c0ffee\n\nreview:" in after, after  # the blank line before review stays
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_carriage_return_in_a_copied_run_value_reads_back_the_same(repo, newline):
+    """hostile9 #4, propose's half: a run's description or tag with CRLF was written as a literal
+    block, which reads CRLF as a line break: the file asked for another value than the run's."""
+    root, c = repo
+    path = root / "models" / "iris.yaml"
+    text = path.read_text()
+    note, commit = "C=10\r\non iris-v1\rlast", "c0ffee\r\n"
+    tags = {"mlflow.note.content": note, "lineage.git_commit": commit}
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94}, tags=tags)
+    try:
+        path.write_bytes(text.replace("\n", newline).encode())
+        done = run(root, "iris", str(v))
+        assert done.returncode == 0, done.stderr
+        version = load_file(path).versions[v].values
+    finally:
+        path.write_text(text)
+    assert version["description"] == note.strip()
+    assert version["tags"]["lineage.git_commit"] == commit and version["tags"]["dataset"] == "iris-v1"

@@ -61,6 +61,7 @@ printable = st.one_of(
     st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Cf")), max_size=12),
     st.sampled_from(AMBIGUOUS),
     st.from_regex(r"[-+0-9._:eExXoObB ]{1,8}", fullmatch=True),  # number-like text
+    st.text(st.sampled_from("a \t\r\n"), max_size=8),  # line breaks: CR, LF, CRLF, mixed
 )
 
 
@@ -98,3 +99,27 @@ def test_import_keeps_a_crlf_files_line_endings():
     existing = "# keep me\r\nname: m\r\ntags:\r\n  team: vision # and me\r\n"
     text = render_file(live({"team": "vision", "pii": "no"}), existing, "models/m.yaml")
     assert text.count("\r\n") == text.count("\n") and "# keep me\r\n" in text and "# and me\r\n" in text
+
+
+CARRIAGE_RETURNS = ["first line\r\nsecond line", "a\rb", "a\r\nb\nc\rd", "ends\r\n", "\r\n", "x\r\n\r\ny\n", "t\r"]
+
+
+@pytest.mark.parametrize("existing", [None, "name: m\n", "name: m\r\ndescription: old\r\n"])
+def test_a_carriage_return_in_any_imported_value_reads_back_and_plans_no_change(existing, tmp_path):
+    """hostile9 #4: a value with CRLF was written as a literal block, which reads CR and CRLF as a
+    line break; the next plan changed every such description. Every string import writes (model
+    and version descriptions, tags) keeps each CR, whatever line endings the existing file has."""
+    from reconciler import engine
+    from reconciler.plan.builder import build_plan
+    from reconciler.state import LiveState
+
+    for value in CARRIAGE_RETURNS:
+        model = live({"team": value, "plain": "x"}, description=value)
+        text = render_file(model, existing, "models/m.yaml")
+        for data in readers(text):
+            assert data["description"] == value and data["tags"]["team"] == value
+            version = data["versions"][1 if 1 in data["versions"] else "1"]
+            assert version["description"] == value and version["tags"]["team"] == value
+        (tmp_path / "m.yaml").write_bytes(text.encode())
+        plan = build_plan(engine.load(tmp_path), LiveState({"m": model}))
+        assert not plan.has_changes(), (value, text)
