@@ -1,5 +1,6 @@
 """Text helpers for showing values that come from files or the registry: visible escapes for
-control characters, HTML-safe Markdown, long values shown where they differ, plurals."""
+control characters, HTML-safe Markdown, long values shown where they differ, plurals; and the one
+line-ending rule of the commands that rewrite a user's file."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import unicodedata
 from typing import Any
 
+from reconciler.errors import DesiredStateError
 from reconciler.masking import mask
 
 WINDOW_LEAD = 20  # characters shown before the first difference of two long values
@@ -85,3 +87,21 @@ def _window(value: str, start: int, width: int) -> str:
 
 def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def line_endings(text: str, source: str) -> tuple[str, str]:
+    """The text with LF line ends, and the ending to give back ("\r\n" when every line had CRLF,
+    as a Windows checkout writes it), for every command that rewrites a file the user keeps (a
+    model file, CODEOWNERS): an edit of the LF text, given that ending back, is a diff of the lines
+    it changed, not of the whole file (ruamel's round-trip writer, say, keeps CR on comment lines
+    only). Mixed endings are refused: which one to write is not for the command to choose."""
+    crlf = text.count("\r\n")
+    if not crlf:
+        return text, "\n"
+    if crlf != text.count("\n"):
+        line = next(i for i, ln in enumerate(text.split("\n"), 1) if not ln.endswith("\r"))
+        raise DesiredStateError(
+            f"{source}:{line}: the file mixes CRLF and LF line endings; give every line the same ending "
+            "(e.g. `git add --renormalize`), then run again"
+        )
+    return text.replace("\r\n", "\n"), "\r\n"

@@ -14,6 +14,7 @@ from reconciler.commands import models_dir_option, out
 from reconciler.errors import ReconcilerError
 from reconciler.governance.codeowners import FIX, CodeownersError, block, render
 from reconciler.governance.repository import load_checked
+from reconciler.text import line_endings
 
 
 @click.command("codeowners")
@@ -33,7 +34,8 @@ def command(models_dir: Path, codeowners: Path, check: bool) -> int:
     root = _repository_root(codeowners)
     lines = block(models, policy, _relative(models_dir, root))
     existing = _read(codeowners)
-    wanted = render(existing, lines, str(codeowners))
+    lf, newline = (None, "\n") if existing is None else line_endings(existing, str(codeowners))
+    wanted = render(lf, lines, str(codeowners)).replace("\n", newline)
     if wanted == existing:
         out.print(f"{codeowners} is up to date ({len(models)} model file(s)).")
         return 0
@@ -60,10 +62,11 @@ def _relative(models_dir: Path, root: Path) -> str:
 
 
 def _read(path: Path) -> str | None:
+    """The text as it is on disk: its CRs kept (read_text would make CRLF LF) for line_endings."""
     if check_target(path) is None:  # a FIFO or a link is refused before it is read
         return None
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as e:

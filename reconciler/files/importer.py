@@ -19,6 +19,7 @@ from reconciler.files.yamlscalars import needs_quotes
 from reconciler.files.yamlsource import parse
 from reconciler.pointer import pointer
 from reconciler.state import LiveModel, Origin
+from reconciler.text import line_endings
 
 
 def managed_keys() -> tuple[str, ...]:
@@ -98,22 +99,6 @@ def _merge(into: CommentedMap, new: Mapping[str, Any]) -> None:
             _merge(into[existing_key], value)
         elif into.get(existing_key) != value:
             into[existing_key] = _styled(value)
-
-
-def line_endings(text: str, source: str) -> tuple[str, str]:
-    """The text with LF line ends, and the ending to give back ("\r\n" when every line had CRLF,
-    as a Windows checkout writes it): the round-trip writer keeps CR only on comment lines, so an
-    edit would mix the two and its diff would be the whole file. Mixed endings are refused."""
-    crlf = text.count("\r\n")
-    if not crlf:
-        return text, "\n"
-    if crlf != text.count("\n"):
-        line = next(i for i, ln in enumerate(text.split("\n"), 1) if not ln.endswith("\r"))
-        raise DesiredStateError(
-            f"{source}:{line}: the file mixes CRLF and LF line endings; give every line the same ending "
-            "(e.g. `git add --renormalize`), then run again"
-        )
-    return text.replace("\r\n", "\n"), "\r\n"
 
 
 def render_file(m: LiveModel, existing: str | None, source: str) -> str:

@@ -13,11 +13,11 @@ from ruamel.yaml.comments import CommentedMap
 from reconciler.errors import DesiredStateError
 from reconciler.files.convert import check_semantics, from_document
 from reconciler.files.desired import check_document, value_problem
-from reconciler.files.importer import _styled, line_endings, round_trip_yaml
+from reconciler.files.importer import _styled, round_trip_yaml
 from reconciler.files.yamlsource import parse
 from reconciler.proposal.rule import ProposeRule
 from reconciler.state import DesiredModel, Origin, Stage
-from reconciler.text import printable
+from reconciler.text import line_endings, printable
 
 RUN_DESCRIPTION_TAG = "mlflow.note.content"
 

@@ -219,3 +219,28 @@ def test_the_file_keeps_its_mode_and_a_link_or_a_fifo_is_refused_untouched(tmp_p
     )
     assert done.returncode == 1 and "is a named pipe (FIFO), not a regular file" in done.stderr, done.stderr
     assert stat.S_ISFIFO(os.lstat(codeowners).st_mode)
+
+
+def test_a_crlf_file_keeps_its_line_endings_and_a_mixed_one_is_refused_untouched(tmp_path):
+    """hostile9 #6: a CRLF CODEOWNERS was rewritten with LF, the lines it keeps included (a
+    whole-file diff). The rule is propose's and import's: one ending kept, mixed endings refused."""
+    root = repo(tmp_path)
+    codeowners = root / ".github" / "CODEOWNERS"
+    kept = b"* @everyone\r\n"
+    codeowners.write_bytes(kept + f"{BEGIN}\r\n/models/old.yaml @old\r\n{END}\r\n/z/ @z\r\n".encode())
+    done = cli(root)
+    assert done.returncode == 0, done.stderr
+    after = codeowners.read_bytes()
+    assert after.count(b"\r\n") == after.count(b"\n") and after.startswith(kept) and after.endswith(b"\r\n/z/ @z\r\n")
+    assert b"old.yaml" not in after and owners_of(after.decode(), "models/churn.yaml") == ["@alice"]
+    assert "is up to date" in cli(root, "--check").stdout and codeowners.read_bytes() == after
+
+    mixed = kept + b"/docs/ @docs\n/z/ @z\r\n"
+    codeowners.write_bytes(mixed)
+    for args in ((), ("--check",)):
+        done = cli(root, *args)
+        assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith(
+            "error: .github/CODEOWNERS:2: the file mixes CRLF and LF line endings; give every line the same ending"
+        ), done.stderr
+        assert codeowners.read_bytes() == mixed
