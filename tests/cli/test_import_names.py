@@ -90,3 +90,24 @@ def test_every_command_the_plan_suggests_works_and_the_others_say_why(tmp_path: 
     after = json.loads(run(root, "plan", "--format", "json").stdout)
     assert {n["address"]["model"] for n in after["notes"]} == set(REFUSED)
     assert sorted(p.stem for p in (root / "models").iterdir()) == sorted(IMPORTABLE)
+
+
+def test_an_existing_file_that_names_another_model_is_refused_and_left_as_it_was(tmp_path: Path):
+    """hostile9 #8: `import alpha` over a models/alpha.yaml saying `name: beta` kept that name, wrote
+    alpha's tags into it and said "wrote" (exit 0): a file that gave beta alpha's state once renamed."""
+    root = registry(tmp_path, ["alpha", "beta"])
+    path = root / "models" / "alpha.yaml"
+    slip = "# copied from beta\nname: beta\n"
+    path.write_text(slip)
+    expected = (
+        f"error: {Path('models') / 'alpha.yaml'}:2: the file names model 'beta', not 'alpha'; fix its `name:` "
+        "or remove the file, then import again (nothing was written)"
+    )
+    done = run(root, "import", "alpha")
+    assert done.returncode == 1 and done.stderr.splitlines() == [expected], done.stderr
+    assert path.read_text() == slip and sorted(p.name for p in (root / "models").iterdir()) == ["alpha.yaml"]
+
+    every = run(root, "import", "--all")  # the others are written; this one is refused, the same line
+    assert every.returncode == 1 and every.stderr.splitlines()[0] == expected, every.stderr
+    assert len(every.stderr.splitlines()) == 2 and path.read_text() == slip
+    assert (root / "models" / "beta.yaml").read_text().splitlines()[1:] == ["name: beta", "description: about beta"]
