@@ -22,6 +22,11 @@ from reconciler.state import LiveModel, Origin
 from reconciler.text import line_endings
 
 
+class RegistryValueError(DesiredStateError):
+    """What the registry holds of a model (a value, a key) no model file may hold: to be changed in
+    the registry, where no edit of the file would help."""
+
+
 def managed_keys() -> tuple[str, ...]:
     """The keys import owns; everything else in an existing file (owners, policy, comments) is kept."""
     return (*(f.file_key for f in native(Level.MODEL)), "versions")
@@ -116,7 +121,7 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
     found = foreign_problem(new)  # named where it is: in the registry, not a line of the file
     if found is not None:
         path, why = found
-        raise DesiredStateError(
+        raise RegistryValueError(
             f"model {m.name!r} in the registry, {pointer(path)}: {why}; change it in the registry and import "
             "again (nothing was written)"
         )
@@ -136,8 +141,22 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
     if SCHEMA_HEADER not in text:
         text = f"{SCHEMA_HEADER}\n{text}"
     text = text.replace("\n", newline)
-    _check(text, source)
+    try:
+        _check(text, source)
+    except DesiredStateError as e:
+        if existing is not None and _fits(m, source):
+            raise  # the existing file's own content: a file without it would be valid
+        raise RegistryValueError(str(e)) from e
     return text
+
+
+def _fits(m: LiveModel, source: str) -> bool:
+    """Whether the registry's state alone makes a valid file (for an error: whose is it to fix)."""
+    try:
+        render_file(m, None, source)
+    except DesiredStateError:
+        return False
+    return True
 
 
 def _check_name(doc: Document, name: str, source: str) -> None:

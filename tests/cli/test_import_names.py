@@ -111,3 +111,34 @@ def test_an_existing_file_that_names_another_model_is_refused_and_left_as_it_was
     assert every.returncode == 1 and every.stderr.splitlines()[0] == expected, every.stderr
     assert len(every.stderr.splitlines()) == 2 and path.read_text() == slip
     assert (root / "models" / "beta.yaml").read_text().splitlines()[1:] == ["name: beta", "description: about beta"]
+
+
+@pytest.mark.parametrize(
+    ("names", "bad_file", "advice"),
+    [
+        (["a*b"], False, "rename those models in the registry"),
+        (["d15"], False, "change those values in the registry"),
+        ([], True, "fix those files"),
+        (["a*b", "d15"], False, "rename those models or change those values in the registry"),
+        (["a*b", "d15"], True, "rename those models or change those values in the registry and fix those files"),
+    ],
+)
+def test_the_import_all_summary_advises_what_its_lines_say(tmp_path: Path, names, bad_file, advice):
+    """hostile9 #12: the summary said "rename those models in the registry" when the reasons were
+    values a file cannot hold (a control character in a description): renaming would not help."""
+    from mlflow import MlflowClient
+
+    root = registry(tmp_path, ["ok", *(n for n in names if n != "d15")])
+    client = MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
+    if "d15" in names:
+        client.create_registered_model("d15", description="a\x0bb")
+    if bad_file:
+        client.create_registered_model("kept")
+        (root / "models" / "kept.yaml").write_text("name: kept\ncolour: teal\n")
+    done = run(root, "import", "--all")
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == len(names) + bad_file + 1, done.stderr
+    assert lines[-1] == (
+        f"error: {len(names) + bad_file} registered model(s) not imported (above), 1 file(s) written or unchanged; "
+        f"{advice} as each line says, then import again, or leave them unmanaged"
+    )

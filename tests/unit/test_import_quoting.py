@@ -123,3 +123,18 @@ def test_a_carriage_return_in_any_imported_value_reads_back_and_plans_no_change(
         (tmp_path / "m.yaml").write_bytes(text.encode())
         plan = build_plan(engine.load(tmp_path), LiveState({"m": model}))
         assert not plan.has_changes(), (value, text)
+
+
+@pytest.mark.parametrize("existing", [None, "# kept\nname: m\n"])
+def test_a_refusal_says_whose_it_is_to_fix_the_registrys_or_the_files(existing):
+    """hostile9 #12: `import --all` advised renaming models whose values a file cannot hold; the
+    summary takes its advice from the kind of each refusal, which render_file raises."""
+    from reconciler.files.importer import RegistryValueError
+
+    for registry_side in ({"gitops.x": "v"}, {"ok": "a\x0bb"}):  # the schema refuses it / value_problem does
+        with pytest.raises(RegistryValueError):
+            render_file(live(registry_side), existing, "models/m.yaml")
+    if existing is not None:  # the file's own key: fixing the file is what helps
+        with pytest.raises(DesiredStateError, match="import would write an invalid file") as caught:
+            render_file(live({"ok": "v"}), existing + "colour: teal\n", "models/m.yaml")
+        assert not isinstance(caught.value, RegistryValueError)
