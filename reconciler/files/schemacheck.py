@@ -131,13 +131,20 @@ def _best_matches(data: Any) -> list[jsonschema.ValidationError]:
 
 
 def where(error: jsonschema.ValidationError | None, path: list[str]) -> list[str]:
-    """The path whose line to show: for an unknown key, that key's own line."""
-    if error is not None and error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        known = error.schema.get("properties", {})
-        unknown = [k for k in error.instance if k not in known]
-        if unknown:
-            return [*path, str(unknown[0])]
-    return path
+    """The path whose line to show: for unknown keys, the first one's own line."""
+    unknown = _unknown_keys(error) if error is not None else []
+    return [*path, str(unknown[0])] if unknown else path
+
+
+def _unknown_keys(error: jsonschema.ValidationError) -> list[Any]:
+    """The keys an `additionalProperties: false` refused, in the file's order ([] for other errors)."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, Mapping):
+        return []
+    known = error.schema.get("properties", {})
+    return [k for k in error.instance if k not in known]
+
+
+MAX_UNKNOWN_SHOWN = 5  # unknown keys named in one line; the others counted
 
 
 def message(error: jsonschema.ValidationError) -> str:
@@ -145,9 +152,10 @@ def message(error: jsonschema.ValidationError) -> str:
     regular expression (the schema's description of the rule instead)."""
     value = _short(error.instance)
     if error.validator == "additionalProperties":
-        known = error.schema.get("properties", {})
-        unknown = [k for k in error.instance if k not in known] if isinstance(error.instance, Mapping) else []
-        return f"unknown key {_short(unknown[0]) if unknown else ''}".rstrip() + "; check the spelling"
+        unknown = _unknown_keys(error)
+        named = ", ".join(_short(k) for k in unknown[:MAX_UNKNOWN_SHOWN])
+        more = f" and {len(unknown) - MAX_UNKNOWN_SHOWN} more" if len(unknown) > MAX_UNKNOWN_SHOWN else ""
+        return f"unknown key{'s' if len(unknown) > 1 else ''} {named}{more}".rstrip() + "; check the spelling"
     if error.validator == "type" and error.schema.get("type") == "string":
         return f"{value} must be a string; quote it"
     if error.validator == "maxLength":

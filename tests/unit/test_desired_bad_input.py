@@ -149,3 +149,20 @@ def test_a_file_that_does_not_parse_is_its_first_syntax_problem(tmp_path):
     """A duplicate key stops the reading: no schema check can follow (README says so)."""
     message = load_one(tmp_path, 'name: churn\ntags: {a: "1"}\nowners: 5\ntags: {b: "2"}\n')
     assert "churn.yaml:4: duplicate key 'tags' (also on line 2)" in message
+
+
+def test_every_unknown_key_of_a_place_is_named_in_its_one_line(tmp_path):
+    """The unknown-key line named only the first of several: fixing it showed the next, one run each."""
+    (tmp_path / "churn.yaml").write_text(
+        "name: churn\ndescripton: typo\nownrs: [a]\nversions:\n  1: {stage: Production, tag: x, descripton: y}\n"
+    )
+    with pytest.raises(ValidationErrors) as info:
+        load_models(tmp_path)
+    source, HINT = tmp_path / "churn.yaml", "see schemas/model.schema.json"
+    assert [str(e) for e in info.value.errors] == [
+        f"{source}:2: /: unknown keys 'descripton', 'ownrs'; check the spelling; {HINT}",
+        f"{source}:5: /versions/1: unknown keys 'tag', 'descripton'; check the spelling; {HINT}",
+    ]
+    many = "".join(f"k{i}: 1\n" for i in range(12))
+    message = load_one(tmp_path, f"name: churn\n{many}")
+    assert message == f"{source}:2: /: unknown keys 'k0', 'k1', 'k2', 'k3', 'k4' and 7 more; check the spelling; {HINT}"
