@@ -28,6 +28,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "Document",
     "check_document",
+    "check_names",
     "check_no_credentials",
     "check_schema",
     "check_serving",
@@ -90,6 +91,18 @@ def load_file(path: Path) -> DesiredModel:
     if problems:
         raise ValidationErrors(problems)
     return model
+
+
+def check_names(doc: Document, name: str, verb: str) -> None:
+    """An existing file that `verb` (import, propose) is about to edit for model `name` must say
+    that name: one naming another (a copy-paste slip) would get this model's state under that name.
+    (A missing or non-string name is the schema's to refuse.)"""
+    named = doc.data.get("name")
+    if isinstance(named, str) and named != name:
+        raise DesiredStateError(
+            f"{doc.source}:{doc.line(['name'])}: the file names model {named!r}, not {name!r}; fix its `name:` or "
+            f"remove the file, then {verb} again (nothing was written)"
+        )
 
 
 def _caught(check: Callable[[], None]) -> list[DesiredStateError]:

@@ -14,9 +14,9 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from reconciler.errors import DesiredStateError
 from reconciler.fields import Level, native
 from reconciler.files.convert import check_semantics, from_document
-from reconciler.files.desired import SCHEMA_HEADER, check_document, foreign_problem
+from reconciler.files.desired import SCHEMA_HEADER, check_document, check_names, foreign_problem
 from reconciler.files.yamlscalars import needs_quotes
-from reconciler.files.yamlsource import Document, parse
+from reconciler.files.yamlsource import parse
 from reconciler.pointer import pointer
 from reconciler.state import LiveModel, Origin
 from reconciler.text import line_endings
@@ -113,7 +113,7 @@ def render_file(m: LiveModel, existing: str | None, source: str) -> str:
         data["name"] = m.name
     else:
         doc = parse(existing, source)  # the strict reading refuses tags, bombs, bad bytes before we edit
-        _check_name(doc, m.name, source)
+        check_names(doc, m.name, "import")
         existing, newline = line_endings(existing, source)
         data = _yaml().load(existing)
     listed = frozenset(int(k) for k in (data.get("versions") or {}) if str(k).isdigit())
@@ -157,17 +157,6 @@ def _fits(m: LiveModel, source: str) -> bool:
     except DesiredStateError:
         return False
     return True
-
-
-def _check_name(doc: Document, name: str, source: str) -> None:
-    """The existing file must be this model's: one naming another (a copy-paste slip) would get this
-    model's state under that name. (A missing or non-string name is the schema's, in `_check`.)"""
-    named = doc.data.get("name")
-    if isinstance(named, str) and named != name:
-        raise DesiredStateError(
-            f"{source}:{doc.line(['name'])}: the file names model {named!r}, not {name!r}; fix its `name:` or "
-            "remove the file, then import again (nothing was written)"
-        )
 
 
 def _check(text: str, source: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from reconciler.errors import DesiredStateError
 from reconciler.files import modelnames
 from reconciler.files.convert import from_document
-from reconciler.files.desired import check_document, origin_for
+from reconciler.files.desired import check_document, check_names, origin_for
 from reconciler.files.modelfiles import model_path
 from reconciler.files.yamlsource import parse, read_text
 from reconciler.governance.policy import combined, load_repository_policy
@@ -62,6 +62,7 @@ def prepare(models_dir: Path, name: str, version: int, target: Target, client: A
     path = model_file(models_dir, name)
     text = read_text(path)
     doc = check_document(parse(text, str(path)))
+    check_names(doc, name, "propose")
     origin = origin_for(doc)
     model = from_document(doc.data, origin)
     rule = read_rule(doc.data, origin)

@@ -254,3 +254,21 @@ def test_a_carriage_return_in_a_copied_run_value_reads_back_the_same(repo, newli
         path.write_text(text)
     assert version["description"] == note.strip()
     assert version["tags"]["lineage.git_commit"] == commit and version["tags"]["dataset"] == "iris-v1"
+
+
+def test_a_file_that_names_another_model_is_refused(repo):
+    """hostile9 #8, propose's half: `propose iris V` over a models/iris.yaml saying `name: churn`
+    added iris's version to it under churn's name (a file validate then refuses)."""
+    root, c = repo
+    path = root / "models" / "iris.yaml"
+    text = path.read_text()
+    v = train(c, "iris", {"accuracy": 0.95, "f1_macro": 0.94})
+    try:
+        path.write_text(text.replace("name: iris\n", "name: churn\n"))
+        _refused(
+            root,
+            ["iris", str(v)],
+            "error: models/iris.yaml:4: the file names model 'churn', not 'iris'; fix its `name:` or remove the file",
+        )
+    finally:
+        path.write_text(text)
