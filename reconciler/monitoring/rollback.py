@@ -21,7 +21,7 @@ from reconciler.files.yamlsource import parse
 from reconciler.monitoring.evaluate import ModelHealth, ThresholdResult
 from reconciler.monitoring.served import Promotion
 from reconciler.state import DesiredModel, HealthRule, Origin
-from reconciler.text import md_code
+from reconciler.text import line_endings, md_code
 
 MARKER = "<!-- reconciler-rollback -->"
 MAX_POINTS = 48
@@ -58,7 +58,8 @@ def plan(h: ModelHealth, model: DesiredModel, p: Promotion | None, root: Path) -
     path = Path(model.source) if Path(model.source).is_absolute() else root / model.source
     try:
         rel = path.resolve().relative_to(root.resolve()).as_posix()
-        before = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as f:  # as it is: CRLF kept for rolled_back
+            before = f.read()
         after = rolled_back(before, rel, p.alias, p.previous)
     except ValueError:
         return Skipped(h.model, "refused", f"{model.source}: not inside {root}; run from the repository root")
@@ -80,14 +81,15 @@ def rolled_back(text: str, source: str, alias: str, previous: int) -> str:
     """The file with `aliases.<alias>` set to `previous`; refused (one line) if the result would not load."""
     parse(text, source)  # the strict reading first: tags, bombs, bad bytes are refused before any edit
     yaml = round_trip_yaml()
-    data = yaml.load(text)
+    lf, newline = line_endings(text, source)
+    data = yaml.load(lf)
     aliases = data.get("aliases")
     if aliases is None or alias not in aliases:
         raise DesiredStateError(f"{source}: sets no alias {alias!r} to roll back; nothing to propose")
     aliases[alias] = previous
     buf = io.StringIO()
     yaml.dump(data, buf)
-    out = buf.getvalue()
+    out = buf.getvalue().replace("\n", newline)
     doc = parse(out, source)
     check_document(doc)
     check_semantics(from_document(doc.data, Origin(source, doc.line)))

@@ -116,3 +116,22 @@ def test_nothing_to_roll_back_to_is_said() -> None:
     assert "no apply that gave the alias to v4" in no_previous(h, None)
     p = Promotion("churn", "champion", 4, None, "r", Audit("sha256:x"))
     assert no_previous(h, p) == "churn: v4 was the first holder of 'champion'; there is no version to roll back to"
+
+
+def test_a_crlf_file_keeps_its_line_endings_and_a_mixed_one_is_refused(tmp_path) -> None:
+    """The third writer of a user's model file kept CR on comment lines only (and the file was read
+    with CRLF made LF): the pull request rewrote every line. The rule is import's and propose's."""
+    from reconciler.files.desired import load_file
+    from reconciler.monitoring.rollback import FileEdit, plan
+
+    crlf = FILE.replace("  metrics:", "  rollback: true\n  metrics:").replace("\n", "\r\n")
+    out = rolled_back(crlf, "models/churn.yaml", "champion", 2)
+    assert out == crlf.replace("champion: 4      # promoted in #7", "champion: 2      # promoted in #7")
+    path = tmp_path / "models" / "churn.yaml"
+    path.parent.mkdir()
+    path.write_bytes(crlf.encode())
+    audit = Audit("sha256:x", "c" * 40, "#7", ("lead",), "ci", "2026-11-01T00:00:00Z")
+    edit = plan(_health(), load_file(path), Promotion("churn", "champion", 4, 2, "r", audit), tmp_path)
+    assert isinstance(edit, FileEdit) and (edit.before, edit.after) == (crlf, out)
+    with pytest.raises(DesiredStateError, match=r"models/churn.yaml:3: the file mixes CRLF and LF line endings"):
+        rolled_back(crlf.replace("approves\r\n", "approves\n"), "models/churn.yaml", "champion", 2)
