@@ -17,7 +17,7 @@ from reconciler import interrupt
 from reconciler.apply.audit import Audit
 from reconciler.apply.journal import EXPERIMENT, Journal
 from reconciler.apply.lock import MAX_TTL, MIN_TTL, Lease, LockSettings, RegistryLock, default_owner, waiting_message
-from reconciler.apply.recording import Recovered, by_entity, recover, unrecorded, write_records
+from reconciler.apply.recording import Recovered, by_entity, recover, unrecorded, with_records, write_records
 from reconciler.apply.writer import Applier, Result
 from reconciler.engine import check, with_runs
 from reconciler.errors import PlanFileError, ReconcilerError, RegistryError, StalePlanError, ValidationErrors
@@ -94,6 +94,7 @@ def apply(session: Session, saved: Plan, audit: Audit, options: ApplyOptions) ->
         applier = Applier(clients, session.target, options.concurrency, options.on_progress, _fenced(lease))
         journal = Journal(clients.registry)
         recovered = tuple(recover(journal, applier, live, session.target.identity))
+        live = with_records(live, (r for done in recovered for r in done.records))  # the records ours replace
         if rest is None or not rest.has_changes():
             return Report(saved, recovered=recovered, already_applied=rest is None)
         saved = rest

@@ -11,13 +11,13 @@ never credited to anyone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.apply.audit import AUDIT_TAG, Audit, entity_record, read_record
 from reconciler.apply.journal import APPLYING, FOUND, NOT_FOUND, Entity, Entry, Journal
 from reconciler.apply.writer import Applier, Result
 from reconciler.plan.values import MODEL, Action, Address, Change
-from reconciler.state import LiveState
+from reconciler.state import LiveState, frozen_map
 
 
 def by_entity(changes: Iterable[Change]) -> dict[Entity, list[Change]]:
@@ -65,17 +65,40 @@ def unrecorded(records: Iterable[Result]) -> list[Entity]:
     return [(r.change.address.model, r.change.address.version) for r in records if not r.ok]
 
 
+def with_records(live: LiveState, records: Iterable[Result]) -> LiveState:
+    """`live` as the registry holds it once `records` are written: the record a later one replaces
+    is the one just written, without reading the registry again."""
+    written = [r for r in records if r.ok and r.change.after is not None]
+    if not written:
+        return live
+    models = dict(live.models)
+    for r in written:
+        m = models.get(r.change.address.model)
+        if m is None:
+            continue
+        version = r.change.address.version
+        if version is None:
+            models[m.name] = replace(m, reserved_tags=frozen_map({**m.reserved_tags, AUDIT_TAG: r.change.after}))
+        elif version in m.versions:
+            v = m.versions[version]
+            v = replace(v, reserved_tags=frozen_map({**v.reserved_tags, AUDIT_TAG: r.change.after}))
+            models[m.name] = replace(m, versions=frozen_map({**m.versions, version: v}))
+    return replace(live, models=frozen_map(models))
+
+
 @dataclass(frozen=True)
 class Recovered:
     entry: Entry
     written: int
     missing: tuple[Entity, ...]
+    records: tuple[Result, ...] = ()  # its audit-record writes, for with_records
 
 
 def recover(journal: Journal, applier: Applier, live: LiveState, registry: str) -> list[Recovered]:
-    """Complete every open journal entry of this registry."""
+    """Complete every open journal entry of this registry, oldest first, so that each record names
+    the one it replaces (the journal lists the newest first)."""
     done = []
-    for entry in journal.open_entries():
+    for entry in reversed(journal.open_entries()):
         if entry.registry != registry:
             continue
         interrupted = entry.state == APPLYING
@@ -88,7 +111,8 @@ def recover(journal: Journal, applier: Applier, live: LiveState, registry: str) 
         missing = tuple(unrecorded(results))
         found = {i: FOUND if holds(c, live) else NOT_FOUND for i, c in enumerate(entry.changes)} if interrupted else {}
         journal.settle(entry, missing, interrupted, found)
-        done.append(Recovered(entry, len(results) - len(missing), missing))
+        done.append(Recovered(entry, len(results) - len(missing), missing, results))
+        live = with_records(live, results)
     return done
 
 

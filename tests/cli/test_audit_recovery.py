@@ -117,3 +117,25 @@ def test_a_registry_lost_while_closing_the_journal_is_reported_and_the_next_appl
     assert not later.plan.has_changes() and later.journal_open is None
     assert not Journal(session.clients.registry).open_entries()
     assert record(session)["pull_request"] == "7" and record(session)["run"] == entry.run_id  # still credited to 7
+
+
+def test_the_record_after_a_recovered_apply_names_the_recovered_run_as_previous(session, monkeypatch):
+    """hostile9 #15: the apply that completed an interrupted apply's record then wrote its own over
+    it, naming the run before the recovered one: the entity's chain skipped the recovered apply."""
+    first = apply(session, {"description": "one"})
+    assert first.journal_run is not None
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies after its writes, before its records
+
+    monkeypatch.setattr(execute, "write_records", killed)
+    with pytest.raises(KeyboardInterrupt):
+        apply(session, {"description": "two"})
+    monkeypatch.undo()
+    (interrupted,) = Journal(session.clients.registry).open_entries()
+    assert record(session)["run"] == first.journal_run[1]
+
+    later = apply(session, {"description": "three"})
+    assert [done.entry.run_id for done in later.recovered] == [interrupted.run_id] and later.journal_run is not None
+    got = record(session)
+    assert got["run"] == later.journal_run[1] and got["previous"] == interrupted.run_id  # the record it replaces
