@@ -17,7 +17,7 @@ import click
 from reconciler import interrupt
 from reconciler.errors import EXIT_INTERNAL, EXIT_USER_ERROR, ReconcilerError
 from reconciler.masking import clip, mask
-from reconciler.output import masked_output
+from reconciler.output import OutputLost, masked_output
 
 EXIT_SIGINT = 128 + signal.SIGINT  # 130, as a shell reports a process Ctrl-C stopped
 EXIT_SIGTERM = 128 + signal.SIGTERM  # 143
@@ -38,6 +38,11 @@ def error_handler() -> Iterator[None]:
     with masked_output(), interrupt.handled():
         try:
             yield
+            sys.stdout.flush()  # all of the output is written before the exit code says the command succeeded
+        except OutputLost as e:
+            if not e.closed:  # a pipe closed early (| head) is not an error to show
+                _say(f"{e}; {interrupt.left()}")  # the command stopped where it was, an apply too
+            raise SystemExit(EXIT_USER_ERROR) from None
         except ReconcilerError as e:
             _say(str(e))
             raise SystemExit(EXIT_USER_ERROR) from None
@@ -85,7 +90,8 @@ def _internal(e: Exception) -> None:
             err=True,
         )
         click.echo(text.rstrip("\n"), err=True)
-    sys.stdout.flush()
+    with suppress(OutputLost):  # the error is the one to report
+        sys.stdout.flush()
 
 
 def _described(e: Exception) -> str:
