@@ -56,10 +56,38 @@ def mlflow_client(target: Target) -> MlflowClient:
     warnings.filterwarnings("ignore", message=".*transition_model_version_stage.*", category=FutureWarning)
     from mlflow import MlflowClient
 
-    with translate_errors(target):
+    with translate_errors(target), _one_opener(target):
         if target.registry_uri.startswith(DATABASE_SERVERS):
             _probe_database(target.registry_uri)
-        return MlflowClient(tracking_uri=target.tracking_uri, registry_uri=target.registry_uri)
+        client = MlflowClient(tracking_uri=target.tracking_uri, registry_uri=target.registry_uri)
+        if target.sqlite_path() is not None:
+            client.search_registered_models(max_results=1)  # opens the registry's store (and its migrations) now
+        return client
+
+
+@contextmanager
+def _one_opener(target: Target) -> Iterator[None]:
+    """MLflow creates a new SQLite file's tables, and migrates an old one's, when it first opens its
+    stores; two processes doing it at once both run the migrations, and one fails (`duplicate column
+    name: step`). The first to open the file holds an OS lock on a file beside it (`mlflow.db.lock`)
+    until both stores are open; the others wait, then find the tables made. Where that file cannot
+    be made (a read-only directory, a symlink there), neither can the database: no lock."""
+    path = target.sqlite_path()
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    try:
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # Ctrl-C and SIGTERM still end the wait (PEP 475: the handler runs)
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
 
 
 def _probe_database(uri: str) -> None:
